@@ -1,0 +1,42 @@
+// Install and build step of the native addon: keeps a prebuilt binary (prebuilds/) when
+// there is one, else builds with node-gyp against the running Node's own headers when they
+// are installed (offline; node-gyp would otherwise download them, and pnpm and turbo do not
+// pass npm's `nodedir` setting on). Skips the build when build/Release is current.
+import { spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const pkgDir = join(dirname(fileURLToPath(import.meta.url)), '..');
+const candidates = [process.env.npm_config_nodedir, resolve(dirname(process.execPath), '..')];
+const nodedir = candidates.find((d) => d && existsSync(join(d, 'include', 'node', 'node_api.h')));
+
+function newest(path) {
+  const st = statSync(path);
+  if (!st.isDirectory()) return st.mtimeMs;
+  let t = 0;
+  for (const name of readdirSync(path)) t = Math.max(t, newest(join(path, name)));
+  return t;
+}
+
+const out = join(pkgDir, 'build', 'Release');
+const sources = [join(pkgDir, 'binding.gyp'), join(pkgDir, 'native')];
+const addon = existsSync(out) ? readdirSync(out).find((f) => f.endsWith('.node')) : undefined;
+if (addon && newest(join(out, addon)) >= Math.max(...sources.map(newest))) process.exit(0);
+const prebuilt = join(pkgDir, 'prebuilds', `${process.platform}-${process.arch}`);
+if (!addon && !existsSync(sources[1]) && existsSync(prebuilt)) process.exit(0);
+
+let command = 'node-gyp'; // npm puts its own node-gyp on PATH for install scripts
+let args = ['rebuild'];
+try {
+  args = [createRequire(join(pkgDir, 'package.json')).resolve('node-gyp/bin/node-gyp.js'), 'rebuild'];
+  command = process.execPath;
+} catch {}
+if (nodedir) args.push(`--nodedir=${nodedir}`);
+else console.warn('build-native: no local Node headers found; node-gyp will try to download them');
+const r = spawnSync(command, args, { cwd: pkgDir, stdio: 'inherit' });
+if (r.status !== 0) {
+  console.error(`build-native: node-gyp failed in ${pkgDir} (exit ${r.status ?? r.signal})`);
+  process.exit(1);
+}

@@ -1,0 +1,235 @@
+import {
+  IxyError,
+  OwnershipError,
+  PoolExhaustedError,
+  type DmaAllocator,
+  type DmaRegion,
+  type PacketBatch,
+} from '@ixy/core';
+
+/**
+ * A packet handle: `poolId << POOL_SHIFT | index`. Handles are plain integers, so a batch of
+ * packets is a Uint32Array and nothing is allocated per packet.
+ */
+export const POOL_SHIFT = 20;
+export const MAX_POOL_ENTRIES = 1 << POOL_SHIFT;
+export const INDEX_MASK = MAX_POOL_ENTRIES - 1;
+const MAX_POOLS = 1 << (32 - POOL_SHIFT);
+
+/** Buffer states tracked in safe mode. */
+const FREE = 0;
+const APP = 1;
+const DRIVER = 2;
+const STATE_NAMES = ['free', 'owned by the application', 'owned by a driver'];
+
+export interface MempoolOptions {
+  /** Where the buffers live: hugepages for hardware, simulated memory for device models. */
+  allocator: DmaAllocator;
+  /** Number of buffers (at most 2^20). */
+  entries: number;
+  /** Bytes per buffer including headroom: a power of two from 256 to 2 MiB (default 2048). */
+  entrySize?: number;
+  /** Bytes before the packet data, for drivers' headers such as virtio-net's (default 128). */
+  headroom?: number;
+  /** Check every ownership transfer: double free, use after free, foreign buffers. */
+  safe?: boolean;
+}
+
+/**
+ * A pool of fixed-size packet buffers in one DMA region, with a LIFO stack of free indices
+ * (ixy's mempool). Metadata lives in typed arrays beside the buffers: the bus address of each
+ * buffer's data and each packet's length. A packet's bytes are
+ * `pool.bytes[pool.dataOffset(h) .. + pool.length[h & INDEX_MASK])`.
+ *
+ * The application uses alloc/free; drivers use the driver* transfers, which in safe mode
+ * check that the packet belongs to whoever hands it over.
+ */
+export class Mempool {
+  private static readonly pools: (Mempool | undefined)[] = [];
+
+  /** The pool a handle belongs to (undefined for a handle of no live pool). */
+  static of(handle: number): Mempool {
+    return Mempool.pools[handle >>> POOL_SHIFT] as Mempool;
+  }
+
+  /** Frees packets of any pool: `batch.handles[from, batch.length)`, then empties the batch. */
+  static freeBatch(batch: PacketBatch, from = 0): void {
+    const h = batch.handles;
+    for (let i = from; i < batch.length; i++) {
+      const pool = Mempool.pools[h[i] >>> POOL_SHIFT];
+      if (pool === undefined) throw new OwnershipError(`freeing handle 0x${h[i].toString(16)}, which belongs to no pool`);
+      pool.free(h[i]);
+    }
+    batch.length = from;
+  }
+
+  readonly id: number;
+  readonly entries: number;
+  readonly entrySize: number;
+  readonly headroom: number;
+  /** Usable bytes per buffer: entrySize - headroom. */
+  readonly bufSize: number;
+  readonly safe: boolean;
+  readonly region: DmaRegion;
+  /** The whole region as bytes. */
+  readonly bytes: Uint8Array;
+  /** Bus address of each buffer's data (after the headroom), by index. */
+  readonly physAddr: Float64Array;
+  /** Packet length of each buffer, by index. */
+  readonly length: Uint16Array;
+  private readonly freeStack: Uint32Array;
+  private top: number;
+  private readonly state: Uint8Array;
+  private closed = false;
+
+  constructor(options: MempoolOptions) {
+    const entrySize = options.entrySize ?? 2048;
+    const headroom = options.headroom ?? 128;
+    const { entries } = options;
+    if (!Number.isInteger(entries) || entries < 1 || entries > MAX_POOL_ENTRIES) {
+      throw new RangeError(`mempool entries must be an integer in 1..${MAX_POOL_ENTRIES}, got ${entries}`);
+    }
+    if (!Number.isInteger(entrySize) || entrySize < 256 || entrySize > 2 << 20 || (entrySize & (entrySize - 1)) !== 0) {
+      throw new RangeError(`mempool entrySize must be a power of two from 256 to 2 MiB, got ${entrySize}`);
+    }
+    if (!Number.isInteger(headroom) || headroom < 0 || headroom > entrySize - 64 || headroom % 8 !== 0) {
+      throw new RangeError(`mempool headroom must be a multiple of 8 leaving 64 bytes of buffer, got ${headroom}`);
+    }
+    const id = Mempool.pools.findIndex((p) => p === undefined);
+    this.id = id >= 0 ? id : Mempool.pools.length;
+    if (this.id >= MAX_POOLS) throw new IxyError('ETOOMANYPOOLS', `at most ${MAX_POOLS} mempools can exist at once`);
+
+    this.entries = entries;
+    this.entrySize = entrySize;
+    this.headroom = headroom;
+    this.bufSize = entrySize - headroom;
+    this.safe = options.safe ?? false;
+    this.region = options.allocator.allocate(entries * entrySize);
+    if (this.region.contiguousChunk % entrySize !== 0 && this.region.contiguousChunk < this.region.size) {
+      this.region.free();
+      throw new RangeError(`entrySize ${entrySize} does not divide the allocator's contiguous chunk`);
+    }
+    this.bytes = new Uint8Array(this.region.buffer, 0, entries * entrySize);
+    this.physAddr = new Float64Array(entries);
+    this.length = new Uint16Array(entries);
+    this.freeStack = new Uint32Array(entries);
+    this.state = new Uint8Array(this.safe ? entries : 0);
+    for (let i = 0; i < entries; i++) {
+      this.physAddr[i] = this.region.physAddr(i * entrySize + headroom);
+      // LIFO: index 0 is handed out first, as in ixy
+      this.freeStack[i] = entries - 1 - i;
+    }
+    this.top = entries;
+    Mempool.pools[this.id] = this;
+  }
+
+  /** Free buffers left. */
+  get freeCount(): number {
+    return this.top;
+  }
+
+  /** Byte offset of a packet's data in `bytes`. */
+  dataOffset(handle: number): number {
+    return (handle & INDEX_MASK) * this.entrySize + this.headroom;
+  }
+
+  /** Handle of buffer `index` of this pool. */
+  handle(index: number): number {
+    return ((this.id << POOL_SHIFT) | index) >>> 0;
+  }
+
+  /** Takes a buffer for the application; returns its handle, or -1 when the pool is empty. */
+  alloc(): number {
+    if (this.top === 0) return -1;
+    const index = this.freeStack[--this.top];
+    if (this.safe) this.state[index] = APP;
+    return ((this.id << POOL_SHIFT) | index) >>> 0;
+  }
+
+  /** Like alloc, but throws PoolExhaustedError instead of returning -1 (for set-up code). */
+  allocOrThrow(): number {
+    const h = this.alloc();
+    if (h < 0) throw new PoolExhaustedError(`mempool ${this.id} has no free buffer (${this.entries} in all)`);
+    return h;
+  }
+
+  /**
+   * Fills `batch` with up to `count` fresh buffers (default: its capacity), replacing its
+   * contents; returns how many it got.
+   */
+  allocBatch(batch: PacketBatch, count = batch.capacity): number {
+    const n = Math.min(count, batch.capacity, this.top);
+    const h = batch.handles;
+    const tag = this.id << POOL_SHIFT;
+    for (let i = 0; i < n; i++) {
+      const index = this.freeStack[--this.top];
+      if (this.safe) this.state[index] = APP;
+      h[i] = (tag | index) >>> 0;
+    }
+    batch.length = n;
+    return n;
+  }
+
+  /** Returns an application-owned buffer to the pool. */
+  free(handle: number): void {
+    const index = handle & INDEX_MASK;
+    if (this.safe) this.transfer(handle, APP, FREE, 'free');
+    this.freeStack[this.top++] = index;
+  }
+
+  // ---- transfers between driver and application (drivers call these) ----
+
+  /** A driver takes a buffer for itself (RX refill). Returns -1 when the pool is empty. */
+  driverAlloc(): number {
+    if (this.top === 0) return -1;
+    const index = this.freeStack[--this.top];
+    if (this.safe) this.state[index] = DRIVER;
+    return ((this.id << POOL_SHIFT) | index) >>> 0;
+  }
+
+  /** A driver hands a received buffer to the application (RX). */
+  driverGive(handle: number): void {
+    if (this.safe) this.transfer(handle, DRIVER, APP, 'receive');
+  }
+
+  /** A driver accepts a buffer from the application (TX). */
+  driverTake(handle: number): void {
+    if (this.safe) this.transfer(handle, APP, DRIVER, 'transmit');
+  }
+
+  /** A driver frees a buffer it owns (TX completion, queue teardown). */
+  driverFree(handle: number): void {
+    if (this.safe) this.transfer(handle, DRIVER, FREE, 'release');
+    this.freeStack[this.top++] = handle & INDEX_MASK;
+  }
+
+  /** Safe mode: is this handle one of ours and in state `from`? Then move it to `to`. */
+  private transfer(handle: number, from: number, to: number, what: string): void {
+    const index = handle & INDEX_MASK;
+    if (this.closed) throw new OwnershipError(`${what}: mempool ${this.id} is closed`);
+    if (handle >>> POOL_SHIFT !== this.id || index >= this.entries) {
+      throw new OwnershipError(
+        `${what} of a foreign buffer: handle 0x${(handle >>> 0).toString(16)} is not a buffer of mempool ${this.id}`,
+      );
+    }
+    const state = this.state[index];
+    if (state !== from) {
+      const detail =
+        state === FREE
+          ? from === APP && to === FREE
+            ? 'double free'
+            : 'use after free'
+          : `buffer is ${STATE_NAMES[state]}, expected ${STATE_NAMES[from]}`;
+      throw new OwnershipError(`${what} of buffer ${index} of mempool ${this.id}: ${detail}`);
+    }
+    this.state[index] = to;
+  }
+
+  /** Releases the pool's memory. Handles of it become invalid. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    Mempool.pools[this.id] = undefined;
+    this.region.free();
+  }
+}

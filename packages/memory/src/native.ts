@@ -1,0 +1,36 @@
+// The one place the addon is loaded (node-gyp-build: a local build wins over prebuilds/).
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+
+/** The addon's functions; see native/memory.cc. Errors carry `code`, `syscall` and `path`. */
+export interface NativeMemory {
+  /** Locked, populated memory on 2 MiB hugepages (size rounded up to 2 MiB). */
+  allocHugepages(size: number, hugetlbfsDir: string): ArrayBuffer;
+  /** A file mapped MAP_SHARED read/write; size 0 maps the whole file. */
+  mapFile(path: string, size: number, create: boolean): ArrayBuffer;
+  /** Unmaps a buffer this addon mapped and detaches it; false if it was not (or no longer) mapped. */
+  unmap(buffer: ArrayBuffer): boolean;
+  /** Physical address of every `stride`-th byte, from /proc/self/pagemap. */
+  physAddrs(buffer: ArrayBuffer, stride: number): Float64Array;
+  /** Virtual address of the buffer's first byte. */
+  address(buffer: ArrayBuffer): number;
+}
+
+let loaded: NativeMemory | undefined;
+
+/** Loads the addon on first use, so pure-JS users (simulated devices) never need it built. */
+export function native(): NativeMemory {
+  if (!loaded) {
+    const require = createRequire(import.meta.url);
+    const load = require('node-gyp-build') as (dir: string) => unknown;
+    loaded = load(fileURLToPath(new URL('..', import.meta.url))) as NativeMemory;
+  }
+  return loaded;
+}
+
+/** A SystemError-shaped error from the addon. */
+export interface NativeError extends Error {
+  code?: string;
+  syscall?: string;
+  path?: string;
+}

@@ -1,0 +1,66 @@
+import type { AddressResolver, DeviceAccess, DeviceIdentity, DmaAllocator, OpenOptions, Registers } from '@ixy/core';
+import { HugepageAllocator } from '@ixy/memory';
+import { isPciAddress, parsePciAddress } from './address.js';
+import { CheckedRegisters, IoPortRegisters, MmioRegisters } from './registers.js';
+import { PciBus } from './sysfs.js';
+
+/** A PCI device reached through sysfs, with DMA memory on hugepages (physical addresses). */
+export class PciDeviceAccess implements DeviceAccess {
+  readonly identity: DeviceIdentity;
+  private readonly mapped: (MmioRegisters | IoPortRegisters)[] = [];
+
+  constructor(
+    readonly bus: PciBus,
+    address: string,
+    readonly dma: DmaAllocator = new HugepageAllocator(),
+    private readonly safe = false,
+  ) {
+    const info = bus.info(address);
+    this.identity = {
+      address: info.address,
+      bus: 'pci',
+      vendorId: info.vendorId,
+      deviceId: info.deviceId,
+      classCode: info.classCode,
+      kernelDriver: info.driver,
+    };
+  }
+
+  claim(): void {
+    this.bus.unbind(this.identity.address);
+    this.bus.enableBusMastering(this.identity.address);
+  }
+
+  registers(bar: number): Registers {
+    const kind = this.bus.bars(this.identity.address)[bar]?.kind;
+    const regs = kind === 'io' ? this.bus.ioBar(this.identity.address, bar) : this.bus.mapBar(this.identity.address, bar);
+    this.mapped.push(regs);
+    return this.safe ? new CheckedRegisters(regs) : regs;
+  }
+
+  readConfig(offset: number, width: 1 | 2 | 4): number {
+    return this.bus.readConfig(this.identity.address, offset, width);
+  }
+
+  release(): void {
+    for (const regs of this.mapped.splice(0)) {
+      if (regs instanceof IoPortRegisters) regs.close();
+      else regs.unmap();
+    }
+  }
+}
+
+/** Resolves PCI addresses (`0000:03:00.0`, `03:00.0`) through sysfs. */
+export function createPciResolver(sysfsRoot = '/sys'): AddressResolver {
+  const bus = new PciBus(sysfsRoot);
+  return {
+    name: 'pci',
+    accepts: isPciAddress,
+    resolve(address: string, options: OpenOptions): DeviceAccess {
+      return new PciDeviceAccess(bus, parsePciAddress(address), new HugepageAllocator(), options.safe === true);
+    },
+  };
+}
+
+/** The resolver for the machine's own /sys. */
+export const pciResolver = createPciResolver();

@@ -1,0 +1,4 @@
+export { isPciAddress, parsePciAddress } from './address.js';
+export { PciBus, type PciBar, type PciDeviceInfo } from './sysfs.js';
+export { MmioRegisters, CheckedRegisters, IoPortRegisters, RegisterAccessError } from './registers.js';
+export { PciDeviceAccess, createPciResolver, pciResolver } from './access.js';
