@@ -1,0 +1,62 @@
+import type { PacketBatch } from '@ixy/core';
+import { INDEX_MASK, Mempool } from '@ixy/memory';
+import { DEFAULT_TEMPLATE, MAX_FRAME, MIN_FRAME, type FrameTemplate, writeFrame, writeSeq } from './frame.js';
+
+export interface GeneratorOptions {
+  /** Frame size without CRC, 60..1514 (default 60). Ignored when `sizes` is given. */
+  size?: number;
+  /** Cycle through these sizes, one per frame (each frame is then written whole). */
+  sizes?: readonly number[];
+  template?: FrameTemplate;
+}
+
+/**
+ * Fills batches with test frames from a mempool, as ixy-pktgen does: every buffer of the
+ * pool is written once up front, so sending a frame costs an alloc and a sequence stamp.
+ */
+export class Generator {
+  /** Sequence number of the next frame. */
+  seq = 0;
+  private readonly size: number;
+  private readonly sizes: readonly number[] | undefined;
+  private readonly template: FrameTemplate;
+
+  constructor(
+    readonly pool: Mempool,
+    options: GeneratorOptions = {},
+  ) {
+    this.template = options.template ?? DEFAULT_TEMPLATE;
+    this.sizes = options.sizes && options.sizes.length > 0 ? options.sizes : undefined;
+    this.size = options.size ?? MIN_FRAME;
+    for (const s of this.sizes ?? [this.size]) {
+      if (!Number.isInteger(s) || s < MIN_FRAME || s > Math.min(MAX_FRAME, pool.bufSize)) {
+        throw new RangeError(`frame size must be an integer from ${MIN_FRAME} to ${Math.min(MAX_FRAME, pool.bufSize)}, got ${s}`);
+      }
+    }
+    if (!this.sizes) {
+      for (let i = 0; i < pool.entries; i++) {
+        writeFrame(pool.bytes, i * pool.entrySize + pool.headroom, this.size, this.template);
+        pool.length[i] = this.size;
+      }
+    }
+  }
+
+  /** Fills `batch` with up to `count` new frames (fewer when the pool runs low); returns how many. */
+  fill(batch: PacketBatch, count = batch.capacity): number {
+    const pool = this.pool;
+    const n = pool.allocBatch(batch, count);
+    const h = batch.handles;
+    const sizes = this.sizes;
+    for (let i = 0; i < n; i++) {
+      const off = pool.dataOffset(h[i]);
+      if (sizes !== undefined) {
+        const size = sizes[this.seq % sizes.length];
+        writeFrame(pool.bytes, off, size, this.template);
+        pool.length[h[i] & INDEX_MASK] = size;
+      }
+      writeSeq(pool.bytes, off, this.seq++);
+    }
+    return n;
+  }
+}
+

@@ -1,0 +1,3 @@
+export * from './frame.js';
+export { Generator, type GeneratorOptions } from './generator.js';
+export { Sink } from './sink.js';

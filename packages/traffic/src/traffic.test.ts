@@ -1,0 +1,84 @@
+import { describe, expect, it } from 'vitest';
+import { PacketBatch } from '@ixy/core';
+import { INDEX_MASK, Mempool, SimulatedMemory } from '@ixy/memory';
+import { FrameFault, MIN_FRAME, PATTERN_OFFSET, ipChecksum, readSeq, verifyFrame, writeFrame, writeSeq } from './frame.js';
+import { Generator } from './generator.js';
+import { Sink } from './sink.js';
+
+const memory = new SimulatedMemory();
+
+describe('test frames', () => {
+  it('are valid IPv4/UDP with a correct header checksum', () => {
+    const b = new Uint8Array(128);
+    writeFrame(b, 0, 100);
+    expect(ipChecksum(b, 14, 20)).toBe(0);
+    expect((b[16] << 8) | b[17]).toBe(86);
+    expect((b[38] << 8) | b[39]).toBe(66);
+    expect(verifyFrame(b, 0, 100)).toBe(FrameFault.None);
+  });
+
+  it('catch a flipped payload byte, a bad checksum, truncation', () => {
+    const b = new Uint8Array(128);
+    writeFrame(b, 0, 100);
+    b[PATTERN_OFFSET + 3] ^= 1;
+    expect(verifyFrame(b, 0, 100)).toBe(FrameFault.BadPayload);
+    writeFrame(b, 0, 100);
+    b[14 + 8] = 63; // TTL changed, checksum now wrong
+    expect(verifyFrame(b, 0, 100)).toBe(FrameFault.BadIpChecksum);
+    writeFrame(b, 0, 100);
+    expect(verifyFrame(b, 0, 99)).toBe(FrameFault.LengthMismatch);
+    expect(verifyFrame(b, 0, 59)).toBe(FrameFault.TooShort);
+  });
+
+  it('carry sequence numbers past 2^32', () => {
+    const b = new Uint8Array(64);
+    for (const s of [0, 1, 0xffffffff, 2 ** 32 + 5, Number.MAX_SAFE_INTEGER]) {
+      writeSeq(b, 0, s);
+      expect(readSeq(b, 0)).toBe(s);
+    }
+  });
+});
+
+describe('Generator and Sink', () => {
+  it('generate numbered frames that the sink accepts in order', () => {
+    const pool = new Mempool({ allocator: memory, entries: 64, safe: true });
+    const gen = new Generator(pool, { size: MIN_FRAME });
+    const sink = new Sink();
+    const batch = new PacketBatch(32);
+    for (let round = 0; round < 10; round++) {
+      expect(gen.fill(batch)).toBe(32);
+      sink.consume(batch);
+    }
+    expect(sink.received).toBe(320);
+    expect(sink.bytes).toBe(320 * 60);
+    expect(sink.bad + sink.lost + sink.outOfOrder).toBe(0);
+    expect(pool.freeCount).toBe(64);
+    pool.close();
+  });
+
+  it('cycle sizes, and the sink notices loss, reordering and corruption', () => {
+    const pool = new Mempool({ allocator: memory, entries: 64 });
+    const gen = new Generator(pool, { sizes: [60, 1514, 333] });
+    const batch = new PacketBatch(6);
+    gen.fill(batch);
+    expect([...batch.handles.subarray(0, 6)].map((h) => pool.length[h & INDEX_MASK])).toEqual([60, 1514, 333, 60, 1514, 333]);
+    const h = batch.handles;
+    [h[1], h[2]] = [h[2], h[1]]; // reorder 1 and 2
+    pool.bytes[pool.dataOffset(h[4]) + 200] ^= 0xff; // corrupt seq 4
+    h[5] = h[5]; // keep
+    const sink = new Sink();
+    sink.consume(batch);
+    expect(sink.outOfOrder).toBe(1);
+    expect(sink.bad).toBe(1);
+    expect(sink.lost).toBe(2); // gaps seen: seq 1 (arrived late) and seq 4 (corrupt)
+    expect(sink.summary()).toMatch(/first fault: frame 4 \(1514 bytes\): bad payload byte/);
+    pool.close();
+  });
+
+  it('rejects sizes that do not fit', () => {
+    const pool = new Mempool({ allocator: memory, entries: 4 });
+    expect(() => new Generator(pool, { size: 59 })).toThrow(RangeError);
+    expect(() => new Generator(pool, { size: 1515 })).toThrow(RangeError);
+    pool.close();
+  });
+});
