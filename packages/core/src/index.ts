@@ -5,3 +5,4 @@ export * from './registers.js';
 export * from './device.js';
 export * from './dma.js';
 export * from './registry.js';
+export * from './plugins.js';

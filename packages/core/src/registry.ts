@@ -72,6 +72,7 @@ export interface DriverFactory {
 }
 
 const drivers: DriverFactory[] = [];
+const dmaOfDevice = new WeakMap<IxyDevice, DmaAllocator>();
 const resolvers: AddressResolver[] = [];
 
 /** Registers a driver. Registering the same factory (or name) twice keeps one. */
@@ -148,5 +149,17 @@ export function openDevice(address: string, options: OpenOptions = {}): IxyDevic
     access.release();
     throw err;
   }
-  return access.wrapDevice ? access.wrapDevice(device) : device;
+  const opened = access.wrapDevice ? access.wrapDevice(device) : device;
+  dmaOfDevice.set(opened, access.dma);
+  return opened;
+}
+
+/**
+ * DMA memory the device can reach (hugepages for PCI devices, simulated memory for models):
+ * where an app allocates the mempools of packets it builds itself, e.g. a packet generator.
+ */
+export function deviceDma(device: IxyDevice): DmaAllocator {
+  const dma = dmaOfDevice.get(device);
+  if (!dma) throw new IxyError('ENOTOPENED', `${device.address} was not opened with openDevice()`);
+  return dma;
 }

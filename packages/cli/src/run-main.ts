@@ -1,0 +1,30 @@
+import { IxyError } from '@ixy/core';
+
+/** How an app reports a failure: one line, a hint, a non-zero exit; no stack for user mistakes. */
+export function reportError(app: string, err: unknown, write: (line: string) => void = (l) => process.stderr.write(l + '\n')): number {
+  if (err instanceof IxyError) {
+    write(`${app}: ${err.message}`);
+    if (err.hint) write(`  hint: ${err.hint}`);
+    return 1;
+  }
+  const code = (err as { code?: string } | undefined)?.code;
+  if (typeof code === 'string' && code.startsWith('commander.')) {
+    // commander printed its own message already
+    return (err as { exitCode?: number }).exitCode ?? 1;
+  }
+  write(`${app}: unexpected error (a bug; please report it):`);
+  write(err instanceof Error ? (err.stack ?? err.message) : String(err));
+  return 70; // EX_SOFTWARE
+}
+
+/** Runs an app's main function and exits with its code, printing errors as reportError does. */
+export function runMain(app: string, main: () => Promise<number | void>): void {
+  main().then(
+    (code) => {
+      process.exitCode = code ?? 0;
+    },
+    (err: unknown) => {
+      process.exitCode = reportError(app, err);
+    },
+  );
+}
