@@ -1,0 +1,98 @@
+#!/usr/bin/env node
+// ixy-capture: receives packets on a port; checks test frames; writes a pcap file.
+import { Command } from 'commander';
+import { PacketBatch, openDevice, type IxyDevice } from '@ixy/core';
+import { StatsReporter, intOption, loadDrivers, pollLoop, runMain, secondsOption } from '@ixy/cli';
+import { INDEX_MASK, Mempool } from '@ixy/memory';
+import { Sink } from '@ixy/traffic';
+import { PcapWriter } from './pcap-writer.js';
+
+const program = new Command('ixy-capture')
+  .description(
+    'Receives packets on one port. With --verify, checks every frame as an @ixy/traffic test frame\n' +
+      '(as ixy-pktgen sends them): every payload byte, the IP checksum, the sequence (in order, none\n' +
+      'lost, none duplicated). With --write, stores the frames in a pcap file for Wireshark/tcpdump.',
+  )
+  .argument('<dev>', 'the port: a PCI address (0000:03:00.0) or a simulated port (sim:<cable>:<0|1>)')
+  .option('-w, --write <file.pcap>', 'write the received frames to this pcap file')
+  .option('--verify', 'check every frame as a test frame; exit 1 if any is bad, lost or out of order', false)
+  .option('-n, --count <n>', 'stop after receiving this many frames (0: no limit)', intOption(0, Number.MAX_SAFE_INTEGER), 0)
+  .option('-d, --duration <seconds>', 'stop after this many seconds (default: run until Ctrl-C)', secondsOption, 0)
+  .option('--idle <seconds>', 'stop after this long without a frame, once one has arrived (0: never)', secondsOption, 0)
+  .option('-b, --batch <n>', 'packets per RX batch', intOption(1, 4096), 32)
+  .option('--safe', 'safe mode: bounds-checked registers and packet ownership checks (slower)', false)
+  .option('--driver <package...>', 'extra driver packages to load (they register themselves)', [])
+  .addHelpText(
+    'after',
+    `
+Example, a test bed on one machine (three shells):
+  ixy-capture sim:out:1 --verify --idle 2     # the sink
+  ixy-fwd sim:in:1 sim:out:0                  # the device under test
+  ixy-pktgen sim:in:0 -n 1000000              # the source`,
+  );
+
+interface CaptureOptions {
+  write?: string;
+  verify: boolean;
+  count: number;
+  duration: number;
+  idle: number;
+  batch: number;
+  safe: boolean;
+  driver: string[];
+}
+
+async function main(): Promise<number> {
+  program.exitOverride();
+  program.parse();
+  const opts = program.opts<CaptureOptions>();
+  await loadDrivers(opts.driver);
+  const dev: IxyDevice = openDevice(program.args[0], { safe: opts.safe });
+  const pcap = opts.write ? new PcapWriter(opts.write) : undefined;
+  try {
+    const sink = new Sink();
+    const batch = new PacketBatch(opts.batch);
+    const reporter = new StatsReporter([dev]);
+    const limit = opts.count || Infinity;
+    let received = 0;
+    let lastFrame = 0;
+    const epochOffsetMicros = Date.now() * 1000 - performance.now() * 1000;
+    console.log(`ixy-capture: receiving on ${dev.address}${pcap ? `, writing ${pcap.path}` : ''} (Ctrl-C stops)`);
+    await pollLoop(
+      () => {
+        if (received >= limit) return;
+        const n = dev.rxBatch(0, batch, Math.min(batch.capacity, limit - received));
+        if (n === 0) return;
+        received += n;
+        lastFrame = performance.now();
+        if (pcap) {
+          const t = epochOffsetMicros + lastFrame * 1000;
+          const h = batch.handles;
+          for (let i = 0; i < n; i++) {
+            const pool = Mempool.of(h[i]);
+            pcap.write(pool.bytes, pool.dataOffset(h[i]), pool.length[h[i] & INDEX_MASK], t);
+          }
+        }
+        if (opts.verify) sink.consume(batch);
+        else Mempool.freeBatch(batch);
+      },
+      {
+        durationSeconds: opts.duration,
+        onInterval: (ns) => reporter.interval(ns),
+        stopWhen: () => received >= limit || (opts.idle > 0 && lastFrame > 0 && performance.now() - lastFrame > opts.idle * 1000),
+      },
+    );
+    reporter.totals();
+    console.log(`ixy-capture: received ${received} frames${pcap ? `, wrote ${pcap.frames} to ${pcap.path}` : ''}`);
+    if (opts.verify) {
+      console.log(`ixy-capture: verified ${sink.summary()}`);
+      if (sink.bad > 0 || sink.lost > 0 || sink.outOfOrder > 0) return 1;
+    }
+    return 0;
+  } finally {
+    pcap?.close();
+    dev.close();
+  }
+}
+
+runMain('ixy-capture', main);
