@@ -1,0 +1,375 @@
+import {
+  DeviceStateError,
+  type DeviceAccess,
+  type DeviceStats,
+  type IxyDevice,
+  type PacketBatch,
+  type Registers,
+} from '@ixy/core';
+import { Mempool } from '@ixy/memory';
+import * as R from './registers.js';
+import { RxQueue } from './rx-queue.js';
+import { TxQueue } from './tx-queue.js';
+import { sleepMs, waitRegister } from './wait.js';
+
+/** Options of the ixgbe driver; see README. */
+export interface IxgbeOptions {
+  /** RX queues, 1..128 (default 1). Without RSS set up, the card delivers everything to queue 0. */
+  rxQueues?: number;
+  /** TX queues, 1..128 (default 1). */
+  txQueues?: number;
+  /** Descriptors per ring, a power of two from 64 to 4096 (default 512). */
+  ringSize?: number;
+  /** Buffers in each RX queue's mempool (default max(4096, 2 × ringSize)); more than ringSize. */
+  poolSize?: number;
+  /** Check packet ownership on every transfer (and, on PCI, bounds-check registers). */
+  safe?: boolean;
+  /** How long to wait for the link at start-up (default 10000 ms); the driver goes on without. */
+  linkTimeoutMs?: number;
+  /** Start in promiscuous mode (default true, as ixy). */
+  promisc?: boolean;
+}
+
+/** Largest frame on the wire including CRC: 1518, the MAXFRS reset value; no jumbo frames. */
+export const MAX_FRAME_SIZE = 1518;
+const CRC_SIZE = 4;
+const VLAN_TAG_SIZE = 4;
+/** Largest frame in a buffer (without CRC): the card accepts MFS + 4 for VLAN-tagged frames. */
+export const MAX_FRAME_BYTES = MAX_FRAME_SIZE - CRC_SIZE + VLAN_TAG_SIZE;
+const TWO_POW_32 = 4294967296;
+
+interface ResolvedOptions {
+  rxQueues: number;
+  txQueues: number;
+  ringSize: number;
+  poolSize: number;
+  safe: boolean;
+  linkTimeoutMs: number;
+  promisc: boolean;
+}
+
+function intOption(value: unknown, name: string, fallback: number, min: number, max: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+    throw new RangeError(`ixgbe: ${name} must be an integer in ${min}..${max}, got ${String(value)}`);
+  }
+  return value;
+}
+
+/** Checks the options and fills in defaults. */
+export function resolveIxgbeOptions(options: IxgbeOptions): ResolvedOptions {
+  const rxQueues = intOption(options.rxQueues, 'rxQueues', 1, 1, R.IXGBE_MAX_QUEUES);
+  const txQueues = intOption(options.txQueues, 'txQueues', 1, 1, R.IXGBE_MAX_QUEUES);
+  const ringSize = intOption(options.ringSize, 'ringSize', 512, 64, 4096);
+  if ((ringSize & (ringSize - 1)) !== 0) throw new RangeError(`ixgbe: ringSize must be a power of two, got ${ringSize}`);
+  const poolSize = intOption(options.poolSize, 'poolSize', Math.max(4096, 2 * ringSize), ringSize + 1, 1 << 20);
+  return {
+    rxQueues,
+    txQueues,
+    ringSize,
+    poolSize,
+    safe: options.safe === true,
+    linkTimeoutMs: intOption(options.linkTimeoutMs, 'linkTimeoutMs', 10_000, 0, 3_600_000),
+    promisc: options.promisc !== false,
+  };
+}
+
+/**
+ * The Intel 82599 (X520, X540) driver, after C ixy's ixgbe.c: poll mode, advanced
+ * descriptors, one buffer per packet. Works on whatever the DeviceAccess gives it: a card
+ * through sysfs and hugepages, or the device model of @ixy/sim.
+ */
+export class IxgbeDevice implements IxyDevice {
+  readonly driverName = 'ixgbe';
+  readonly address: string;
+  readonly rxQueueCount: number;
+  readonly txQueueCount: number;
+  readonly options: Readonly<ResolvedOptions>;
+  private readonly regs: Registers;
+  private readonly rx: RxQueue[] = [];
+  private readonly tx: TxQueue[] = [];
+  private readonly pools: Mempool[] = [];
+  private closed = false;
+
+  constructor(
+    private readonly access: DeviceAccess,
+    options: IxgbeOptions = {},
+  ) {
+    this.options = resolveIxgbeOptions(options);
+    this.address = access.identity.address;
+    this.rxQueueCount = this.options.rxQueues;
+    this.txQueueCount = this.options.txQueues;
+    access.claim();
+    this.regs = access.registers(0);
+    try {
+      this.resetAndInit();
+    } catch (err) {
+      this.freeQueues();
+      throw err;
+    }
+  }
+
+  /** The mempool RX queue `queue` receives into. */
+  rxPool(queue: number): Mempool {
+    return this.rxQueue(queue).pool;
+  }
+
+  // ---- initialisation, §4.6.3 ----
+
+  private resetAndInit(): void {
+    const regs = this.regs;
+    // §4.6.3.1: mask all interrupts (we poll)
+    this.disableInterrupts();
+    // §4.6.3.2: global reset (device and link), wait for the bits to self-clear, then 10 ms
+    regs.write32(R.IXGBE_CTRL, R.IXGBE_CTRL_RST_MASK);
+    waitRegister(regs, 'CTRL', R.IXGBE_CTRL, R.IXGBE_CTRL_RST_MASK, false);
+    sleepMs(10);
+    // §4.6.3.1: interrupts again, the reset re-armed them
+    this.disableInterrupts();
+    // §4.6.3: EEPROM auto-read done, then DMA init done
+    waitRegister(regs, 'EEC', R.IXGBE_EEC, R.IXGBE_EEC_ARD, true);
+    waitRegister(regs, 'RDRXCTL', R.IXGBE_RDRXCTL, R.IXGBE_RDRXCTL_DMAIDONE, true);
+    // §4.6.4: link set-up
+    this.initLink();
+    // §4.6.5: statistics are clear-on-read: read them once
+    this.resetStats();
+    // §4.6.7, §4.6.8
+    this.initRx();
+    this.initTx();
+    for (const q of this.rx) this.startRxQueue(q);
+    for (const q of this.tx) this.startTxQueue(q);
+    this.setPromisc(this.options.promisc);
+    this.waitForLink();
+  }
+
+  private disableInterrupts(): void {
+    this.regs.write32(R.IXGBE_EIMC, R.IXGBE_IRQ_CLEAR_MASK);
+    this.regs.read32(R.IXGBE_EICR); // clear-on-read: drop pending causes
+  }
+
+  /** §4.6.4: 10G serial link mode, XAUI PMA/PMD, restart auto-negotiation. */
+  private initLink(): void {
+    const regs = this.regs;
+    regs.write32(R.IXGBE_AUTOC, (regs.read32(R.IXGBE_AUTOC) & ~R.IXGBE_AUTOC_LMS_MASK) | R.IXGBE_AUTOC_LMS_10G_SERIAL);
+    regs.write32(R.IXGBE_AUTOC, (regs.read32(R.IXGBE_AUTOC) & ~R.IXGBE_AUTOC_10G_PMA_PMD_MASK) | R.IXGBE_AUTOC_10G_XAUI);
+    this.setFlags(R.IXGBE_AUTOC, R.IXGBE_AUTOC_AN_RESTART);
+  }
+
+  /** §4.6.7 */
+  private initRx(): void {
+    const regs = this.regs;
+    const { ringSize, poolSize, safe } = this.options;
+    // receive off while configuring
+    this.clearFlags(R.IXGBE_RXCTRL, R.IXGBE_RXCTRL_RXEN);
+    // no DCB or virtualization: one 128 KiB packet buffer
+    regs.write32(R.IXGBE_RXPBSIZE(0), R.IXGBE_RXPBSIZE_128KB);
+    for (let i = 1; i < 8; i++) regs.write32(R.IXGBE_RXPBSIZE(i), 0);
+    // strip the CRC (HLREG0 and RDRXCTL must agree), accept broadcasts
+    this.setFlags(R.IXGBE_HLREG0, R.IXGBE_HLREG0_RXCRCSTRP);
+    this.setFlags(R.IXGBE_RDRXCTL, R.IXGBE_RDRXCTL_CRCSTRIP);
+    // max frame 1518 without jumbo frames: the card never writes more than 1518 - 4 + 4 (VLAN)
+    // bytes into a buffer, which every pool buffer holds (checked below)
+    this.clearFlags(R.IXGBE_HLREG0, R.IXGBE_HLREG0_JUMBOEN);
+    regs.write32(R.IXGBE_MAXFRS, (regs.read32(R.IXGBE_MAXFRS) & 0xffff) | (MAX_FRAME_SIZE << R.IXGBE_MAXFRS_MFS_SHIFT));
+    this.setFlags(R.IXGBE_FCTRL, R.IXGBE_FCTRL_BAM);
+
+    for (let i = 0; i < this.rxQueueCount; i++) {
+      const pool = new Mempool({ allocator: this.access.dma, entries: poolSize, safe });
+      this.pools.push(pool);
+      if (pool.bufSize < MAX_FRAME_BYTES) {
+        throw new DeviceStateError(`rx buffers of ${pool.bufSize} bytes cannot hold a ${MAX_FRAME_BYTES}-byte frame`);
+      }
+      // BSIZEPACKET in KiB, rounded down so the card's idea of a buffer is never larger than ours
+      const bsize = Math.min(R.IXGBE_SRRCTL_BSIZEPKT_MASK, Math.floor(pool.bufSize / 1024));
+      const queue = new RxQueue(i, ringSize, pool, this.access.dma, regs);
+      this.rx.push(queue);
+      // advanced one-buffer descriptors, drop when no descriptor is free (one full queue must
+      // not stall the shared packet buffer), buffer size
+      let srrctl = regs.read32(R.IXGBE_SRRCTL(i));
+      srrctl &= ~(R.IXGBE_SRRCTL_DESCTYPE_MASK | R.IXGBE_SRRCTL_BSIZEPKT_MASK);
+      srrctl |= R.IXGBE_SRRCTL_DESCTYPE_ADV_ONEBUF | R.IXGBE_SRRCTL_DROP_EN | bsize;
+      regs.write32(R.IXGBE_SRRCTL(i), srrctl);
+      // §7.1.9 ring: base, length in bytes, empty
+      const addr = queue.ringAddress;
+      regs.write32(R.IXGBE_RDBAL(i), addr >>> 0);
+      regs.write32(R.IXGBE_RDBAH(i), (addr / TWO_POW_32) >>> 0);
+      regs.write32(R.IXGBE_RDLEN(i), ringSize * R.IXGBE_DESC_SIZE);
+      regs.write32(R.IXGBE_RDH(i), 0);
+      regs.write32(R.IXGBE_RDT(i), 0);
+    }
+    // last sentence of §4.6.7: no-snoop disable, and DCA_RXCTRL bit 12 cleared
+    this.setFlags(R.IXGBE_CTRL_EXT, R.IXGBE_CTRL_EXT_NS_DIS);
+    for (let i = 0; i < this.rxQueueCount; i++) this.clearFlags(R.IXGBE_DCA_RXCTRL(i), R.IXGBE_DCA_RXCTRL_BIT12);
+    this.setFlags(R.IXGBE_RXCTRL, R.IXGBE_RXCTRL_RXEN);
+  }
+
+  /** §4.6.8 */
+  private initTx(): void {
+    const regs = this.regs;
+    const { ringSize } = this.options;
+    // CRC insertion and padding of short frames
+    this.setFlags(R.IXGBE_HLREG0, R.IXGBE_HLREG0_TXCRCEN | R.IXGBE_HLREG0_TXPADEN);
+    // §4.6.11.3.4: no DCB: one 40 KiB packet buffer
+    regs.write32(R.IXGBE_TXPBSIZE(0), R.IXGBE_TXPBSIZE_40KB);
+    for (let i = 1; i < 8; i++) regs.write32(R.IXGBE_TXPBSIZE(i), 0);
+    // required without DCB and virtualization
+    regs.write32(R.IXGBE_DTXMXSZRQ, 0xffff);
+    this.clearFlags(R.IXGBE_RTTDCS, R.IXGBE_RTTDCS_ARBDIS);
+    for (let i = 0; i < this.txQueueCount; i++) {
+      const queue = new TxQueue(i, ringSize, MAX_FRAME_BYTES, this.access.dma, regs);
+      this.tx.push(queue);
+      const addr = queue.ringAddress;
+      regs.write32(R.IXGBE_TDBAL(i), addr >>> 0);
+      regs.write32(R.IXGBE_TDBAH(i), (addr / TWO_POW_32) >>> 0);
+      regs.write32(R.IXGBE_TDLEN(i), ringSize * R.IXGBE_DESC_SIZE);
+      // write-back thresholds (§7.2.3.4.1, §7.2.3.5): DPDK's values, as ixy
+      let txdctl = regs.read32(R.IXGBE_TXDCTL(i));
+      txdctl &= ~R.IXGBE_TXDCTL_THRESH_MASK;
+      txdctl |= 36 | (8 << 8) | (4 << 16);
+      regs.write32(R.IXGBE_TXDCTL(i), txdctl);
+    }
+    regs.write32(R.IXGBE_DMATXCTL, R.IXGBE_DMATXCTL_TE);
+  }
+
+  private startRxQueue(q: RxQueue): void {
+    q.fill();
+    this.setFlags(R.IXGBE_RXDCTL(q.queue), R.IXGBE_RXDCTL_ENABLE);
+    waitRegister(this.regs, `RXDCTL[${q.queue}]`, R.IXGBE_RXDCTL(q.queue), R.IXGBE_RXDCTL_ENABLE, true);
+    // the ring starts full: every descriptor but one belongs to the device
+    this.regs.write32(R.IXGBE_RDH(q.queue), 0);
+    this.regs.write32(R.IXGBE_RDT(q.queue), q.size - 1);
+  }
+
+  private startTxQueue(q: TxQueue): void {
+    this.regs.write32(R.IXGBE_TDH(q.queue), 0);
+    this.regs.write32(R.IXGBE_TDT(q.queue), 0);
+    this.setFlags(R.IXGBE_TXDCTL(q.queue), R.IXGBE_TXDCTL_ENABLE);
+    waitRegister(this.regs, `TXDCTL[${q.queue}]`, R.IXGBE_TXDCTL(q.queue), R.IXGBE_TXDCTL_ENABLE, true);
+  }
+
+  private waitForLink(): void {
+    const timeout = this.options.linkTimeoutMs;
+    for (let waited = 0; this.linkSpeed() === 0; waited += 10) {
+      if (waited >= timeout) {
+        if (timeout > 0) process.emitWarning(`${this.address}: no link after ${timeout} ms, going on without`, 'IxyWarning');
+        return;
+      }
+      sleepMs(10);
+    }
+  }
+
+  private setFlags(offset: number, flags: number): void {
+    this.regs.write32(offset, this.regs.read32(offset) | flags);
+  }
+
+  private clearFlags(offset: number, flags: number): void {
+    this.regs.write32(offset, this.regs.read32(offset) & ~flags);
+  }
+
+  // ---- the packet path ----
+
+  private rxQueue(queue: number): RxQueue {
+    const q = this.rx[queue];
+    if (q === undefined) throw new DeviceStateError(`${this.address}: no rx queue ${queue} (has ${this.rx.length})`);
+    return q;
+  }
+
+  rxBatch(queue: number, batch: PacketBatch, max: number = batch.capacity): number {
+    const q = this.rx[queue];
+    if (q === undefined) return this.rxQueue(queue).receive(batch, 0);
+    return q.receive(batch, max < batch.capacity ? max : batch.capacity);
+  }
+
+  txBatch(queue: number, batch: PacketBatch): number {
+    const q = this.tx[queue];
+    if (q === undefined) throw new DeviceStateError(`${this.address}: no tx queue ${queue} (has ${this.tx.length})`);
+    return q.send(batch);
+  }
+
+  // ---- the rest of IxyDevice ----
+
+  /** §8.2.3.23: clear-on-read counters, added up in JS numbers (exact to 2^53). */
+  readStats(stats: DeviceStats): void {
+    const regs = this.regs;
+    stats.rxPackets += regs.read32(R.IXGBE_GPRC);
+    stats.txPackets += regs.read32(R.IXGBE_GPTC);
+    const rxLow = regs.read32(R.IXGBE_GORCL); // low first: reading the high half completes the read
+    stats.rxBytes += rxLow + (regs.read32(R.IXGBE_GORCH) & 0xf) * TWO_POW_32;
+    const txLow = regs.read32(R.IXGBE_GOTCL);
+    stats.txBytes += txLow + (regs.read32(R.IXGBE_GOTCH) & 0xf) * TWO_POW_32;
+    // missed for lack of packet-buffer space, and dropped for lack of descriptors (DROP_EN)
+    let dropped = 0;
+    for (let i = 0; i < 8; i++) dropped += regs.read32(R.IXGBE_MPC(i));
+    for (let i = 0; i < 16; i++) dropped += regs.read32(R.IXGBE_QPRDC(i));
+    stats.rxDropped += dropped;
+  }
+
+  resetStats(): void {
+    const regs = this.regs;
+    for (const r of [R.IXGBE_GPRC, R.IXGBE_GPTC, R.IXGBE_GORCL, R.IXGBE_GORCH, R.IXGBE_GOTCL, R.IXGBE_GOTCH]) regs.read32(r);
+    for (let i = 0; i < 8; i++) regs.read32(R.IXGBE_MPC(i));
+    for (let i = 0; i < 16; i++) regs.read32(R.IXGBE_QPRDC(i));
+  }
+
+  setPromisc(enabled: boolean): void {
+    const flags = R.IXGBE_FCTRL_MPE | R.IXGBE_FCTRL_UPE;
+    if (enabled) this.setFlags(R.IXGBE_FCTRL, flags);
+    else this.clearFlags(R.IXGBE_FCTRL, flags);
+  }
+
+  linkSpeed(): number {
+    const links = this.regs.read32(R.IXGBE_LINKS);
+    if ((links & R.IXGBE_LINKS_UP) === 0) return 0;
+    switch (links & R.IXGBE_LINKS_SPEED_82599) {
+      case R.IXGBE_LINKS_SPEED_100_82599:
+        return 100;
+      case R.IXGBE_LINKS_SPEED_1G_82599:
+        return 1000;
+      case R.IXGBE_LINKS_SPEED_10G_82599:
+        return 10000;
+      default:
+        return 0;
+    }
+  }
+
+  /** Receive address 0 (§8.2.3.7.9): bytes 0..3 in RAL, 4..5 in RAH. */
+  macAddress(): Uint8Array {
+    const low = this.regs.read32(R.IXGBE_RAL(0));
+    const high = this.regs.read32(R.IXGBE_RAH(0));
+    return Uint8Array.of(low, low >>> 8, low >>> 16, low >>> 24, high, high >>> 8);
+  }
+
+  setMacAddress(mac: Uint8Array): void {
+    if (mac.length !== 6) throw new RangeError(`a MAC address has 6 bytes, got ${mac.length}`);
+    const low = (mac[0] | (mac[1] << 8) | (mac[2] << 16) | (mac[3] << 24)) >>> 0;
+    const high = (mac[4] | (mac[5] << 8) | R.IXGBE_RAH_AV) >>> 0;
+    this.regs.write32(R.IXGBE_RAL(0), low);
+    this.regs.write32(R.IXGBE_RAH(0), high);
+  }
+
+  /** Stops receive and transmit, frees rings and pools, releases the device. Idempotent. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    const regs = this.regs;
+    try {
+      this.clearFlags(R.IXGBE_RXCTRL, R.IXGBE_RXCTRL_RXEN);
+      for (const q of this.rx) this.clearFlags(R.IXGBE_RXDCTL(q.queue), R.IXGBE_RXDCTL_ENABLE);
+      for (const q of this.tx) this.clearFlags(R.IXGBE_TXDCTL(q.queue), R.IXGBE_TXDCTL_ENABLE);
+      regs.write32(R.IXGBE_DMATXCTL, 0);
+    } finally {
+      this.freeQueues();
+      this.access.release();
+    }
+  }
+
+  private freeQueues(): void {
+    for (const q of this.rx.splice(0)) q.free();
+    for (const q of this.tx.splice(0)) q.free();
+    for (const p of this.pools.splice(0)) p.close();
+  }
+
+  [Symbol.dispose](): void {
+    this.close();
+  }
+}

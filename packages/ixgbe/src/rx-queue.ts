@@ -1,0 +1,133 @@
+import { DeviceStateError, PoolExhaustedError, type DmaAllocator, type DmaRegion, type PacketBatch, type Registers } from '@ixy/core';
+import { INDEX_MASK, Mempool } from '@ixy/memory';
+import {
+  IXGBE_DESC_SIZE,
+  IXGBE_RDT,
+  IXGBE_RXDADV_STAT_DD,
+  IXGBE_RXDADV_STAT_EOP,
+} from './registers.js';
+
+const TWO_POW_32 = 4294967296;
+
+/**
+ * One receive queue: a ring of advanced RX descriptors (§7.1.6) in DMA memory, the mempool
+ * its buffers come from, and the handle of the buffer behind each descriptor.
+ *
+ * Ring protocol (§7.1.9): the device owns descriptors from RDH up to RDT (exclusive) and
+ * writes received packets back into them; the driver owns the rest, reads write-backs from
+ * `index`, refills each descriptor with a fresh buffer and hands it back by moving RDT.
+ */
+export class RxQueue {
+  readonly region: DmaRegion;
+  /** The ring as 32-bit words: descriptor i is words 4i..4i+3. */
+  readonly ring: Uint32Array;
+  /** Buffer handle behind each descriptor. */
+  readonly handles: Uint32Array;
+  readonly mask: number;
+  /** Next descriptor to check for a received packet. */
+  private index = 0;
+  private readonly rdt: number;
+  /** Descriptors that hold a buffer (all of them once filled). */
+  private filled = 0;
+
+  constructor(
+    readonly queue: number,
+    readonly size: number,
+    readonly pool: Mempool,
+    dma: DmaAllocator,
+    private readonly regs: Registers,
+  ) {
+    this.region = dma.allocate(size * IXGBE_DESC_SIZE, { contiguous: true });
+    this.ring = new Uint32Array(this.region.buffer, 0, size * 4);
+    // Snabb's and ixy's trick: all-ones addresses, so DMA before set-up hits no real memory
+    this.ring.fill(0xffffffff);
+    this.handles = new Uint32Array(size);
+    this.mask = size - 1;
+    this.rdt = IXGBE_RDT(queue);
+  }
+
+  /** Bus address of the ring (for RDBAL/RDBAH). */
+  get ringAddress(): number {
+    return this.region.physAddr(0);
+  }
+
+  /** Puts a fresh buffer behind every descriptor (before the queue is enabled). */
+  fill(): void {
+    const ring = this.ring;
+    for (let i = 0; i < this.size; i++) {
+      const h = this.pool.driverAlloc();
+      if (h < 0) {
+        throw new PoolExhaustedError(
+          `rx queue ${this.queue}: the mempool (${this.pool.entries} buffers) cannot fill a ring of ${this.size}`,
+          'use a poolSize larger than ringSize',
+        );
+      }
+      const addr = this.pool.physAddr[h & INDEX_MASK];
+      const w = i << 2;
+      ring[w] = addr >>> 0;
+      ring[w + 1] = (addr / TWO_POW_32) >>> 0;
+      ring[w + 2] = 0; // header address 0: also clears DD of the write-back format
+      ring[w + 3] = 0;
+      this.handles[i] = h;
+      this.filled = i + 1;
+    }
+    this.index = 0;
+  }
+
+  /**
+   * Receives up to `max` packets into `batch` (ixy's ixgbe_rx_batch). The status word is read
+   * with Atomics.load: the device writes it behind the program's back, so the engine must
+   * never reuse an earlier read of it.
+   */
+  receive(batch: PacketBatch, max: number): number {
+    const ring = this.ring;
+    const handles = this.handles;
+    const pool = this.pool;
+    const phys = pool.physAddr;
+    const lengths = pool.length;
+    const out = batch.handles;
+    const mask = this.mask;
+    let index = this.index;
+    let last = index;
+    let n = 0;
+    while (n < max) {
+      const w = index << 2;
+      const status = Atomics.load(ring, w + 2);
+      if ((status & IXGBE_RXDADV_STAT_DD) === 0) break;
+      if ((status & IXGBE_RXDADV_STAT_EOP) === 0) {
+        throw new DeviceStateError(
+          `rx queue ${this.queue}: a packet spans several descriptors (status 0x${status.toString(16)})`,
+          'multi-buffer packets are not supported: the max frame size must fit one buffer',
+        );
+      }
+      const fresh = pool.driverAlloc();
+      if (fresh < 0) break; // pool empty: leave the packet in the ring until buffers come back
+      const h = handles[index];
+      lengths[h & INDEX_MASK] = ring[w + 3] & 0xffff;
+      pool.driverGive(h);
+      out[n++] = h;
+      const addr = phys[fresh & INDEX_MASK];
+      ring[w] = addr >>> 0;
+      ring[w + 1] = (addr / TWO_POW_32) >>> 0;
+      ring[w + 2] = 0;
+      ring[w + 3] = 0;
+      handles[index] = fresh;
+      last = index;
+      index = (index + 1) & mask;
+    }
+    if (n > 0) {
+      // one behind the next descriptor to check: RDT == RDH would mean "ring empty" (ixy)
+      this.regs.write32(this.rdt, last);
+      this.index = index;
+    }
+    batch.length = n;
+    return n;
+  }
+
+  /** Returns every buffer to the pool and frees the ring (the queue must be stopped). */
+  free(): void {
+    for (let i = 0; i < this.filled; i++) this.pool.driverFree(this.handles[i]);
+    this.filled = 0;
+    this.region.free();
+  }
+}

@@ -1,0 +1,152 @@
+import { FrameSizeError, OwnershipError, type DmaAllocator, type DmaRegion, type PacketBatch, type Registers } from '@ixy/core';
+import { INDEX_MASK, Mempool } from '@ixy/memory';
+import {
+  IXGBE_ADVTXD_DCMD_DEXT,
+  IXGBE_ADVTXD_DCMD_EOP,
+  IXGBE_ADVTXD_DCMD_IFCS,
+  IXGBE_ADVTXD_DCMD_RS,
+  IXGBE_ADVTXD_DTYP_DATA,
+  IXGBE_ADVTXD_PAYLEN_SHIFT,
+  IXGBE_ADVTXD_STAT_DD,
+  IXGBE_DESC_SIZE,
+  IXGBE_TDT,
+} from './registers.js';
+
+const TWO_POW_32 = 4294967296;
+/** Descriptors are cleaned (their buffers freed) in batches of this many, as in ixy. */
+export const TX_CLEAN_BATCH = 32;
+/**
+ * Every packet is one advanced data descriptor (§7.2.3.2.4): one buffer (EOP), report
+ * status (RS) so the device writes DD back, insert the Ethernet CRC (IFCS).
+ */
+const TX_CMD = IXGBE_ADVTXD_DCMD_EOP | IXGBE_ADVTXD_DCMD_RS | IXGBE_ADVTXD_DCMD_IFCS | IXGBE_ADVTXD_DCMD_DEXT | IXGBE_ADVTXD_DTYP_DATA;
+
+/**
+ * One transmit queue: a ring of advanced TX descriptors in DMA memory and the handle of the
+ * packet behind each one. The driver writes descriptors at `index` and moves TDT; the device
+ * sends them, moves TDH and writes DD back. Sent buffers are freed in batches of 32 by checking
+ * DD of the batch's last descriptor (ixy's scheme; the device writes back in order).
+ */
+export class TxQueue {
+  readonly region: DmaRegion;
+  readonly ring: Uint32Array;
+  readonly handles: Uint32Array;
+  readonly mask: number;
+  /** Next descriptor to fill. */
+  private index = 0;
+  /** Oldest descriptor not yet cleaned up. */
+  private cleanIndex = 0;
+  private readonly tdt: number;
+
+  constructor(
+    readonly queue: number,
+    readonly size: number,
+    /** Largest frame the device may send, without CRC (bytes). */
+    readonly maxFrame: number,
+    dma: DmaAllocator,
+    private readonly regs: Registers,
+  ) {
+    this.region = dma.allocate(size * IXGBE_DESC_SIZE, { contiguous: true });
+    this.ring = new Uint32Array(this.region.buffer, 0, size * 4);
+    this.ring.fill(0xffffffff);
+    this.handles = new Uint32Array(size);
+    this.mask = size - 1;
+    this.tdt = IXGBE_TDT(queue);
+  }
+
+  get ringAddress(): number {
+    return this.region.physAddr(0);
+  }
+
+  /** Packets handed to the device and not yet cleaned up. */
+  get inFlight(): number {
+    return (this.index - this.cleanIndex) & this.mask;
+  }
+
+  /** Frees the buffers of sent packets, whole batches of TX_CLEAN_BATCH at a time. */
+  clean(): void {
+    const ring = this.ring;
+    const handles = this.handles;
+    const mask = this.mask;
+    let clean = this.cleanIndex;
+    for (;;) {
+      const cleanable = (this.index - clean) & mask;
+      if (cleanable < TX_CLEAN_BATCH) break;
+      const last = (clean + TX_CLEAN_BATCH - 1) & mask;
+      if ((Atomics.load(ring, (last << 2) + 3) & IXGBE_ADVTXD_STAT_DD) === 0) break;
+      for (let i = 0; i < TX_CLEAN_BATCH; i++) {
+        const h = handles[(clean + i) & mask];
+        Mempool.of(h).driverFree(h);
+      }
+      clean = (last + 1) & mask;
+    }
+    this.cleanIndex = clean;
+  }
+
+  /**
+   * Sends `batch.handles[0, batch.length)` as far as the ring has room (ixy's
+   * ixgbe_tx_batch); returns how many it took. A frame that is empty, larger than its buffer
+   * or larger than the wire allows is refused with FrameSizeError, and a packet the caller
+   * does not own (safe mode) with OwnershipError; in both cases the packets before it in the
+   * batch have been taken and are on their way (the message says how many).
+   */
+  send(batch: PacketBatch): number {
+    this.clean();
+    const ring = this.ring;
+    const handles = this.handles;
+    const mask = this.mask;
+    const input = batch.handles;
+    const count = batch.length;
+    const clean = this.cleanIndex;
+    let index = this.index;
+    let sent = 0;
+    try {
+      for (; sent < count; sent++) {
+        const next = (index + 1) & mask;
+        if (next === clean) break; // ring full
+        const h = input[sent];
+        const pool = Mempool.of(h);
+        if (pool === undefined) throw new OwnershipError(`tx of handle 0x${(h >>> 0).toString(16)}, which belongs to no mempool`);
+        const i = h & INDEX_MASK;
+        const len = pool.length[i];
+        if (len === 0 || len > this.maxFrame || len > pool.bufSize) throw this.sizeError(len, pool.bufSize);
+        pool.driverTake(h);
+        handles[index] = h;
+        const addr = pool.physAddr[i];
+        const w = index << 2;
+        ring[w] = addr >>> 0;
+        ring[w + 1] = (addr / TWO_POW_32) >>> 0;
+        ring[w + 2] = TX_CMD | len;
+        ring[w + 3] = len << IXGBE_ADVTXD_PAYLEN_SHIFT;
+        index = next;
+      }
+    } catch (err) {
+      if (sent > 0 && err instanceof Error) err.message += ` (the ${sent} packets before it in the batch were taken and sent)`;
+      throw err;
+    } finally {
+      if (index !== this.index) {
+        this.index = index;
+        // hand the descriptors to the device by moving the tail (§7.2.3)
+        this.regs.write32(this.tdt, index);
+      }
+    }
+    return sent;
+  }
+
+  private sizeError(len: number, bufSize: number): FrameSizeError {
+    return new FrameSizeError(
+      `tx queue ${this.queue}: cannot send a frame of ${len} bytes (buffer holds ${bufSize}, the wire at most ${this.maxFrame} without CRC)`,
+      len === 0 ? 'set the packet length (pool.length[handle & INDEX_MASK]) before sending' : 'jumbo frames are not supported: keep frames at most 1514 bytes (1518 with a VLAN tag)',
+    );
+  }
+
+  /** Frees the buffers of every packet still in the ring and the ring itself (queue stopped). */
+  free(): void {
+    for (let i = this.cleanIndex; i !== this.index; i = (i + 1) & this.mask) {
+      const h = this.handles[i];
+      Mempool.of(h)?.driverFree(h);
+    }
+    this.cleanIndex = this.index;
+    this.region.free();
+  }
+}

@@ -1,0 +1,198 @@
+import { existsSync, statSync, unlinkSync, accessSync, constants } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { IxyError } from '@ixy/core';
+import { mapSharedFile, unmapBuffer } from '@ixy/memory';
+import { FrameRing } from './frame-ring.js';
+
+/** Bytes per frame slot: a 4-byte length and up to 2044 bytes of frame. */
+export const CABLE_SLOT_SIZE = 2048;
+/** Frame slots per direction when a cable is created (default). */
+export const DEFAULT_CABLE_SLOTS = 256;
+const HEADER_SIZE = 4096;
+const MIN_SLOTS = 16;
+const MAX_SLOTS = 65536;
+// header layout, in 32-bit words: pid of the process holding end 0 / end 1, each on its own line
+const PID_WORD = [0, 16];
+// ring index lines (byte offsets): frames sent by end 0, frames sent by end 1
+const RING_INDEX = [256, 384];
+
+export interface CableOptions {
+  /** Frame slots per direction for a new cable, a power of two (default 256). An existing cable keeps its size. */
+  slots?: number;
+  /** Directory of the cable files (default /dev/shm, else the OS temp directory). */
+  dir?: string;
+}
+
+/** A cable or cable end that cannot be used. */
+export class CableError extends IxyError {
+  constructor(code: string, message: string, hint?: string) {
+    super(code, message, hint);
+  }
+}
+
+function defaultDir(): string {
+  try {
+    accessSync('/dev/shm', constants.W_OK);
+    return '/dev/shm';
+  } catch {
+    return tmpdir();
+  }
+}
+
+const NAME = /^[A-Za-z0-9_.-]{1,100}$/;
+
+/** Path of the shared file behind cable `name`. */
+export function cablePath(name: string, dir?: string): string {
+  if (!NAME.test(name) || name.startsWith('.')) {
+    throw new CableError('EINVALIDCABLE', `'${name}' is not a cable name`, 'use letters, digits, _ . - (up to 100)');
+  }
+  return join(dir ?? defaultDir(), `ixy-cable-${name}`);
+}
+
+function isAlive(pid: number): boolean {
+  if (pid === process.pid) return true;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * A simulated Ethernet cable: two ends (0 and 1) and a frame ring per direction, in a
+ * shared-memory file, so the ends can live in one process, in two threads or in two
+ * processes. Frames travel without their CRC. Open it with `Cable.open`; each process maps a
+ * named cable once and counts its users.
+ */
+export class Cable {
+  private static readonly open_ = new Map<string, Cable>();
+
+  /** Opens (creating if needed) the cable `name`. Close it when done. */
+  static open(name: string, options: CableOptions = {}): Cable {
+    const path = cablePath(name, options.dir);
+    let cable = Cable.open_.get(path);
+    if (cable === undefined) {
+      cable = new Cable(name, path, options.slots ?? DEFAULT_CABLE_SLOTS);
+      Cable.open_.set(path, cable);
+    }
+    cable.users++;
+    return cable;
+  }
+
+  /** Deletes a cable's file (the mappings of processes using it stay valid). */
+  static remove(name: string, dir?: string): void {
+    const path = cablePath(name, dir);
+    if (existsSync(path)) unlinkSync(path);
+  }
+
+  readonly slots: number;
+  /** rings[d]: frames sent by end d. */
+  readonly rings: readonly [FrameRing, FrameRing];
+  private readonly buffer: ArrayBuffer;
+  private readonly header: Int32Array;
+  private readonly attached: [boolean, boolean] = [false, false];
+  private users = 0;
+
+  private constructor(
+    readonly name: string,
+    readonly path: string,
+    wantSlots: number,
+  ) {
+    let slots = wantSlots;
+    if (existsSync(path) && statSync(path).size > 0) {
+      // an existing cable keeps its geometry: the largest power of two that fits the file
+      const size = statSync(path).size;
+      slots = MAX_SLOTS;
+      while (slots >= MIN_SLOTS && HEADER_SIZE + 2 * slots * CABLE_SLOT_SIZE > size) slots >>>= 1;
+      if (slots < MIN_SLOTS) throw new CableError('EBADCABLE', `${path} is too small (${size} bytes) to be a cable`, `delete it`);
+    } else if (!Number.isInteger(slots) || slots < MIN_SLOTS || slots > MAX_SLOTS || (slots & (slots - 1)) !== 0) {
+      throw new RangeError(`cable slots must be a power of two in ${MIN_SLOTS}..${MAX_SLOTS}, got ${slots}`);
+    }
+    this.slots = slots;
+    const size = HEADER_SIZE + 2 * slots * CABLE_SLOT_SIZE;
+    this.buffer = mapSharedFile(path, size, true);
+    this.header = new Int32Array(this.buffer, 0, HEADER_SIZE >>> 2);
+    const data = slots * CABLE_SLOT_SIZE;
+    this.rings = [
+      new FrameRing(this.buffer, RING_INDEX[0], HEADER_SIZE, slots, CABLE_SLOT_SIZE),
+      new FrameRing(this.buffer, RING_INDEX[1], HEADER_SIZE + data, slots, CABLE_SLOT_SIZE),
+    ];
+  }
+
+  /**
+   * Takes end 0 or 1 for this process: marks it present (so the peer sees a link) and
+   * discards stale frames waiting in its receive direction. Throws if a live process holds it.
+   */
+  attach(end: 0 | 1): CableEnd {
+    if (this.attached[end]) throw new CableError('EBUSY', `end ${end} of cable ${this.name} is already open in this process`);
+    const word = PID_WORD[end];
+    for (;;) {
+      const holder = Atomics.load(this.header, word);
+      if (holder !== 0 && holder !== process.pid && isAlive(holder)) {
+        throw new CableError('EBUSY', `end ${end} of cable ${this.name} is open in process ${holder}`, 'use the other end, or another cable name');
+      }
+      // free, or held by a process that is gone (or by this one, before a crash of ours)
+      if (Atomics.compareExchange(this.header, word, holder, process.pid) === holder) break;
+    }
+    this.attached[end] = true;
+    const rx = this.rings[1 - end];
+    rx.discardAll();
+    return new CableEnd(this, end, this.rings[end], rx);
+  }
+
+  /** @internal */
+  detach(end: 0 | 1): void {
+    if (!this.attached[end]) return;
+    this.attached[end] = false;
+    Atomics.compareExchange(this.header, PID_WORD[end], process.pid, 0);
+  }
+
+  /** Is some process holding end `end`? `check` also asks the OS whether it is still alive. */
+  isAttached(end: 0 | 1, check = false): boolean {
+    const holder = Atomics.load(this.header, PID_WORD[end]);
+    if (holder === 0) return false;
+    return !check || isAlive(holder);
+  }
+
+  /** Drops this process's use of the cable; the last user unmaps it. */
+  close(): void {
+    if (this.users === 0) return;
+    if (--this.users > 0) return;
+    this.detach(0);
+    this.detach(1);
+    Cable.open_.delete(this.path);
+    unmapBuffer(this.buffer);
+  }
+}
+
+/** One end of a cable, as held by a simulated port. */
+export class CableEnd {
+  private open = true;
+
+  constructor(
+    readonly cable: Cable,
+    readonly end: 0 | 1,
+    /** Frames this end sends. */
+    readonly tx: FrameRing,
+    /** Frames this end receives. */
+    readonly rx: FrameRing,
+  ) {}
+
+  /** Is the other end held by a process? Cheap (one atomic load) unless `check`. */
+  peerPresent(check = false): boolean {
+    return this.open && this.cable.isAttached((1 - this.end) as 0 | 1, check);
+  }
+
+  get isOpen(): boolean {
+    return this.open;
+  }
+
+  /** Lets the end go: the peer sees the link drop. */
+  detach(): void {
+    if (!this.open) return;
+    this.open = false;
+    this.cable.detach(this.end);
+  }
+}

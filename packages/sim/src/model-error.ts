@@ -1,0 +1,30 @@
+import { IxyError } from '@ixy/core';
+
+/** What the driver did wrong, as the device model saw it. */
+export type DriverMistake =
+  | 'bad-register-access' // offset outside the BAR or not 4-byte aligned
+  | 'access-during-reset' // a register touched while CTRL.RST still reads 1 (§4.6.3.2)
+  | 'ring-not-set' // queue enabled before its ring base and length were written
+  | 'ring-misaligned' // ring base not 128-byte aligned, or length not a multiple of 128
+  | 'config-while-enabled' // ring base or length changed while the queue runs
+  | 'dma-out-of-range' // ring, descriptor buffer or packet outside registered DMA memory
+  | 'tail-out-of-range' // RDT/TDT at or beyond the ring's descriptor count
+  | 'stale-descriptor' // an RX descriptor handed back with its write-back (DD) still in it
+  | 'unsupported-descriptor' // legacy descriptors or a descriptor type the model does not know
+  | 'bad-descriptor' // zero length, PAYLEN not matching the buffers, ...
+  | 'frame-too-large' // a TX frame longer than the max frame size
+  | 'buffer-too-small' // a received frame does not fit BSIZEPACKET (the model does not chain buffers)
+  | 'crc-strip-mismatch'; // HLREG0.RXCRCSTRP and RDRXCTL.CRCSTRIP differ when RX is enabled (§8.2.3.8.8)
+
+/**
+ * A driver mistake the device model caught. It is thrown from the register access or the
+ * processing step that ran into it, so the stack shows the driver code responsible.
+ */
+export class ModelError extends IxyError {
+  constructor(
+    readonly mistake: DriverMistake,
+    message: string,
+  ) {
+    super('EMODEL', `82599 model: ${message} [${mistake}]`, 'this is a driver bug: real hardware would misbehave silently here');
+  }
+}
