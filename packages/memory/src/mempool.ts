@@ -52,13 +52,16 @@ export class Mempool {
     return Mempool.pools[handle >>> POOL_SHIFT] as Mempool;
   }
 
-  /** Frees packets of any pool: `batch.handles[from, batch.length)`, then empties the batch. */
+  /** Frees packets of any pool: `batch.handles[from, batch.length)`, then cuts the batch to `from`. */
   static freeBatch(batch: PacketBatch, from = 0): void {
     const h = batch.handles;
+    const pools = Mempool.pools;
     for (let i = from; i < batch.length; i++) {
-      const pool = Mempool.pools[h[i] >>> POOL_SHIFT];
-      if (pool === undefined) throw new OwnershipError(`freeing handle 0x${h[i].toString(16)}, which belongs to no pool`);
-      pool.free(h[i]);
+      const handle = h[i];
+      const pool = pools[handle >>> POOL_SHIFT];
+      if (pool === undefined) throw new OwnershipError(`freeing handle 0x${handle.toString(16)}, which belongs to no pool`);
+      if (pool.safe) pool.transfer(handle, APP, FREE, 'free');
+      pool.freeStack[pool.top++] = handle & INDEX_MASK;
     }
     batch.length = from;
   }
@@ -160,12 +163,12 @@ export class Mempool {
   allocBatch(batch: PacketBatch, count = batch.capacity): number {
     const n = Math.min(count, batch.capacity, this.top);
     const h = batch.handles;
+    const stack = this.freeStack;
     const tag = this.id << POOL_SHIFT;
-    for (let i = 0; i < n; i++) {
-      const index = this.freeStack[--this.top];
-      if (this.safe) this.state[index] = APP;
-      h[i] = (tag | index) >>> 0;
-    }
+    let top = this.top;
+    for (let i = 0; i < n; i++) h[i] = (tag | stack[--top]) >>> 0;
+    this.top = top;
+    if (this.safe) for (let i = 0; i < n; i++) this.state[h[i] & INDEX_MASK] = APP;
     batch.length = n;
     return n;
   }
