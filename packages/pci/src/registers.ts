@@ -15,7 +15,7 @@ export class MmioRegisters implements Registers {
   private readonly u16: Uint16Array;
   private readonly u8: Uint8Array;
 
-  constructor(readonly buffer: ArrayBuffer) {
+  constructor(readonly buffer: ArrayBuffer | SharedArrayBuffer) {
     this.size = buffer.byteLength;
     this.u32 = new Uint32Array(buffer, 0, buffer.byteLength >>> 2);
     this.u16 = new Uint16Array(buffer, 0, buffer.byteLength >>> 1);
@@ -43,7 +43,7 @@ export class MmioRegisters implements Registers {
 
   /** Unmaps the BAR if @ixy/memory mapped it; later accesses see an empty buffer. */
   unmap(): void {
-    unmapBuffer(this.buffer);
+    if (this.buffer instanceof ArrayBuffer) unmapBuffer(this.buffer);
   }
 }
 
