@@ -13,3 +13,4 @@ export {
   type GuestKernel,
 } from './prerequisites.js';
 export { buildInitramfs, cpioNewc, ModuleGraph, BASE_MODULES, EXTRA_MODULES, type InitramfsOptions } from './initramfs.js';
+export { assertBuilt } from './build-check.js';

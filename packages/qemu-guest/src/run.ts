@@ -111,7 +111,8 @@ export function qemuArguments(o: {
   memoryMiB: number;
   cpus: number;
   iommu: boolean;
-  sharedDir: string;
+  /** The writable share; null: no 9p shares at all (the host root neither). */
+  sharedDir: string | null;
   nics: string[];
 }): string[] {
   const machine = o.accel === 'kvm' && o.iommu ? 'q35,kernel-irqchip=split' : 'q35';
@@ -125,12 +126,64 @@ export function qemuArguments(o: {
     '-chardev', 'stdio,id=console,signal=off', '-serial', 'chardev:console', '-monitor', 'none',
     '-kernel', o.kernel, '-initrd', o.initramfs, '-append', o.append,
     ...(o.iommu ? ['-device', 'intel-iommu'] : []),
-    '-fsdev', 'local,id=hostroot,path=/,security_model=none,readonly=on,multidevs=remap',
-    '-device', 'virtio-9p-pci,fsdev=hostroot,mount_tag=hostroot,addr=0x4',
-    '-fsdev', `local,id=share,path=${o.sharedDir},security_model=none`,
-    '-device', 'virtio-9p-pci,fsdev=share,mount_tag=share,addr=0x5',
+    ...(o.sharedDir === null
+      ? []
+      : [
+          '-fsdev', 'local,id=hostroot,path=/,security_model=none,readonly=on,multidevs=remap',
+          '-device', 'virtio-9p-pci,fsdev=hostroot,mount_tag=hostroot,addr=0x4',
+          '-fsdev', `local,id=share,path=${o.sharedDir},security_model=none`,
+          '-device', 'virtio-9p-pci,fsdev=share,mount_tag=share,addr=0x5',
+        ]),
     ...o.nics,
   ];
+}
+
+/**
+ * Does KVM actually boot a guest here? /dev/kvm can exist and open yet be unusable (nested
+ * virtualisation that hangs or rejects the CPU model), so this boots the initramfs with
+ * `ixy.probe=1` (init powers off at once) and waits up to 20 s. Cached per host boot in
+ * <cacheDir>/kvm-probe.json.
+ */
+export async function probeKvm(o: { qemu: string; kernel: string; initramfs: string; cacheDir: string }): Promise<{ ok: boolean; detail: string }> {
+  let bootId = '';
+  try {
+    bootId = readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
+  } catch {
+    // no boot id: probe every time
+  }
+  const cache = join(o.cacheDir, 'kvm-probe.json');
+  const key = `${bootId} ${o.qemu} ${o.kernel}`;
+  try {
+    const saved = JSON.parse(readFileSync(cache, 'utf8')) as { key: string; ok: boolean; detail: string };
+    if (bootId && saved.key === key) return { ok: saved.ok, detail: saved.detail };
+  } catch {
+    // not probed yet
+  }
+  const args = qemuArguments({
+    accel: 'kvm', kernel: o.kernel, initramfs: o.initramfs, append: 'console=ttyS0 quiet panic=-1 ixy.probe=1',
+    memoryMiB: 256, cpus: 1, iommu: false, sharedDir: null, nics: [],
+  });
+  const started = Date.now();
+  const result = await new Promise<{ ok: boolean; detail: string }>((done) => {
+    const child = spawn(o.qemu, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let text = '';
+    const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+    child.stdout!.on('data', (c: Buffer) => void (text += c.toString()));
+    child.stderr!.on('data', (c: Buffer) => void (text += c.toString()));
+    child.once('error', (e) => {
+      clearTimeout(timer);
+      done({ ok: false, detail: e.message });
+    });
+    child.once('close', () => {
+      clearTimeout(timer);
+      const ok = /probe ok/.test(text);
+      const last = text.trim().split('\n').slice(-2).join(' / ').replace(/\r/g, '');
+      done({ ok, detail: ok ? `KVM booted in ${Date.now() - started} ms` : `the KVM probe boot failed (${last || "no output in 20 s"})` });
+    });
+  });
+  mkdirSync(o.cacheDir, { recursive: true });
+  writeFileSync(cache, `${JSON.stringify({ key, ...result })}\n`);
+  return result;
 }
 
 const MARK_START = /^ixy-guest: \[[\d.]+\] command start$/;
@@ -147,8 +200,6 @@ const MARK_ERROR = /^ixy-guest: \[[\d.]+\] guest-error: (.*)$/;
 export async function runInGuest(options: GuestOptions): Promise<GuestResult> {
   const pre = ensurePrerequisites({ install: options.installPrerequisites ?? false, log: options.onOutput });
   const kernel = pre.kernel!;
-  const accel = options.accel === 'kvm' || options.accel === 'tcg' ? options.accel : pre.kvm ? 'kvm' : 'tcg';
-  if (accel === 'kvm' && !pre.kvm) throw new GuestError('qemu', 'accel kvm requested but /dev/kvm cannot be opened', '');
   const { specs, guest } = layoutNics(options.nics ?? []);
   const hugepages = options.hugepages ?? 256;
   const memoryMiB = options.memoryMiB ?? 2048;
@@ -159,6 +210,13 @@ export async function runInGuest(options: GuestOptions): Promise<GuestResult> {
   const modules = [...new Set([...(options.modules ?? []), ...guest.flatMap((n) => (n.kernelDriver ? [n.kernelDriver] : []))])];
   for (const m of modules) if (!/^[A-Za-z0-9_-]+$/.test(m)) throw new RangeError(`bad module name '${m}'`);
   const initramfs = buildInitramfs({ kernel, busybox: pre.busybox!, cacheDir, modules });
+  let accel: 'kvm' | 'tcg' = options.accel === 'kvm' || options.accel === 'tcg' ? options.accel : 'tcg';
+  if (accel === 'kvm' && !pre.kvm) throw new GuestError('qemu', 'accel kvm requested but /dev/kvm cannot be opened', '');
+  if ((options.accel ?? 'auto') === 'auto' && pre.kvm) {
+    const probe = await probeKvm({ qemu: pre.qemu!, kernel: kernel.image, initramfs, cacheDir });
+    if (probe.ok) accel = 'kvm';
+    else options.onOutput?.(`ixy-guest: /dev/kvm is present but unusable, using TCG: ${probe.detail}`);
+  }
 
   const sharedDir = resolve(
     options.sharedDir ?? join(cacheDir, 'runs', `${new Date().toISOString().replace(/[:.]/g, '-')}-${process.pid}-${runCounter++}`),
