@@ -179,8 +179,10 @@ export class IxgbeDevice implements IxyDevice {
       if (pool.bufSize < MAX_FRAME_BYTES) {
         throw new DeviceStateError(`rx buffers of ${pool.bufSize} bytes cannot hold a ${MAX_FRAME_BYTES}-byte frame`);
       }
-      // BSIZEPACKET in KiB, rounded down so the card's idea of a buffer is never larger than ours
-      const bsize = Math.min(R.IXGBE_SRRCTL_BSIZEPKT_MASK, Math.floor(pool.bufSize / 1024));
+      // BSIZEPACKET counts KiB, so 2 KiB is the smallest setting that holds a max frame in
+      // one buffer; it is more than the 1920 bytes a buffer has, but the card writes no more
+      // than the max frame (MAXFRS, no jumbo frames): at most MAX_FRAME_BYTES, checked above.
+      const bsize = Math.ceil(MAX_FRAME_BYTES / 1024);
       const queue = new RxQueue(i, ringSize, pool, this.access.dma, regs);
       this.rx.push(queue);
       // advanced one-buffer descriptors, drop when no descriptor is free (one full queue must
