@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // ixy-pktgen: sends numbered test frames out of a port as fast as it can (the classic ixy app).
-import { Command } from 'commander';
+import { Command, InvalidArgumentError } from 'commander';
 import { PacketBatch, deviceDma, openDevice, type IxyDevice } from '@ixy/core';
 import { StatsReporter, intOption, loadDrivers, pollLoop, runMain, secondsOption } from '@ixy/cli';
 import { Mempool } from '@ixy/memory';
@@ -17,6 +17,7 @@ const program = new Command('ixy-pktgen')
   .option('-b, --batch <n>', 'packets per TX batch', intOption(1, 4096), 32)
   .option('-n, --count <n>', 'stop after sending this many frames (0: no limit)', intOption(0, Number.MAX_SAFE_INTEGER), 0)
   .option('-d, --duration <seconds>', 'stop after this many seconds (default: run until Ctrl-C)', secondsOption, 0)
+  .option('-r, --rate <Mpps>', 'send at most this many million frames per second (default: as fast as possible)', rateOption, 0)
   .option('--safe', 'safe mode: bounds-checked registers and packet ownership checks (slower)', false)
   .option('--driver <package...>', 'extra driver packages to load (they register themselves)', [])
   .addHelpText(
@@ -27,7 +28,14 @@ Examples:
   ixy-pktgen sim:wire:0 -n 1000000        a million frames into a simulated cable`,
   );
 
+function rateOption(value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('expected a positive number of Mpps');
+  return n;
+}
+
 interface PktgenOptions {
+  rate: number;
   size: number;
   batch: number;
   count: number;
@@ -42,8 +50,9 @@ async function main(): Promise<number> {
   const opts = program.opts<PktgenOptions>();
   await loadDrivers(opts.driver);
   const dev: IxyDevice = openDevice(program.args[0], { safe: opts.safe });
+  let pool: Mempool | undefined;
   try {
-    const pool = new Mempool({ allocator: deviceDma(dev), entries: 4096, safe: opts.safe });
+    pool = new Mempool({ allocator: deviceDma(dev), entries: 4096, safe: opts.safe });
     const gen = new Generator(pool, { size: opts.size });
     const batch = new PacketBatch(opts.batch);
     const reporter = new StatsReporter([dev]);
@@ -51,25 +60,40 @@ async function main(): Promise<number> {
     const limit = opts.count || Infinity;
     let done = false;
     console.log(`ixy-pktgen: sending ${opts.size}-byte frames on ${dev.address} (Ctrl-C stops)`);
+    const start = performance.now();
+    const perMs = opts.rate * 1000; // frames per millisecond
     const stopped = pollLoop(
       () => {
         if (done) return;
-        const want = Math.min(batch.capacity, limit - sent);
-        if (gen.fill(batch, want) === 0) return;
+        if (batch.length === 0) {
+          // frames the queue did not take stay in the batch and go first next time, so the
+          // sequence numbers on the wire have no gaps
+          let want = Math.min(batch.capacity, limit - sent);
+          if (perMs > 0) want = Math.min(want, Math.floor((performance.now() - start) * perMs) - sent);
+          if (want <= 0 || gen.fill(batch, want) === 0) return;
+        }
         const n = dev.txBatch(0, batch);
         sent += n;
-        Mempool.freeBatch(batch, n);
+        batch.shift(n);
         if (sent >= limit) done = true;
       },
       { durationSeconds: opts.duration, onInterval: (ns) => reporter.interval(ns), stopWhen: () => done },
     );
     await stopped;
+    Mempool.freeBatch(batch);
+    // let the queue drain: the device still sends what it took (bounded: 2 s)
+    const empty = new PacketBatch(1);
+    const drainEnd = performance.now() + 2000;
+    while (reporter.current(0).txPackets < sent && performance.now() < drainEnd) {
+      dev.txBatch(0, empty);
+      await new Promise((resolve) => setImmediate(resolve));
+    }
     reporter.totals();
     console.log(`ixy-pktgen: sent ${sent} frames`);
-    pool.close();
     return 0;
   } finally {
-    dev.close();
+    dev.close(); // stops the queues first; only then may the pool's memory go
+    pool?.close();
   }
 }
 

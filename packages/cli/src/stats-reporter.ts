@@ -22,6 +22,12 @@ export class StatsReporter {
     });
   }
 
+  /** Reads device `i`'s counters and returns its totals so far (printing nothing). */
+  current(i: number): DeviceStats {
+    this.devices[i].readStats(this.now[i]);
+    return this.now[i];
+  }
+
   /** Reads the counters once more and returns the totals (also printed). */
   totals(): DeviceStats[] {
     this.devices.forEach((dev, i) => {
