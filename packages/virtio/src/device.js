@@ -1,0 +1,331 @@
+import { DeviceStateError, FrameSizeError, IxyError, } from '@ixy/core';
+import { INDEX_MASK, Mempool } from '@ixy/memory';
+import { NET_CFG_MAC, NET_CFG_SPEED, NET_CFG_STATUS, RX_QUEUE, TX_QUEUE, VIRTIO_NET_CTRL_MAC, VIRTIO_NET_CTRL_MAC_ADDR_SET, VIRTIO_NET_CTRL_RX, VIRTIO_NET_CTRL_RX_PROMISC, VIRTIO_NET_F_CTRL_MAC_ADDR, VIRTIO_NET_F_CTRL_RX, VIRTIO_NET_F_SPEED_DUPLEX, VIRTIO_NET_F_STATUS, VIRTIO_NET_S_LINK_UP, VIRTIO_NET_SPEED_UNKNOWN, VIRTQ_DESC_F_WRITE, } from './constants.js';
+/** Link speed reported when the device does not tell one (virtio has no physical link). */
+export const DEFAULT_LINK_SPEED = 1000;
+/**
+ * A virtio-net device (§5.1 Network Device) in poll mode: one receive queue, one transmit
+ * queue, and the control queue when the device has one.
+ *
+ * Packets carry their virtio-net header in the buffer's headroom: a buffer is given to the
+ * device at its data address minus the header length, so the frame itself starts where the
+ * mempool says its data starts and no byte is copied.
+ */
+export class VirtioNetDevice {
+    driverName = 'virtio';
+    rxQueueCount = 1;
+    txQueueCount = 1;
+    address;
+    /** 'legacy' or 'modern'. */
+    interfaceKind;
+    /** Negotiated features. */
+    features;
+    hdrLen;
+    /** Largest frame this port sends or receives: the receive buffers' size. */
+    maxFrameSize;
+    /** The mempool receive buffers come from. */
+    rxPool;
+    access;
+    transport;
+    rx;
+    tx;
+    ctrl;
+    rings;
+    /** Descriptor length of a receive buffer: header plus data. */
+    rxDescLen;
+    promisc = false;
+    closed = false;
+    // Counts since the last readStats (software counters: virtio has no statistics registers).
+    rxPackets = 0;
+    rxBytes = 0;
+    txPackets = 0;
+    txBytes = 0;
+    constructor(parts) {
+        this.access = parts.access;
+        this.address = parts.access.identity.address;
+        this.transport = parts.transport;
+        this.interfaceKind = parts.transport.kind;
+        this.features = parts.features;
+        this.hdrLen = parts.hdrLen;
+        this.rx = parts.rx;
+        this.tx = parts.tx;
+        this.ctrl = parts.ctrl;
+        this.rxPool = parts.rxPool;
+        this.rings = parts.rings;
+        if (this.rxPool.headroom < this.hdrLen) {
+            throw new RangeError(`the receive mempool's headroom (${this.rxPool.headroom}) is smaller than the virtio-net header`);
+        }
+        this.maxFrameSize = this.rxPool.bufSize;
+        this.rxDescLen = this.rxPool.bufSize + this.hdrLen;
+    }
+    /** Is promiscuous mode on (as last set through the control queue)? */
+    get promiscuous() {
+        return this.promisc;
+    }
+    // ---------------------------------------------------------------- receive
+    /**
+     * Takes the packets the device has put in the used ring (§2.7.14 Receiving Used Buffers;
+     * §5.1.6.4 Processing of Incoming Packets), then refills the ring from the mempool.
+     */
+    rxBatch(queue, batch, max = batch.capacity) {
+        if (queue !== 0 || this.closed)
+            this.badQueue('rx', queue);
+        const vq = this.rx;
+        const pool = this.rxPool;
+        const lengths = pool.length;
+        const bufs = vq.bufs;
+        const handles = batch.handles;
+        const hdr = this.hdrLen;
+        const limit = max < batch.capacity ? max : batch.capacity;
+        const usedIdx = vq.usedIdx();
+        let last = vq.lastUsed;
+        let n = 0;
+        let bytes = 0;
+        while (last !== usedIdx && n < limit) {
+            const id = vq.usedId(last);
+            const written = vq.usedLen(last);
+            last = (last + 1) & 0xffff;
+            const h = bufs[id];
+            vq.freeDesc(id);
+            const len = written > hdr ? written - hdr : 0;
+            lengths[h & INDEX_MASK] = len;
+            pool.driverGive(h);
+            handles[n++] = h;
+            bytes += len;
+        }
+        vq.lastUsed = last;
+        batch.length = n;
+        this.rxPackets += n;
+        this.rxBytes += bytes;
+        this.refillRx();
+        return n;
+    }
+    /** Posts a fresh buffer in every free receive descriptor (§5.1.6.3 Setting Up Receive Buffers). */
+    refillRx() {
+        const vq = this.rx;
+        const pool = this.rxPool;
+        const phys = pool.physAddr;
+        const hdr = this.hdrLen;
+        const descLen = this.rxDescLen;
+        let added = 0;
+        while (vq.freeCount > 0) {
+            const h = pool.driverAlloc();
+            if (h < 0)
+                break;
+            const id = vq.allocDesc();
+            vq.setDesc(id, phys[h & INDEX_MASK] - hdr, descLen, VIRTQ_DESC_F_WRITE);
+            vq.bufs[id] = h;
+            vq.pushAvail(id);
+            added++;
+        }
+        if (added > 0) {
+            vq.publish();
+            if (vq.needsNotify())
+                this.transport.notify(RX_QUEUE);
+        }
+    }
+    // --------------------------------------------------------------- transmit
+    /**
+     * Reclaims the buffers the device has finished with, then queues as many of the batch's
+     * packets as there are free descriptors (§5.1.6.1 Packet Transmission), with a zeroed
+     * virtio-net header in each buffer's headroom (no offloads requested). Notifies the device
+     * only when it has not suppressed notifications.
+     *
+     * Throws FrameSizeError, taking no packet, when a frame is empty, larger than its buffer or
+     * larger than `maxFrameSize`.
+     */
+    txBatch(queue, batch) {
+        if (queue !== 0 || this.closed)
+            this.badQueue('tx', queue);
+        const vq = this.tx;
+        this.reclaimTx();
+        const handles = batch.handles;
+        const count = batch.length;
+        const free = vq.freeCount;
+        const n = free < count ? free : count;
+        const hdr = this.hdrLen;
+        const max = this.maxFrameSize;
+        // Check first, so that a bad frame leaves every packet with the caller.
+        for (let i = 0; i < n; i++) {
+            const h = handles[i];
+            const pool = Mempool.of(h);
+            if (pool === undefined)
+                this.foreignHandle(h);
+            const len = pool.length[h & INDEX_MASK];
+            if (len === 0 || len > max || len > pool.bufSize || pool.headroom < hdr)
+                this.badFrame(i, h, pool, len);
+        }
+        const bufs = vq.bufs;
+        let bytes = 0;
+        for (let i = 0; i < n; i++) {
+            const h = handles[i];
+            const pool = Mempool.of(h);
+            const index = h & INDEX_MASK;
+            const len = pool.length[index];
+            pool.driverTake(h);
+            const data = index * pool.entrySize + pool.headroom;
+            const mem = pool.bytes;
+            for (let k = data - hdr; k < data; k++)
+                mem[k] = 0;
+            const id = vq.allocDesc();
+            vq.setDesc(id, pool.physAddr[index] - hdr, len + hdr, 0);
+            bufs[id] = h;
+            vq.pushAvail(id);
+            bytes += len;
+        }
+        if (n > 0) {
+            vq.publish();
+            if (vq.needsNotify())
+                this.transport.notify(TX_QUEUE);
+            this.txPackets += n;
+            this.txBytes += bytes;
+        }
+        return n;
+    }
+    /** Frees every buffer the device has sent since the last call, in one pass over the used ring. */
+    reclaimTx() {
+        const vq = this.tx;
+        const usedIdx = vq.usedIdx();
+        let last = vq.lastUsed;
+        if (last === usedIdx)
+            return;
+        const bufs = vq.bufs;
+        while (last !== usedIdx) {
+            const id = vq.usedId(last);
+            last = (last + 1) & 0xffff;
+            const h = bufs[id];
+            Mempool.of(h).driverFree(h);
+            vq.freeDesc(id);
+        }
+        vq.lastUsed = last;
+    }
+    /** Packets queued for sending that the device has not yet reported as sent. */
+    get txInFlight() {
+        return this.tx.inFlight;
+    }
+    // ------------------------------------------------------------- statistics
+    readStats(stats) {
+        stats.rxPackets += this.rxPackets;
+        stats.rxBytes += this.rxBytes;
+        stats.txPackets += this.txPackets;
+        stats.txBytes += this.txBytes;
+        this.resetStats();
+    }
+    resetStats() {
+        this.rxPackets = 0;
+        this.rxBytes = 0;
+        this.txPackets = 0;
+        this.txBytes = 0;
+    }
+    // ------------------------------------------------------------ link, MAC
+    /** Link state: VIRTIO_NET_S_LINK_UP when STATUS was negotiated, else always up (§5.1.4). */
+    linkUp() {
+        this.checkOpen();
+        if (!this.features.has(VIRTIO_NET_F_STATUS))
+            return true;
+        return (this.transport.readConfig16(NET_CFG_STATUS) & VIRTIO_NET_S_LINK_UP) !== 0;
+    }
+    /**
+     * 0 when the link is down; else the device's `speed` field when SPEED_DUPLEX was negotiated
+     * and the device knows it, else 1000 Mbit/s (a virtual link has no speed; ixy reports 1000).
+     */
+    linkSpeed() {
+        if (!this.linkUp())
+            return 0;
+        if (this.features.has(VIRTIO_NET_F_SPEED_DUPLEX)) {
+            const speed = this.transport.readConfig32(NET_CFG_SPEED) >>> 0;
+            if (speed !== 0 && speed !== VIRTIO_NET_SPEED_UNKNOWN)
+                return speed;
+        }
+        return DEFAULT_LINK_SPEED;
+    }
+    macAddress() {
+        this.checkOpen();
+        const mac = new Uint8Array(6);
+        // Read until config_generation is stable (§2.5.1), so the six bytes belong together.
+        for (let attempt = 0; attempt < 16; attempt++) {
+            const before = this.transport.configGeneration();
+            for (let i = 0; i < 6; i++)
+                mac[i] = this.transport.readConfig8(NET_CFG_MAC + i);
+            if (this.transport.configGeneration() === before)
+                break;
+        }
+        return mac;
+    }
+    /**
+     * Through the control queue (VIRTIO_NET_CTRL_MAC_ADDR_SET, §5.1.6.5.2) when CTRL_MAC_ADDR was
+     * negotiated; on a legacy device without it, by writing the config's `mac` field, which the
+     * legacy interface allows.
+     */
+    setMacAddress(mac) {
+        this.checkOpen();
+        if (mac.length !== 6)
+            throw new RangeError(`a MAC address has 6 bytes, got ${mac.length}`);
+        if (this.ctrl && this.features.has(VIRTIO_NET_F_CTRL_MAC_ADDR)) {
+            this.ctrl.send(VIRTIO_NET_CTRL_MAC, VIRTIO_NET_CTRL_MAC_ADDR_SET, mac, 'set MAC address');
+        }
+        else if (this.interfaceKind === 'legacy') {
+            for (let i = 0; i < 6; i++)
+                this.transport.writeConfig8(NET_CFG_MAC + i, mac[i]);
+        }
+        else {
+            throw new DeviceStateError(`${this.address}: the device does not offer VIRTIO_NET_F_CTRL_MAC_ADDR, so its MAC address cannot be changed`);
+        }
+    }
+    /** VIRTIO_NET_CTRL_RX_PROMISC through the control queue; waits for the device's ack. */
+    setPromisc(enabled) {
+        this.checkOpen();
+        if (!this.ctrl || !this.features.has(VIRTIO_NET_F_CTRL_RX)) {
+            throw new DeviceStateError(`${this.address}: the device does not offer VIRTIO_NET_F_CTRL_RX, so promiscuous mode cannot be changed`);
+        }
+        this.ctrl.send(VIRTIO_NET_CTRL_RX, VIRTIO_NET_CTRL_RX_PROMISC, [enabled ? 1 : 0], 'set promiscuous mode');
+        this.promisc = enabled;
+    }
+    // -------------------------------------------------------------- lifecycle
+    /**
+     * Resets the device (it stops using the rings and buffers), frees the packets still queued
+     * for sending, and releases the rings, the receive mempool and the registers. Packets
+     * received from this device must be freed before: their mempool goes away.
+     */
+    close() {
+        if (this.closed)
+            return;
+        this.closed = true;
+        try {
+            this.transport.reset();
+        }
+        finally {
+            for (const id of this.tx.inFlightIds()) {
+                const h = this.tx.bufs[id];
+                Mempool.of(h)?.driverFree(h);
+            }
+            this.rxPool.close();
+            this.rings.free();
+            this.access.release();
+        }
+    }
+    [Symbol.dispose]() {
+        this.close();
+    }
+    // ------------------------------------------------- errors (off the hot path)
+    checkOpen() {
+        if (this.closed)
+            throw new DeviceStateError(`${this.address} is closed`);
+    }
+    badQueue(kind, queue) {
+        this.checkOpen();
+        throw new DeviceStateError(`${this.address}: there is no ${kind} queue ${queue}`, 'virtio-net is driven with one RX and one TX queue: use queue 0');
+    }
+    foreignHandle(h) {
+        throw new IxyError('EHANDLE', `tx: handle 0x${(h >>> 0).toString(16)} belongs to no mempool`);
+    }
+    badFrame(i, h, pool, len) {
+        if (pool.headroom < this.hdrLen) {
+            throw new IxyError('EHEADROOM', `tx: packet ${i} comes from a mempool with ${pool.headroom} bytes of headroom; virtio-net needs ${this.hdrLen} for its header`, 'create mempools with the default headroom (128 bytes)');
+        }
+        throw new FrameSizeError(len === 0
+            ? `tx: packet ${i} (handle 0x${(h >>> 0).toString(16)}) is empty`
+            : `tx: packet ${i} is ${len} bytes, larger than ${len > pool.bufSize ? `its ${pool.bufSize}-byte buffer` : `this port's ${this.maxFrameSize}-byte frame limit`}`, `frames must be 1..${Math.min(this.maxFrameSize, pool.bufSize)} bytes; no packet of the batch was taken`);
+    }
+}
+//# sourceMappingURL=device.js.map

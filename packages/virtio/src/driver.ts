@@ -1,0 +1,24 @@
+import type { DeviceAccess, DeviceIdentity, DriverFactory, OpenOptions } from '@ixy/core';
+import { VIRTIO_NET_MODERN_DEVICE_ID, VIRTIO_NET_TRANSITIONAL_DEVICE_ID, VIRTIO_VENDOR_ID } from './constants.js';
+import type { VirtioNetDevice } from './device.js';
+import { openVirtio, type VirtioOptions } from './open.js';
+
+/** Is this a virtio network device this driver handles (1af4:1000 transitional, 1af4:1041 modern)? */
+export function isVirtioNet(id: DeviceIdentity): boolean {
+  return (
+    id.vendorId === VIRTIO_VENDOR_ID &&
+    (id.deviceId === VIRTIO_NET_TRANSITIONAL_DEVICE_ID || id.deviceId === VIRTIO_NET_MODERN_DEVICE_ID)
+  );
+}
+
+/**
+ * The driver as registered with @ixy/core: 1af4:1000 is the transitional network device id,
+ * 1af4:1041 the modern one (§4.1.2.1 Device Requirements: PCI Device Discovery).
+ */
+export const virtioDriver: DriverFactory & { open(access: DeviceAccess, options: OpenOptions): VirtioNetDevice } = {
+  name: 'virtio',
+  matches: isVirtioNet,
+  open(access: DeviceAccess, options: OpenOptions): VirtioNetDevice {
+    return openVirtio(access, options as VirtioOptions);
+  },
+};

@@ -1,0 +1,18 @@
+import { registerDriver, registerResolver } from '@ixy/core';
+import { pciResolver } from '@ixy/pci';
+import { virtioDriver } from './driver.js';
+export * from './constants.js';
+export { FeatureSet } from './features.js';
+export { alignUp, availBytes, usedBytes, DESC_SIZE, isPowerOfTwo, legacyVirtqueueLayout, packBlocks, virtqueueLayout, withinOneChunk, } from './virtqueue-layout.js';
+export { Virtqueue } from './virtqueue.js';
+export { findVirtioCaps, listVirtioCaps, msixEnabled, PCI_CAP_ID_VNDR, VIRTIO_PCI_CAP_COMMON_CFG, VIRTIO_PCI_CAP_DEVICE_CFG, VIRTIO_PCI_CAP_ISR_CFG, VIRTIO_PCI_CAP_NOTIFY_CFG, VIRTIO_PCI_CAP_PCI_CFG, } from './capabilities.js';
+export { LegacyTransport, LEGACY_CONFIG_OFFSET, LEGACY_CONFIG_OFFSET_MSIX } from './legacy-transport.js';
+export { ModernTransport } from './modern-transport.js';
+export { ControlQueue, ControlCommandError, CTRL_BUFFER_BYTES } from './control-queue.js';
+export { VirtioNetDevice, DEFAULT_LINK_SPEED } from './device.js';
+export { openVirtio, negotiateFeatures, DEFAULT_RING_SIZE, RX_ENTRY_SIZE } from './open.js';
+export { virtioDriver, isVirtioNet } from './driver.js';
+// Importing the package makes virtio devices openable by address: openDevice('0000:00:10.0').
+registerDriver(virtioDriver);
+registerResolver(pciResolver);
+//# sourceMappingURL=index.js.map
