@@ -59,12 +59,16 @@ mount -t devpts devpts $R/dev/pts
 mount -t tmpfs shm $R/dev/shm
 mount -t tmpfs tmpfs $R/run
 
+log "host root mounted"
+
 # 3. Modules the test asked for (their kernel drivers bind only to NICs in ixy.keep=).
 for m in $(echo "$MODS" | tr , ' '); do load "$m"; done
 
 # 4. Results share.
 mkdir -p $R$SHARE 2>/dev/null
 mount -t 9p -o trans=virtio,version=9p2000.L,msize=512000 share $R$SHARE || fail "cannot mount the results share"
+
+log "share mounted"
 
 # 5. Hugepages.
 if [ "$HUGE" -gt 0 ]; then

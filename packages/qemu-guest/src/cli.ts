@@ -13,7 +13,7 @@ Runs <command> as root in a throw-away QEMU guest that sees the host's root read
                      virtio-legacy | virtio-modern | e1000 | e1000e, each optionally followed by
                      :kernel (let the guest's kernel driver bind it) and :prop=value (-device property)
                      NIC i is at 0000:00:(0x10+i).0 (e.g. virtio-modern:iommu_platform=on,e1000e)
-  --hugepages N      2 MiB hugepages in the guest (256)    --memory MIB  guest RAM (2048)
+  --hugepages N      2 MiB hugepages in the guest (128)    --memory MIB  guest RAM (2048)
   --cpus N           guest CPUs (2)                         --timeout S   kill after S seconds
   --iommu            emulated Intel IOMMU (intel_iommu=on)  --modules A,B kernel modules to load
   --accel kvm|tcg    default: kvm when /dev/kvm is usable   --share DIR   writable share (default .guest/runs/<id>)

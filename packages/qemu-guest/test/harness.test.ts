@@ -1,0 +1,66 @@
+// Unit tests of the harness pieces that need no guest boot.
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { checkPrerequisites, cpioNewc, layoutNics, ModuleGraph, nicArguments, qemuArguments } from '../src/index.js';
+
+describe('NIC layout', () => {
+  it('puts NIC i at 00:(0x10+i).0 with a fixed MAC, paired 0-1, 2-3', () => {
+    const { specs, guest } = layoutNics(['virtio-legacy', 'virtio-modern', { model: 'e1000', kernelDriver: true }]);
+    expect(guest.map((n) => [n.address, n.mac, n.peer, n.vendorId, n.deviceId, n.kernelDriver])).toEqual([
+      ['0000:00:10.0', '52:54:00:12:34:50', 1, 0x1af4, 0x1000, null],
+      ['0000:00:11.0', '52:54:00:12:34:51', 0, 0x1af4, 0x1041, null],
+      ['0000:00:12.0', '52:54:00:12:34:52', null, 0x8086, 0x100e, 'e1000'],
+    ]);
+    const args = nicArguments(specs, guest);
+    expect(args).toContain('hubport,id=nic0,hubid=0');
+    expect(args).toContain('hubport,id=nic1,hubid=0');
+    expect(args).toContain('hubport,id=nic2,hubid=1');
+    expect(args.join(' ')).not.toMatch(/\b(tap|user|bridge)\b/);
+    expect(args).toContain('virtio-net-pci,disable-modern=on,disable-legacy=off,netdev=nic0,mac=52:54:00:12:34:50,addr=0x10,romfile=');
+  });
+
+  it('passes -device properties and rejects bad ones', () => {
+    const { specs, guest } = layoutNics([{ model: 'virtio-modern', properties: { iommu_platform: 'on' } }]);
+    expect(nicArguments(specs, guest).at(-1)).toMatch(/,iommu_platform=on$/);
+    expect(() => layoutNics([{ model: 'e1000', properties: { 'a,b': 'c' } }])).toThrow(/bad -device property/);
+    expect(() => layoutNics([{ model: 'rtl8139' as 'e1000' }])).toThrow(/unknown NIC model/);
+  });
+
+  it('adds the IOMMU before the other devices', () => {
+    const args = qemuArguments({
+      accel: 'tcg', kernel: 'k', initramfs: 'i', append: 'a', memoryMiB: 512, cpus: 1, iommu: true, sharedDir: '/s', nics: ['-device', 'e1000'],
+    });
+    const devices = args.flatMap((a, i) => (args[i - 1] === '-device' ? [a] : []));
+    expect(devices[0]).toBe('intel-iommu');
+    expect(args).toContain('tcg');
+  });
+});
+
+describe('initramfs pieces', () => {
+  it('writes a newc cpio archive that cpio lists', () => {
+    const { busybox } = checkPrerequisites();
+    const archive = cpioNewc([
+      { name: 'bin', mode: 0o040755 },
+      { name: 'bin/hello', mode: 0o100644, data: Buffer.from('hello\n') },
+      { name: 'bin/sh', mode: 0o120777, data: Buffer.from('busybox') },
+    ]);
+    const dir = mkdtempSync(join(tmpdir(), 'cpio-'));
+    writeFileSync(join(dir, 'a.cpio'), archive);
+    const r = spawnSync(busybox ?? 'cpio', ['cpio', '-t', '-F', join(dir, 'a.cpio')], { encoding: 'utf8' });
+    expect(r.stdout.trim().split('\n')).toEqual(['bin', 'bin/hello', 'bin/sh']);
+  });
+
+  it('orders kernel modules after their dependencies', () => {
+    const { kernel } = checkPrerequisites();
+    expect(kernel, 'a guest kernel (global setup installs it)').not.toBeNull();
+    const graph = new ModuleGraph(kernel!.modulesDir);
+    const order = graph.loadOrder('9pnet_virtio');
+    expect(order.at(-1)).toBe('9pnet_virtio');
+    expect(order.indexOf('9pnet')).toBeLessThan(order.indexOf('9pnet_virtio'));
+    expect(graph.loadOrder('vfio-pci')).toContain('vfio');
+    expect(() => graph.loadOrder('no_such_module')).toThrow(/not in/);
+  });
+});
