@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
@@ -98,10 +99,17 @@ export function cpioNewc(entries: CpioEntry[]): Buffer {
   return Buffer.concat(chunks);
 }
 
+/** A module's ELF image: busybox insmod loads only uncompressed modules, so unpack here. */
 function readModule(path: string): Buffer {
   if (path.endsWith('.ko')) return readFileSync(path);
   if (path.endsWith('.ko.gz')) return gunzipSync(readFileSync(path));
-  throw new Error(`cannot unpack kernel module ${path}: only .ko and .ko.gz are supported (busybox insmod cannot load xz/zstd modules)`);
+  const tool = path.endsWith('.ko.xz') ? 'xz' : path.endsWith('.ko.zst') ? 'zstd' : null;
+  if (tool) {
+    const r = spawnSync(tool, ['-dc', path], { maxBuffer: 256 * 1024 * 1024 });
+    if (r.status === 0) return r.stdout;
+    throw new Error(`cannot unpack kernel module ${path}: ${tool} -dc failed (${r.error?.message ?? r.stderr.toString().trim()})`);
+  }
+  throw new Error(`cannot unpack kernel module ${path}: unknown compression`);
 }
 
 export interface InitramfsOptions {

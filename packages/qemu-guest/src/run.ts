@@ -101,6 +101,11 @@ function pruneRuns(dir: string, keep: number): void {
 
 const quote = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
 
+function findTimeout(): string | null {
+  for (const path of ['/usr/bin/timeout', '/bin/timeout']) if (existsSync(path)) return path;
+  return null;
+}
+
 let runCounter = 0;
 const running = new Set<ChildProcess>();
 let exitHookInstalled = false;
@@ -109,7 +114,7 @@ function killAllOnExit(): void {
   if (exitHookInstalled) return;
   exitHookInstalled = true;
   process.on('exit', () => {
-    for (const child of running) child.kill('SIGKILL');
+    for (const child of running) child.kill('SIGTERM');
   });
 }
 
@@ -243,6 +248,7 @@ export async function runInGuest(options: GuestOptions): Promise<GuestResult> {
     IXY_GUEST_SHARE: sharedDir,
     IXY_GUEST_NICS: guest.map((n) => n.address).join(' '),
     IXY_GUEST_NICS_FILE: join(sharedDir, 'nics.json'),
+    ...Object.fromEntries(guest.map((n) => [`IXY_GUEST_NIC${n.index}`, n.address])),
     ...options.env,
   };
   writeFileSync(
@@ -272,7 +278,12 @@ export async function runInGuest(options: GuestOptions): Promise<GuestResult> {
 
   const started = Date.now();
   killAllOnExit();
-  const child = spawn(pre.qemu!, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  // coreutils timeout(1) is a safety net: QEMU dies even if this process is killed before its
+  // own timer fires (it forwards our SIGTERM to QEMU, which exits at once).
+  const wrapper = findTimeout();
+  const child = wrapper
+    ? spawn(wrapper, ['--kill-after=5', `${Math.ceil(timeoutMs / 1000) + 10}`, pre.qemu!, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
+    : spawn(pre.qemu!, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   running.add(child);
   const consoleLines: string[] = [];
   const outputLines: string[] = [];
@@ -311,15 +322,18 @@ export async function runInGuest(options: GuestOptions): Promise<GuestResult> {
   });
 
   let timedOut = false;
+  let killer: NodeJS.Timeout | undefined;
   const timer = setTimeout(() => {
     timedOut = true;
-    child.kill('SIGKILL');
+    child.kill(wrapper ? 'SIGTERM' : 'SIGKILL');
+    if (wrapper) killer = setTimeout(() => child.kill('SIGKILL'), 5_000);
   }, timeoutMs);
   const status = await new Promise<{ code: number | null; signal: NodeJS.Signals | null; error?: Error }>((done) => {
     child.once('error', (error) => done({ code: null, signal: null, error }));
     child.once('close', (code, signal) => done({ code, signal }));
   });
   clearTimeout(timer);
+  clearTimeout(killer);
   running.delete(child);
   if (partial) onLine(partial);
   const durationMs = Date.now() - started;
