@@ -1,0 +1,296 @@
+// The driver against a model of a legacy virtio-net device (test/fake-legacy-virtio-net.ts):
+// the init handshake, rings, headers, notifications, errors. The real devices are tested in
+// the QEMU guest (guest.test.ts).
+import { PacketBatch, createStats, type IxyError } from '@ixy/core';
+import { INDEX_MASK, Mempool, SimulatedMemory } from '@ixy/memory';
+import { afterEach, describe, expect, it } from 'vitest';
+import { ControlCommandError, openVirtio, type VirtioNetDevice, type VirtioOptions } from '../src/index.js';
+import { FakeAccess, FakeLegacyVirtioNet } from './fake-legacy-virtio-net.js';
+
+const cleanup: (() => void)[] = [];
+afterEach(() => {
+  for (const f of cleanup.splice(0).reverse()) f();
+});
+
+function setup(options: VirtioOptions = {}, sizes?: [number, number, number]) {
+  const mem = new SimulatedMemory();
+  const model = new FakeLegacyVirtioNet(mem, sizes);
+  const access = new FakeAccess(model, mem);
+  const dev = openVirtio(access, options);
+  const pool = new Mempool({ allocator: mem, entries: 512 });
+  cleanup.push(() => {
+    dev.close();
+    pool.close();
+  });
+  return { mem, model, access, dev, pool };
+}
+
+/** Two devices cabled back to back in one simulated memory. */
+function pair(options: VirtioOptions = {}) {
+  const mem = new SimulatedMemory();
+  const ma = new FakeLegacyVirtioNet(mem);
+  const mb = new FakeLegacyVirtioNet(mem);
+  mb.mac = Uint8Array.of(0x52, 0x54, 0, 0x12, 0x34, 0x57);
+  ma.peer = mb;
+  mb.peer = ma;
+  const a = openVirtio(new FakeAccess(ma, mem, 'fake:a'), options);
+  const b = openVirtio(new FakeAccess(mb, mem, 'fake:b'), options);
+  const pool = new Mempool({ allocator: mem, entries: 1024, safe: options.safe === true });
+  cleanup.push(() => {
+    a.close();
+    b.close();
+    pool.close();
+  });
+  return { ma, mb, a, b, pool };
+}
+
+function fill(pool: Mempool, batch: PacketBatch, sizes: number[], dst: Uint8Array, seed = 0): void {
+  pool.allocBatch(batch, sizes.length);
+  sizes.forEach((size, i) => {
+    const h = batch.handles[i];
+    const at = pool.dataOffset(h);
+    pool.bytes.set(dst, at);
+    for (let k = 6; k < size; k++) pool.bytes[at + k] = (seed + i * 17 + k) & 0xff;
+    pool.length[h & INDEX_MASK] = size;
+  });
+}
+
+function frameOf(pool: Mempool, h: number): Uint8Array {
+  const at = pool.dataOffset(h);
+  return pool.bytes.slice(at, at + pool.length[h & INDEX_MASK]);
+}
+
+describe('opening a legacy virtio-net device', () => {
+  it('walks the status handshake and negotiates only offered features it uses', () => {
+    const { model, access, dev } = setup();
+    expect(access.claimed).toBe(true);
+    expect(model.statusHistory).toEqual([0, 1, 3, 7]); // reset, ACKNOWLEDGE, DRIVER, DRIVER_OK
+    // MAC STATUS CTRL_VQ CTRL_RX CTRL_MAC_ADDR ANY_LAYOUT; not MRG_RXBUF, not EVENT_IDX
+    expect(model.driverFeatures).toBe((1 << 5) | (1 << 16) | (1 << 17) | (1 << 18) | (1 << 23) | (1 << 27));
+    expect(dev.interfaceKind).toBe('legacy');
+    expect(dev.hdrLen).toBe(10);
+    expect(dev.promiscuous).toBe(true);
+    expect(model.controlLog).toEqual(['0/0:1']); // promiscuous on, as ixy does
+  });
+
+  it('gives page-aligned queues and posts receive buffers at data - header', () => {
+    const { model, dev } = setup({ ringSize: 64 });
+    for (const q of model.queues) expect(q.pfn).toBeGreaterThan(0);
+    const rxDescs = model.seen.filter((d) => d.queue === 0);
+    expect(rxDescs).toHaveLength(0); // nothing received yet: the model has read none
+    model.deliver(Uint8Array.of(...model.mac, 1, 2, 3, 4, 5, 6, 7, 8));
+    const d = model.seen.find((s) => s.queue === 0)!;
+    expect(d.flags).toBe(2);
+    expect(d.len).toBe(1920 + 10);
+    const batch = new PacketBatch(32);
+    expect(dev.rxBatch(0, batch)).toBe(1);
+    const h = batch.handles[0];
+    expect(dev.rxPool.physAddr[h & INDEX_MASK] - 10).toBe(d.addr);
+    expect(dev.rxPool.length[h & INDEX_MASK]).toBe(14);
+    Mempool.freeBatch(batch);
+    // ringSize 64 on a 256-entry legacy queue: 64 buffers in flight at most
+    for (let i = 0; i < 100; i++) model.deliver(Uint8Array.of(...model.mac, 0, 0, 0, 0, 0, 0, 0, 0));
+    expect(model.received).toHaveLength(65);
+    expect(model.dropped).toBe(36);
+  });
+
+  it('reads the MAC byte by byte, link status and speed', () => {
+    const { model, dev } = setup();
+    expect(Array.from(dev.macAddress())).toEqual([0x52, 0x54, 0, 0x12, 0x34, 0x56]);
+    expect(dev.linkUp()).toBe(true);
+    expect(dev.linkSpeed()).toBe(1000);
+    model.linkUp = false;
+    expect(dev.linkSpeed()).toBe(0);
+  });
+
+  it('refuses options it cannot honour, with reasons', () => {
+    const mem = new SimulatedMemory();
+    const access = new FakeAccess(new FakeLegacyVirtioNet(mem), mem);
+    expect(() => openVirtio(access, { rxQueues: 2 })).toThrow(/exactly 1 RX queue, not 2/);
+    expect(() => openVirtio(access, { txQueues: 4 })).toThrow(/exactly 1 TX queue/);
+    expect(() => openVirtio(access, { ringSize: 100 })).toThrow(/power of two/);
+    expect(() => openVirtio(access, { ringSize: 512 })).toThrow(/larger than the device's queues/);
+    expect(() => openVirtio(access, { virtioInterface: 'modern' })).toThrow(/only the legacy interface/);
+  });
+
+  it('marks the device FAILED, resets it and releases everything when negotiation fails', () => {
+    const mem = new SimulatedMemory();
+    const model = new FakeLegacyVirtioNet(mem);
+    model.offered &= ~(1 << 27); // no ANY_LAYOUT
+    const access = new FakeAccess(model, mem);
+    let err: IxyError | undefined;
+    try {
+      openVirtio(access);
+    } catch (e) {
+      err = e as IxyError;
+    }
+    expect(err?.code).toBe('EFEATURES');
+    expect(model.statusHistory).toEqual([0, 1, 3, 3 | 128, 0]);
+    expect(access.released).toBe(true);
+  });
+});
+
+describe('moving packets', () => {
+  it('sends frames byte-exact and in order, with a zeroed header in the headroom', () => {
+    const { ma, a, b, pool } = pair({ safe: true });
+    const out = new PacketBatch(64);
+    const sizes = Array.from({ length: 64 }, (_, i) => 60 + ((i * 331) % 1455));
+    // dirty the headroom: the driver must zero the header it sends
+    pool.bytes.fill(0xee);
+    fill(pool, out, sizes, b.macAddress());
+    const expected = Array.from(out.handles.subarray(0, 64), (h) => frameOf(pool, h));
+    expect(a.txBatch(0, out)).toBe(64);
+    const txDesc = ma.seen.filter((d) => d.queue === 1);
+    expect(txDesc.map((d) => d.len)).toEqual(sizes.map((s) => s + 10));
+    expect(txDesc[0].addr).toBe(pool.physAddr[out.handles[0] & INDEX_MASK] - 10);
+
+    const inb = new PacketBatch(32);
+    const got: Uint8Array[] = [];
+    for (let n = b.rxBatch(0, inb); n > 0; n = b.rxBatch(0, inb)) {
+      for (let i = 0; i < n; i++) got.push(frameOf(b.rxPool, inb.handles[i]));
+      Mempool.freeBatch(inb);
+    }
+    expect(got).toEqual(expected);
+
+    const sa = createStats();
+    const sb = createStats();
+    a.readStats(sa);
+    b.readStats(sb);
+    const bytes = sizes.reduce((x, y) => x + y, 0);
+    expect(sa).toMatchObject({ txPackets: 64, txBytes: bytes, rxPackets: 0 });
+    expect(sb).toMatchObject({ rxPackets: 64, rxBytes: bytes, txPackets: 0 });
+    a.readStats(sa);
+    expect(sa.txPackets).toBe(64); // counts since the last read were zeroed
+  });
+
+  it('fills the ring, returns fewer when full, and reclaims completions in one pass', () => {
+    const { ma, a, pool } = pair();
+    ma.processOnNotify[1] = false; // the device is slow: nothing completes yet
+    const out = new PacketBatch(300);
+    fill(pool, out, new Array(300).fill(60), new Uint8Array(6).fill(0xff));
+    expect(a.txBatch(0, out)).toBe(256);
+    out.shift(256);
+    expect(a.txBatch(0, out)).toBe(0);
+    expect(a.txInFlight).toBe(256);
+    const freeBefore = pool.freeCount;
+    ma.run();
+    expect(a.txBatch(0, out)).toBe(44);
+    expect(pool.freeCount).toBe(freeBefore + 256);
+    expect(a.txInFlight).toBe(44);
+  });
+
+  it('does not notify while the device says VIRTQ_USED_F_NO_NOTIFY', () => {
+    const { ma, a, pool } = pair();
+    const out = new PacketBatch(8);
+    fill(pool, out, new Array(8).fill(60), new Uint8Array(6).fill(0xff));
+    expect(a.txBatch(0, out)).toBe(8);
+    expect(ma.notified[1]).toBe(1);
+    ma.suppress[1] = true;
+    ma.run(); // the model sets the flag while it works
+    fill(pool, out, new Array(8).fill(60), new Uint8Array(6).fill(0xff));
+    expect(a.txBatch(0, out)).toBe(8);
+    expect(ma.notified[1]).toBe(1);
+    ma.suppress[1] = false;
+    ma.run();
+    fill(pool, out, new Array(8).fill(60), new Uint8Array(6).fill(0xff));
+    a.txBatch(0, out);
+    expect(ma.notified[1]).toBe(2);
+  });
+
+  it('rejects empty and oversized frames with FrameSizeError, taking none of the batch', () => {
+    const { a, b, pool } = pair({ safe: true });
+    const out = new PacketBatch(3);
+    fill(pool, out, [60, 1921, 60], b.macAddress());
+    expect(() => a.txBatch(0, out)).toThrow(/packet 1 is 1921 bytes, larger than its 1920-byte buffer/);
+    expect(a.txInFlight).toBe(0);
+    pool.length[out.handles[1] & INDEX_MASK] = 0;
+    expect(() => a.txBatch(0, out)).toThrowError(expect.objectContaining({ code: 'EFRAMESIZE' }));
+    Mempool.freeBatch(out); // still ours: safe mode would throw otherwise
+    const big = new Mempool({ allocator: new SimulatedMemory(), entries: 4, entrySize: 4096 });
+    const one = new PacketBatch(1);
+    big.allocBatch(one, 1);
+    big.length[one.handles[0] & INDEX_MASK] = 3000;
+    expect(() => a.txBatch(0, one)).toThrow(/3000 bytes, larger than this port's 1920-byte frame limit/);
+    big.close();
+  });
+
+  it('only has queue 0', () => {
+    const { a } = pair();
+    expect(() => a.rxBatch(1, new PacketBatch(4))).toThrow(/no rx queue 1/);
+    expect(() => a.txBatch(2, new PacketBatch(4))).toThrow(/no tx queue 2/);
+  });
+});
+
+describe('control queue', () => {
+  it('turns promiscuous mode off (MAC filter) and on, waiting for the ack', () => {
+    const { ma, mb, a, b, pool } = pair();
+    b.setPromisc(false);
+    expect(mb.promisc).toBe(false);
+    const out = new PacketBatch(2);
+    fill(pool, out, [60, 60], Uint8Array.of(2, 0, 0, 0, 0, 1));
+    a.txBatch(0, out);
+    expect(mb.filtered).toBe(2);
+    b.setPromisc(true);
+    expect(b.promiscuous).toBe(true);
+    fill(pool, out, [60, 60], Uint8Array.of(2, 0, 0, 0, 0, 1));
+    a.txBatch(0, out);
+    expect(mb.received).toHaveLength(2);
+    expect(ma.controlLog).toEqual(['0/0:1']);
+    expect(mb.controlLog).toEqual(['0/0:1', '0/0:0', '0/0:1']);
+  });
+
+  it('sets the MAC address with CTRL_MAC_ADDR_SET', () => {
+    const { mb, b } = pair();
+    b.setMacAddress(Uint8Array.of(2, 1, 2, 3, 4, 5));
+    expect(mb.controlLog.at(-1)).toBe('1/1:2,1,2,3,4,5');
+    expect(Array.from(b.macAddress())).toEqual([2, 1, 2, 3, 4, 5]);
+  });
+
+  it('writes the MAC to the legacy config when CTRL_MAC_ADDR is not offered', () => {
+    const mem = new SimulatedMemory();
+    const model = new FakeLegacyVirtioNet(mem);
+    model.offered &= ~(1 << 23);
+    const dev: VirtioNetDevice = openVirtio(new FakeAccess(model, mem));
+    cleanup.push(() => dev.close());
+    dev.setMacAddress(Uint8Array.of(2, 9, 9, 9, 9, 9));
+    expect(Array.from(model.mac)).toEqual([2, 9, 9, 9, 9, 9]);
+  });
+
+  it('fails with ControlCommandError when the device does not answer', () => {
+    const { mb, b } = pair({ controlTimeoutMs: 30 });
+    mb.answerControl = false;
+    expect(() => b.setPromisc(false)).toThrow(ControlCommandError);
+  });
+
+  it('says why when the device has no control queue', () => {
+    const mem = new SimulatedMemory();
+    const model = new FakeLegacyVirtioNet(mem);
+    model.offered &= ~(1 << 17);
+    const dev = openVirtio(new FakeAccess(model, mem));
+    cleanup.push(() => dev.close());
+    expect(dev.promiscuous).toBe(false);
+    expect(() => dev.setPromisc(true)).toThrow(/does not offer VIRTIO_NET_F_CTRL_RX/);
+  });
+});
+
+describe('closing', () => {
+  it('resets the device, frees packets still queued for sending and releases the access', () => {
+    const mem = new SimulatedMemory();
+    const model = new FakeLegacyVirtioNet(mem);
+    model.processOnNotify[1] = false;
+    const access = new FakeAccess(model, mem);
+    const dev = openVirtio(access);
+    const pool = new Mempool({ allocator: mem, entries: 64, safe: true });
+    const out = new PacketBatch(10);
+    fill(pool, out, new Array(10).fill(60), new Uint8Array(6).fill(0xff));
+    expect(dev.txBatch(0, out)).toBe(10);
+    expect(pool.freeCount).toBe(54);
+    dev.close();
+    expect(model.status).toBe(0);
+    expect(pool.freeCount).toBe(64);
+    expect(access.released).toBe(true);
+    expect(() => dev.txBatch(0, out)).toThrow(/closed/);
+    dev.close(); // idempotent
+    pool.close();
+  });
+});
