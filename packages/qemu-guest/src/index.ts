@@ -10,6 +10,7 @@ export {
   PrerequisitesError,
   DEBIAN_PACKAGES,
   type Prerequisites,
+  type PrerequisiteLocations,
   type GuestKernel,
 } from './prerequisites.js';
 export { buildInitramfs, cpioNewc, ModuleGraph, BASE_MODULES, EXTRA_MODULES, type InitramfsOptions } from './initramfs.js';

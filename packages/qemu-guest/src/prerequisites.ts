@@ -36,8 +36,18 @@ export class PrerequisitesError extends Error {
   }
 }
 
-function which(name: string): string | null {
-  for (const dir of (process.env.PATH ?? '/usr/bin:/bin').split(delimiter)) {
+/** Where to look (tests point these at empty directories). */
+export interface PrerequisiteLocations {
+  /** Directories searched for qemu-system-x86_64 and busybox. Default: $PATH and the standard bin dirs. */
+  binDirs?: readonly string[];
+  bootDir?: string;
+  modulesRoot?: string;
+}
+
+const STANDARD_BIN = ['/usr/bin', '/usr/sbin', '/bin', '/sbin'];
+
+function which(name: string, dirs: readonly string[] = [...(process.env.PATH ?? '').split(delimiter).filter(Boolean), ...STANDARD_BIN]): string | null {
+  for (const dir of dirs) {
     const path = join(dir, name);
     try {
       accessSync(path, constants.X_OK);
@@ -45,9 +55,6 @@ function which(name: string): string | null {
     } catch {
       // next
     }
-  }
-  for (const dir of ['/usr/bin', '/usr/sbin', '/bin', '/sbin']) {
-    if (existsSync(join(dir, name))) return join(dir, name);
   }
   return null;
 }
@@ -109,8 +116,8 @@ export function isStaticElf(path: string): boolean {
   }
 }
 
-function findStaticBusybox(): string | null {
-  for (const path of ['/bin/busybox', '/usr/bin/busybox', '/usr/lib/initramfs-tools/bin/busybox']) {
+function findStaticBusybox(binDirs: readonly string[] = ['/bin', '/usr/bin', '/usr/lib/initramfs-tools/bin']): string | null {
+  for (const path of binDirs.map((d) => join(d, 'busybox'))) {
     if (existsSync(path) && isStaticElf(path)) return path;
   }
   return null;
@@ -126,11 +133,11 @@ function kvmUsable(): boolean {
 }
 
 /** Checks what a guest boot needs. Never throws; `missing` says exactly what is absent. */
-export function checkPrerequisites(): Prerequisites {
+export function checkPrerequisites(where: PrerequisiteLocations = {}): Prerequisites {
   const missing: string[] = [];
-  const qemu = which('qemu-system-x86_64');
+  const qemu = which('qemu-system-x86_64', where.binDirs);
   if (!qemu) missing.push('qemu-system-x86_64 is not installed (Debian package qemu-system-x86)');
-  const kernel = findGuestKernel();
+  const kernel = findGuestKernel(where.bootDir, where.modulesRoot);
   if (!kernel) {
     missing.push('no guest kernel: no /boot/vmlinuz-<version> with /lib/modules/<version>/modules.dep (Debian package linux-image-amd64)');
   } else {
@@ -140,7 +147,7 @@ export function checkPrerequisites(): Prerequisites {
       missing.push(`${kernel.image} is not readable by this user (run as root)`);
     }
   }
-  const busybox = findStaticBusybox();
+  const busybox = findStaticBusybox(where.binDirs);
   if (!busybox) missing.push('no statically linked busybox in /bin or /usr/bin (Debian package busybox-static)');
   return { ok: missing.length === 0, missing, qemu, kernel, busybox, kvm: kvmUsable() };
 }
@@ -183,8 +190,10 @@ export function installPrerequisites(log: (line: string) => void = () => {}): vo
  * is root on Debian, checks again. Throws PrerequisitesError naming what is missing and why it
  * could not be installed. Test setups call this, so guest tests fail (never skip) without it.
  */
-export function ensurePrerequisites(options: { install?: boolean; log?: (line: string) => void } = {}): Prerequisites {
-  const first = checkPrerequisites();
+export function ensurePrerequisites(
+  options: { install?: boolean; log?: (line: string) => void } & PrerequisiteLocations = {},
+): Prerequisites {
+  const first = checkPrerequisites(options);
   if (first.ok) return first;
   const list = first.missing.map((m) => `  - ${m}`).join('\n');
   if (!options.install) {
@@ -207,7 +216,7 @@ export function ensurePrerequisites(options: { install?: boolean; log?: (line: s
   } catch (err) {
     throw new PrerequisitesError(`the QEMU guest cannot run here:\n${list}\n${(err as Error).message}`, first.missing);
   }
-  const second = checkPrerequisites();
+  const second = checkPrerequisites(options);
   if (!second.ok) {
     throw new PrerequisitesError(
       `still missing after installing ${DEBIAN_PACKAGES.join(' ')}:\n${second.missing.map((m) => `  - ${m}`).join('\n')}`,

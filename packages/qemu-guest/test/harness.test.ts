@@ -4,7 +4,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { checkPrerequisites, cpioNewc, layoutNics, ModuleGraph, nicArguments, qemuArguments } from '../src/index.js';
+import { checkPrerequisites, cpioNewc, ensurePrerequisites, isStaticElf, layoutNics, ModuleGraph, nicArguments, PrerequisitesError, qemuArguments } from '../src/index.js';
 
 describe('NIC layout', () => {
   it('puts NIC i at 00:(0x10+i).0 with a fixed MAC, paired 0-1, 2-3', () => {
@@ -62,5 +62,26 @@ describe('initramfs pieces', () => {
     expect(order.indexOf('9pnet')).toBeLessThan(order.indexOf('9pnet_virtio'));
     expect(graph.loadOrder('vfio-pci')).toContain('vfio');
     expect(() => graph.loadOrder('no_such_module')).toThrow(/not in/);
+  });
+});
+
+describe('prerequisites', () => {
+  it('says exactly what is missing, and fails rather than skipping', () => {
+    const empty = mkdtempSync(join(tmpdir(), 'prereq-'));
+    const where = { binDirs: [empty], bootDir: empty, modulesRoot: empty };
+    const pre = checkPrerequisites(where);
+    expect(pre.ok).toBe(false);
+    expect(pre.missing).toHaveLength(3);
+    expect(pre.missing.join('\n')).toMatch(/qemu-system-x86_64 .*qemu-system-x86/);
+    expect(pre.missing.join('\n')).toMatch(/vmlinuz.*linux-image-amd64/);
+    expect(pre.missing.join('\n')).toMatch(/busybox-static/);
+    expect(() => ensurePrerequisites({ ...where, install: false })).toThrow(PrerequisitesError);
+    expect(() => ensurePrerequisites({ ...where, install: false })).toThrow(/apt-get install -y qemu-system-x86 linux-image-amd64 busybox-static/);
+  });
+
+  it('recognises a static busybox', () => {
+    const { busybox } = checkPrerequisites();
+    expect(isStaticElf(busybox!)).toBe(true);
+    expect(isStaticElf(process.execPath)).toBe(false);
   });
 });
