@@ -1,5 +1,5 @@
 import { FrameSizeError, OwnershipError, type DmaAllocator, type DmaRegion, type PacketBatch, type Registers } from '@ixy/core';
-import { INDEX_MASK, Mempool } from '@ixy/memory';
+import { INDEX_MASK, Mempool, POOL_SHIFT } from '@ixy/memory';
 import {
   IXGBE_ADVTXD_DCMD_DEXT,
   IXGBE_ADVTXD_DCMD_EOP,
@@ -13,6 +13,8 @@ import {
 } from './registers.js';
 
 const TWO_POW_32 = 4294967296;
+/** Multiplying by 2^-32 is exact (a power of two) and cheaper than dividing by 2^32. */
+const TWO_POW_MINUS_32 = 1 / TWO_POW_32;
 /** Descriptors are cleaned (their buffers freed) in batches of this many, as in ixy. */
 export const TX_CLEAN_BATCH = 32;
 /**
@@ -74,9 +76,16 @@ export class TxQueue {
       if (cleanable < TX_CLEAN_BATCH) break;
       const last = (clean + TX_CLEAN_BATCH - 1) & mask;
       if ((Atomics.load(ring, (last << 2) + 3) & IXGBE_ADVTXD_STAT_DD) === 0) break;
+      // packets of one batch mostly come from one pool: look it up only when the id changes
+      let poolId = -1;
+      let pool: Mempool | undefined;
       for (let i = 0; i < TX_CLEAN_BATCH; i++) {
         const h = handles[(clean + i) & mask];
-        Mempool.of(h).driverFree(h);
+        if (h >>> POOL_SHIFT !== poolId) {
+          poolId = h >>> POOL_SHIFT;
+          pool = Mempool.of(h);
+        }
+        (pool as Mempool).driverFree(h);
       }
       clean = (last + 1) & mask;
     }
@@ -100,13 +109,19 @@ export class TxQueue {
     const clean = this.cleanIndex;
     let index = this.index;
     let sent = 0;
+    let poolId = -1;
+    let pool: Mempool | undefined;
     try {
       for (; sent < count; sent++) {
         const next = (index + 1) & mask;
         if (next === clean) break; // ring full
         const h = input[sent];
-        const pool = Mempool.of(h);
-        if (pool === undefined) throw new OwnershipError(`tx of handle 0x${(h >>> 0).toString(16)}, which belongs to no mempool`);
+        if (h >>> POOL_SHIFT !== poolId) {
+          poolId = h >>> POOL_SHIFT;
+          pool = Mempool.of(h);
+          if (pool === undefined) throw new OwnershipError(`tx of handle 0x${(h >>> 0).toString(16)}, which belongs to no mempool`);
+        }
+        if (pool === undefined) break; // (not reached: narrows the type)
         const i = h & INDEX_MASK;
         const len = pool.length[i];
         if (len === 0 || len > this.maxFrame || len > pool.bufSize) throw this.sizeError(len, pool.bufSize);
@@ -115,7 +130,7 @@ export class TxQueue {
         const addr = pool.physAddr[i];
         const w = index << 2;
         ring[w] = addr >>> 0;
-        ring[w + 1] = (addr / TWO_POW_32) >>> 0;
+        ring[w + 1] = (addr * TWO_POW_MINUS_32) >>> 0;
         ring[w + 2] = TX_CMD | len;
         ring[w + 3] = len << IXGBE_ADVTXD_PAYLEN_SHIFT;
         index = next;
