@@ -49,7 +49,7 @@ export interface GuestResult {
   output: string;
   /** The whole console: kernel messages, init progress, the command's output. */
   console: string;
-  /** The read-write share; the command's files (and nics.json) are here. */
+  /** The read-write share; the command's files, nics.json and console.log are here. */
   sharedDir: string;
   /** The NICs as the guest saw them. */
   nics: GuestNic[];
@@ -338,6 +338,11 @@ export async function runInGuest(options: GuestOptions): Promise<GuestResult> {
   if (partial) onLine(partial);
   const durationMs = Date.now() - started;
   const consoleText = consoleLines.join('\n');
+  try {
+    writeFileSync(join(sharedDir, 'console.log'), `${consoleText}\n${stderr ? `--- qemu stderr ---\n${stderr}` : ''}`);
+  } catch {
+    // the share is for results; a failure to keep the log is not the run's failure
+  }
   const tail = (): string => {
     const last = consoleLines.slice(-25).join('\n');
     return `${last ? `\n--- last console lines ---\n${last}` : ''}${stderr.trim() ? `\n--- qemu stderr ---\n${stderr.trim()}` : ''}`;

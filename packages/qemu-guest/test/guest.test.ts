@@ -263,7 +263,44 @@ describe('guest: emulated IOMMU', () => {
   });
 });
 
+// Pairs are wired to each other and to nothing else: the guest kernel's own drivers take all
+// four NICs, ARP requests go out on NIC 0 and NIC 1 and arrive at the other; pair 2-3 sees nothing.
+const WIRING = `
+set -e
+for n in 0 1 2 3; do
+  eval addr=\\$IXY_GUEST_NIC$n
+  i=$(ls /sys/bus/pci/devices/$addr/net /sys/bus/pci/devices/$addr/virtio*/net 2>/dev/null | grep -v : | grep .)
+  eval IF$n=$i
+  echo 1 > /proc/sys/net/ipv6/conf/$i/disable_ipv6
+  ip link set $i up
+done
+ip addr add 10.99.0.1/24 dev $IF0
+ip addr add 10.99.0.2/24 dev $IF1
+sleep 1
+busybox arping -c 2 -w 3 -I $IF0 10.99.0.2 || true
+busybox arping -c 2 -w 3 -I $IF1 10.99.0.1 || true
+rx() { cat /sys/class/net/$1/statistics/rx_packets; }
+printf '{"rx":[%s,%s,%s,%s],"names":["%s","%s","%s","%s"]}' $(rx $IF0) $(rx $IF1) $(rx $IF2) $(rx $IF3) $IF0 $IF1 $IF2 $IF3 > $IXY_GUEST_SHARE/wiring.json
+`;
+
 describe('harness', () => {
+  it('wires NICs back-to-back in pairs and to nothing else (kernel drivers on request)', async () => {
+    const run = await runInGuest({
+      command: WIRING,
+      nics: (['virtio-modern', 'e1000e', 'e1000', 'virtio-legacy'] as const).map((model) => ({ model, kernelDriver: true })),
+      hugepages: 0,
+      memoryMiB: 768,
+      timeoutMs: 600_000,
+      onOutput: progress,
+    });
+    expect(run.exitCode, run.output).toBe(0);
+    const w = readGuestResult<{ rx: number[]; names: string[] }>(run, 'wiring');
+    expect(w.rx[1]).toBeGreaterThanOrEqual(2); // NIC 0's requests
+    expect(w.rx[0]).toBeGreaterThanOrEqual(2); // NIC 1's requests
+    expect(w.rx[2]).toBe(0);
+    expect(w.rx[3]).toBe(0);
+  });
+
   it('kills the guest at the timeout and reports it as a failure', async () => {
     const err = await runInGuest({ command: 'sleep 600', timeoutMs: 2_000, hugepages: 0, memoryMiB: 512 }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(GuestError);
