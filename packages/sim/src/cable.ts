@@ -1,6 +1,7 @@
 import { existsSync, statSync, unlinkSync, accessSync, constants } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { threadId } from 'node:worker_threads';
 import { IxyError } from '@ixy/core';
 import { mapSharedFile, unmapBuffer } from '@ixy/memory';
 import { FrameRing } from './frame-ring.js';
@@ -12,8 +13,11 @@ export const DEFAULT_CABLE_SLOTS = 256;
 const HEADER_SIZE = 4096;
 const MIN_SLOTS = 16;
 const MAX_SLOTS = 65536;
-// header layout, in 32-bit words: pid of the process holding end 0 / end 1, each on its own line
+// header layout, in 32-bit words: pid of the process holding end 0 / end 1, each on its own
+// line, and beside it the holder's thread (worker threadId + 1)
 const PID_WORD = [0, 16];
+const THREAD_WORD = [1, 17];
+const THREAD = threadId + 1;
 // ring index lines (byte offsets): frames sent by end 0, frames sent by end 1
 const RING_INDEX = [256, 384];
 
@@ -133,9 +137,14 @@ export class Cable {
       if (holder !== 0 && holder !== process.pid && isAlive(holder)) {
         throw new CableError('EBUSY', `end ${end} of cable ${this.name} is open in process ${holder}`, 'use the other end, or another cable name');
       }
-      // free, or held by a process that is gone (or by this one, before a crash of ours)
+      const thread = Atomics.load(this.header, THREAD_WORD[end]);
+      if (holder === process.pid && thread !== 0 && thread !== THREAD) {
+        throw new CableError('EBUSY', `end ${end} of cable ${this.name} is open in thread ${thread - 1} of this process`, 'use the other end, or another cable name');
+      }
+      // free, or held by a process that is gone (or by this thread, before it lost track)
       if (Atomics.compareExchange(this.header, word, holder, process.pid) === holder) break;
     }
+    Atomics.store(this.header, THREAD_WORD[end], THREAD);
     this.attached[end] = true;
     const rx = this.rings[1 - end];
     rx.discardAll();
@@ -146,6 +155,8 @@ export class Cable {
   detach(end: 0 | 1): void {
     if (!this.attached[end]) return;
     this.attached[end] = false;
+    if (Atomics.load(this.header, PID_WORD[end]) !== process.pid || Atomics.load(this.header, THREAD_WORD[end]) !== THREAD) return;
+    Atomics.store(this.header, THREAD_WORD[end], 0);
     Atomics.compareExchange(this.header, PID_WORD[end], process.pid, 0);
   }
 
