@@ -181,8 +181,10 @@ function run(command: string, args: string[], log: (line: string) => void): void
 export function installPrerequisites(log: (line: string) => void = () => {}): void {
   const why = whyCannotInstall();
   if (why) throw new PrerequisitesError(`cannot install ${DEBIAN_PACKAGES.join(' ')}: ${why}`, []);
-  run('apt-get', ['update'], log);
-  run('apt-get', ['install', '-y', '--no-install-recommends', ...DEBIAN_PACKAGES], log);
+  // wait for another apt/dpkg (a parallel test run installing the same) instead of failing
+  const lock = ['-o', 'DPkg::Lock::Timeout=600'];
+  run('apt-get', [...lock, 'update'], log);
+  run('apt-get', [...lock, 'install', '-y', '--no-install-recommends', ...DEBIAN_PACKAGES], log);
 }
 
 /**

@@ -36,7 +36,11 @@ export interface GuestOptions {
   sharedDir?: string;
   /** Where the initramfs and run directories live. Default <repo>/.guest (or $IXY_GUEST_DIR). */
   cacheDir?: string;
-  /** Install missing Debian packages (root on Debian only) instead of failing. Default false. */
+  /**
+   * Install missing Debian packages (apt-get, as root on Debian only) before booting. Default
+   * true: CI runs from a fresh machine and only runs the tests. Where it cannot install, or with
+   * false, a missing prerequisite is a PrerequisitesError naming it.
+   */
   installPrerequisites?: boolean;
   /** Every console line (kernel, init and the command) as it arrives, without the line end. */
   onOutput?: (line: string) => void;
@@ -214,7 +218,7 @@ const MARK_ERROR = /^ixy-guest: \[[\d.]+\] guest-error: (.*)$/;
  * finished, and with PrerequisitesError when QEMU, the kernel or busybox is missing.
  */
 export async function runInGuest(options: GuestOptions): Promise<GuestResult> {
-  const pre = ensurePrerequisites({ install: options.installPrerequisites ?? false, log: options.onOutput });
+  const pre = ensurePrerequisites({ install: options.installPrerequisites ?? true, log: options.onOutput });
   const kernel = pre.kernel!;
   const { specs, guest } = layoutNics(options.nics ?? []);
   const hugepages = options.hugepages ?? 128;
