@@ -24,7 +24,11 @@ export interface IxgbeOptions {
   poolSize?: number;
   /** Check packet ownership on every transfer (and, on PCI, bounds-check registers). */
   safe?: boolean;
-  /** How long to wait for the link at start-up (default 10000 ms); the driver goes on without. */
+  /**
+   * How long start-up waits for the link before going on without it (with a warning). Default
+   * 10000 ms on PCI, where auto-negotiation takes time; 0 on device models, whose link is
+   * there at once or comes when the peer port opens.
+   */
   linkTimeoutMs?: number;
   /** Start in promiscuous mode (default true, as ixy). */
   promisc?: boolean;
@@ -57,7 +61,7 @@ function intOption(value: unknown, name: string, fallback: number, min: number, 
 }
 
 /** Checks the options and fills in defaults. */
-export function resolveIxgbeOptions(options: IxgbeOptions): ResolvedOptions {
+export function resolveIxgbeOptions(options: IxgbeOptions, defaultLinkTimeoutMs = 10_000): ResolvedOptions {
   const rxQueues = intOption(options.rxQueues, 'rxQueues', 1, 1, R.IXGBE_MAX_QUEUES);
   const txQueues = intOption(options.txQueues, 'txQueues', 1, 1, R.IXGBE_MAX_QUEUES);
   const ringSize = intOption(options.ringSize, 'ringSize', 512, 64, 4096);
@@ -69,7 +73,7 @@ export function resolveIxgbeOptions(options: IxgbeOptions): ResolvedOptions {
     ringSize,
     poolSize,
     safe: options.safe === true,
-    linkTimeoutMs: intOption(options.linkTimeoutMs, 'linkTimeoutMs', 10_000, 0, 3_600_000),
+    linkTimeoutMs: intOption(options.linkTimeoutMs, 'linkTimeoutMs', defaultLinkTimeoutMs, 0, 3_600_000),
     promisc: options.promisc !== false,
   };
 }
@@ -95,7 +99,7 @@ export class IxgbeDevice implements IxyDevice {
     private readonly access: DeviceAccess,
     options: IxgbeOptions = {},
   ) {
-    this.options = resolveIxgbeOptions(options);
+    this.options = resolveIxgbeOptions(options, access.identity.bus === 'pci' ? 10_000 : 0);
     this.address = access.identity.address;
     this.rxQueueCount = this.options.rxQueues;
     this.txQueueCount = this.options.txQueues;
@@ -272,7 +276,7 @@ export class IxgbeDevice implements IxyDevice {
 
   private rxQueue(queue: number): RxQueue {
     const q = this.rx[queue];
-    if (q === undefined) throw new DeviceStateError(`${this.address}: no rx queue ${queue} (has ${this.rx.length})`);
+    if (q === undefined) throw this.queueError('rx', queue);
     return q;
   }
 
@@ -284,8 +288,14 @@ export class IxgbeDevice implements IxyDevice {
 
   txBatch(queue: number, batch: PacketBatch): number {
     const q = this.tx[queue];
-    if (q === undefined) throw new DeviceStateError(`${this.address}: no tx queue ${queue} (has ${this.tx.length})`);
+    if (q === undefined) throw this.queueError('tx', queue);
     return q.send(batch);
+  }
+
+  private queueError(kind: string, queue: number): DeviceStateError {
+    if (this.closed) return new DeviceStateError(`${this.address} is closed`);
+    const count = kind === 'rx' ? this.rxQueueCount : this.txQueueCount;
+    return new DeviceStateError(`${this.address}: no ${kind} queue ${queue} (has ${count})`);
   }
 
   // ---- the rest of IxyDevice ----

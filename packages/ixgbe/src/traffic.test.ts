@@ -209,6 +209,24 @@ describe('ixgbe on the 82599 model: packets', () => {
     expect(() => dev.txBatch(4, rx)).toThrow(/no tx queue 4/);
   });
 
+  it('runs all 128 queues of each direction (the upper 64 RX queues live at 0x0D000)', () => {
+    pair = openPair({ rxQueues: 128, txQueues: 128, ringSize: 64, poolSize: 65 }, {});
+    const dev = pair.p0.dev;
+    const p = pool();
+    const batch = new PacketBatch(1);
+    for (const q of [0, 63, 64, 127]) {
+      fillBatch(p, batch, [frameBytes(q, 80)]);
+      txBatchBusyWait(dev, q, batch);
+    }
+    const rx = new PacketBatch(8);
+    expect(pair.p1.dev.rxBatch(0, rx)).toBe(4);
+    expect(Array.from(rx.handles.subarray(0, 4), (h) => packetBytes(h)[14])).toEqual([0, 63, 64, 127]);
+    Mempool.freeBatch(rx);
+    expect(dev.rxBatch(127, rx)).toBe(0);
+    dev.close();
+    expect(() => dev.rxBatch(0, rx)).toThrow(/is closed/);
+  });
+
   it('keeps RX working when the application holds on to many packets (pool runs dry, then recovers)', () => {
     pair = openPair({ ringSize: 64, poolSize: 100 }, { ringSize: 64, poolSize: 100 });
     const p = pool();
