@@ -83,6 +83,9 @@ export class VirtioNetDevice implements IxyDevice {
   private readonly rxDescLen: number;
   private promisc = false;
   private closed = false;
+  /** Notifications sent to the device (available buffer notifications, §2.7.10). */
+  private rxNotifies = 0;
+  private txNotifies = 0;
 
   // Counts since the last readStats (software counters: virtio has no statistics registers).
   private rxPackets = 0;
@@ -172,7 +175,10 @@ export class VirtioNetDevice implements IxyDevice {
     }
     if (added > 0) {
       vq.publish();
-      if (vq.needsNotify()) this.transport.notify(RX_QUEUE);
+      if (vq.needsNotify()) {
+        this.transport.notify(RX_QUEUE);
+        this.rxNotifies++;
+      }
     }
   }
 
@@ -224,7 +230,10 @@ export class VirtioNetDevice implements IxyDevice {
     }
     if (n > 0) {
       vq.publish();
-      if (vq.needsNotify()) this.transport.notify(TX_QUEUE);
+      if (vq.needsNotify()) {
+        this.transport.notify(TX_QUEUE);
+        this.txNotifies++;
+      }
       this.txPackets += n;
       this.txBytes += bytes;
     }
@@ -246,6 +255,11 @@ export class VirtioNetDevice implements IxyDevice {
       vq.freeDesc(id);
     }
     vq.lastUsed = last;
+  }
+
+  /** How often the driver notified the device of new receive and transmit buffers. */
+  get notifications(): { rx: number; tx: number } {
+    return { rx: this.rxNotifies, tx: this.txNotifies };
   }
 
   /** Packets queued for sending that the device has not yet reported as sent. */

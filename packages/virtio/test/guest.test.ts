@@ -16,9 +16,12 @@ const root = resolve(pkg, '../..');
 /** NIC pairs: legacy↔legacy, modern↔modern, legacy↔modern (10- and 12-byte headers meet). */
 const NICS: NicModel[] = ['virtio-legacy', 'virtio-legacy', 'virtio-modern', 'virtio-modern', 'virtio-legacy', 'virtio-modern'];
 const PAIRS = [
-  { name: 'legacy', a: 0, b: 1, kinds: ['legacy', 'legacy'] },
-  { name: 'modern', a: 2, b: 3, kinds: ['modern', 'modern'] },
-  { name: 'legacy-modern', a: 4, b: 5, kinds: ['legacy', 'modern'] },
+  { name: 'legacy', a: 0, b: 1, kinds: ['legacy', 'legacy'], safe: false },
+  { name: 'modern', a: 2, b: 3, kinds: ['modern', 'modern'], safe: false },
+  { name: 'legacy-modern', a: 4, b: 5, kinds: ['legacy', 'modern'], safe: false },
+  // The same ports again (reopened after close), in safe mode: checked registers and
+  // ownership checks on every packet, with real traffic.
+  { name: 'legacy-modern, safe mode', a: 4, b: 5, kinds: ['legacy', 'modern'], safe: true },
 ] as const;
 
 interface Port {
@@ -56,6 +59,7 @@ interface Failure {
   error: { name: string; code?: string; message: string };
 }
 interface PairResult {
+  safe: boolean;
   addrA: string;
   addrB: string;
   error?: { message: string; stack?: string };
@@ -74,7 +78,7 @@ interface PairResult {
     bigError: Failure['error'] | null;
     normalFrameAfter: number;
   };
-  burst: { seconds: number; sent: number; received: number; txMpps: number; rxMpps: number };
+  burst: { seconds: number; sent: number; received: number; txMpps: number; rxMpps: number; txNotifies: number; rxNotifies: number; loops: number };
   poolFree: Record<string, number>;
   poolFreeAfterClose: number;
   poolEntries: number;
@@ -102,9 +106,12 @@ beforeAll(async () => {
   execFileSync(process.execPath, [tsc, '-p', 'tsconfig.build.json'], { cwd: pkg, stdio: 'inherit' });
   execFileSync(process.execPath, [tsc, '-p', 'tsconfig.guest.json'], { cwd: pkg, stdio: 'inherit' });
 
-  const addrs = (i: number): string => `0000:00:${(0x10 + i).toString(16)}.0`;
+  const addrs = (p: (typeof PAIRS)[number]): string => [p.a, p.b].map((i) => `0000:00:${(0x10 + i).toString(16)}.0`).join(' ');
+  const checks = 'node build/guest/virtio-checks.js';
   guest = await runInGuest({
-    command: ['node', 'build/guest/virtio-checks.js', 'virtio', ...PAIRS.flatMap((p) => [addrs(p.a), addrs(p.b)])],
+    command:
+      `${checks} virtio ${PAIRS.filter((p) => !p.safe).map(addrs).join(' ')} && ` +
+      `IXY_SAFE=1 ${checks} virtio-safe ${PAIRS.filter((p) => p.safe).map(addrs).join(' ')}`,
     nics: NICS,
     cwd: pkg,
     hugepages: 128,
@@ -113,16 +120,25 @@ beforeAll(async () => {
   if (guest.exitCode !== 0) {
     throw new Error(`the guest checks exited with ${guest.exitCode}:\n${guest.output.split('\n').slice(-30).join('\n')}`);
   }
-  pairs = readGuestResult<{ pairs: PairResult[] }>(guest, 'virtio').pairs;
+  pairs = [
+    ...readGuestResult<{ pairs: PairResult[] }>(guest, 'virtio').pairs,
+    ...readGuestResult<{ pairs: PairResult[] }>(guest, 'virtio-safe').pairs,
+  ];
   for (const p of pairs) {
     if (p.error) throw new Error(`the guest checks of ${p.addrA}/${p.addrB} failed: ${p.error.stack ?? p.error.message}`);
   }
-  const line = pairs.map((p, i) => `${PAIRS[i].name} ${p.burst.txMpps?.toFixed(3)} Mpps`).join(', ');
+  const line = pairs
+    .map((p, i) => `${PAIRS[i].name} ${p.burst.txMpps?.toFixed(3)} Mpps (${p.burst.txNotifies} tx / ${p.burst.rxNotifies} rx notifications for ${p.burst.sent} frames)`)
+    .join(", ");
   console.log(`virtio guest (${guest.accel}, boot ${guest.bootMs} ms, total ${guest.durationMs} ms): burst of 60-byte frames: ${line}`);
 });
 
-describe.each(PAIRS.map((p, i) => ({ ...p, i })))('virtio-net $name pair in a QEMU guest', ({ i, a, b, kinds }) => {
+describe.each(PAIRS.map((p, i) => ({ ...p, i })))('virtio-net $name pair in a QEMU guest', ({ i, a, b, kinds, safe }) => {
   const pair = (): PairResult => pairs[i];
+
+  it(safe ? 'runs in safe mode' : 'runs in fast mode', () => {
+    expect(pair().safe).toBe(safe);
+  });
 
   it('opens both ports through openDevice with the right interface and features', () => {
     const ports = [pair().a, pair().b];

@@ -8,6 +8,7 @@
 import { PacketBatch, createStats, openDevice, type DeviceStats, type IxyError } from '@ixy/core';
 import { HugepageAllocator, INDEX_MASK, Mempool } from '@ixy/memory';
 import { writeGuestResult } from '@ixy/qemu-guest/guest';
+import { GCProfiler, getHeapStatistics } from 'node:v8';
 import type { VirtioNetDevice } from '@ixy/virtio';
 // Registers the virtio driver and the PCI resolver (the import above is types only).
 import '@ixy/virtio';
@@ -213,10 +214,16 @@ function burst(tx: VirtioNetDevice, rx: VirtioNetDevice, pool: Mempool, ms: numb
   const inb = new PacketBatch(BATCH);
   tx.resetStats();
   rx.resetStats();
+  const txNotifiesBefore = tx.notifications.tx;
+  const rxNotifiesBefore = rx.notifications.rx;
   let sent = 0;
   let received = 0;
   const started = process.hrtime();
   const end = Date.now() + ms;
+  // Heap growth over the loop: per-packet allocation would show as bytes per frame.
+  const heapBefore = getHeapStatistics().used_heap_size;
+  const gcs = new GCProfiler();
+  gcs.start();
   let loops = 0;
   while (true) {
     if ((++loops & 255) === 0 && Date.now() >= end) break;
@@ -228,8 +235,13 @@ function burst(tx: VirtioNetDevice, rx: VirtioNetDevice, pool: Mempool, ms: numb
     received += got;
     Mempool.freeBatch(inb);
   }
+  const heapAfter = getHeapStatistics().used_heap_size;
+  const gcStats = gcs.stop() as { statistics?: { gcType: string }[] } | undefined;
+  const gcCount = gcStats?.statistics?.length ?? -1;
   const [s, ns] = process.hrtime(started);
   const seconds = s + ns / 1e9;
+  const txNotifies = tx.notifications.tx - txNotifiesBefore;
+  const rxNotifies = rx.notifications.rx - rxNotifiesBefore;
   out.length = 0; // what is left in it was taken by the driver
   // drain
   const drainEnd = Date.now() + 200;
@@ -238,7 +250,18 @@ function burst(tx: VirtioNetDevice, rx: VirtioNetDevice, pool: Mempool, ms: numb
     Mempool.freeBatch(inb);
     tx.txBatch(0, out);
   }
-  return { seconds, sent, received, txMpps: sent / seconds / 1e6, rxMpps: received / seconds / 1e6 };
+  return {
+    seconds,
+    sent,
+    received,
+    txMpps: sent / seconds / 1e6,
+    rxMpps: received / seconds / 1e6,
+    txNotifies,
+    rxNotifies,
+    loops,
+    heapGrowthBytes: heapAfter - heapBefore,
+    gcCount,
+  };
 }
 
 function errorInfo(err: unknown): { name: string; code: string | undefined; message: string } {
@@ -255,8 +278,8 @@ function attempt<T>(fn: () => T): T | { error: ReturnType<typeof errorInfo> } {
 }
 
 function checkPair(addrA: string, addrB: string): Record<string, unknown> {
-  const result: Record<string, unknown> = { addrA, addrB };
   const safe = process.env.IXY_SAFE === '1';
+  const result: Record<string, unknown> = { addrA, addrB, safe };
   const a = openDevice(addrA, { safe }) as VirtioNetDevice;
   const b = openDevice(addrB, { safe }) as VirtioNetDevice;
   const pool = new Mempool({ allocator: new HugepageAllocator(), entries: 4096, safe });
