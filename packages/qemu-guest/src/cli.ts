@@ -96,9 +96,12 @@ async function main(argv: string[]): Promise<number> {
     installPrerequisites: false,
     onOutput: (line) => {
       if (!values.quiet) return out(line);
+      const exit = /ixy-guest: \[[\d.]+\] command exit \d+$/.exec(line);
       if (/^ixy-guest: \[[\d.]+\] command start$/.test(line)) inCommand = true;
-      else if (/^ixy-guest: \[[\d.]+\] command exit \d+$/.test(line)) inCommand = false;
-      else if (inCommand) out(line);
+      else if (exit) {
+        if (inCommand && exit.index > 0) out(line.slice(0, exit.index));
+        inCommand = false;
+      } else if (inCommand) out(line);
     },
   });
   err(`ixy-guest: exit ${result.exitCode} (${result.accel}, boot ${result.bootMs} ms, total ${result.durationMs} ms, share ${result.sharedDir})`);

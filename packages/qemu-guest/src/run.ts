@@ -207,7 +207,8 @@ export async function probeKvm(o: { qemu: string; kernel: string; initramfs: str
 }
 
 const MARK_START = /^ixy-guest: \[[\d.]+\] command start$/;
-const MARK_EXIT = /^ixy-guest: \[[\d.]+\] command exit (\d+)$/;
+// not anchored at the start: output without a final newline shares the marker's line
+const MARK_EXIT = /ixy-guest: \[[\d.]+\] command exit (\d+)$/;
 const MARK_ERROR = /^ixy-guest: \[[\d.]+\] guest-error: (.*)$/;
 
 /**
@@ -246,6 +247,9 @@ export async function runInGuest(options: GuestOptions): Promise<GuestResult> {
   mkdirSync(sharedDir, { recursive: true });
   rmSync(join(sharedDir, 'exit-code'), { force: true });
   writeFileSync(join(sharedDir, 'nics.json'), `${JSON.stringify(guest, null, 2)}\n`);
+  for (const name of Object.keys(options.env ?? {})) {
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) throw new RangeError(`bad environment variable name '${name}'`);
+  }
   const command = typeof options.command === 'string' ? options.command : options.command.map(quote).join(' ');
   const env: Record<string, string> = {
     IXY_GUEST: '1',
@@ -308,6 +312,7 @@ export async function runInGuest(options: GuestOptions): Promise<GuestResult> {
     }
     const exit = MARK_EXIT.exec(line);
     if (exit) {
+      if (inCommand && exit.index > 0) outputLines.push(line.slice(0, exit.index));
       inCommand = false;
       markedExit = Number(exit[1]);
       return;
