@@ -17,6 +17,7 @@ Runs <command> as root in a throw-away QEMU guest that sees the host's root read
   --cpus N           guest CPUs (2)                         --timeout S   kill after S seconds
   --iommu            emulated Intel IOMMU (intel_iommu=on)  --modules A,B kernel modules to load
   --accel kvm|tcg    default: kvm when /dev/kvm is usable   --share DIR   writable share (default .guest/runs/<id>)
+  --cwd DIR          the command's directory in the guest (default: where you are)
   --quiet            print only the command's output, not the boot
   --check            say what is missing to run a guest     --install-prerequisites  apt-get install it (root, Debian)
 Exit status: the command's; 124 on timeout; 125 when the guest could not run it.`;
@@ -53,6 +54,7 @@ async function main(argv: string[]): Promise<number> {
       modules: { type: 'string' },
       accel: { type: 'string' },
       share: { type: 'string' },
+      cwd: { type: 'string' },
       quiet: { type: 'boolean' },
       check: { type: 'boolean' },
       'install-prerequisites': { type: 'boolean' },
@@ -93,6 +95,8 @@ async function main(argv: string[]): Promise<number> {
     modules: values.modules ? values.modules.split(',') : undefined,
     accel,
     sharedDir: values.share,
+    // pnpm scripts run in the package directory; INIT_CWD is where pnpm was started
+    cwd: values.cwd ?? process.env.INIT_CWD ?? process.cwd(),
     installPrerequisites: false,
     onOutput: (line) => {
       if (!values.quiet) return out(line);
