@@ -146,9 +146,12 @@ export class Cable {
     }
     Atomics.store(this.header, THREAD_WORD[end], THREAD);
     this.attached[end] = true;
+    const tx = this.rings[end];
     const rx = this.rings[1 - end];
+    tx.syncProducer();
+    rx.syncConsumer();
     rx.discardAll();
-    return new CableEnd(this, end, this.rings[end], rx);
+    return new CableEnd(this, end, tx, rx);
   }
 
   /** @internal */

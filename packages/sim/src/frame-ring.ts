@@ -1,25 +1,39 @@
+// index words: the consumer's head and the producer's tail, 64 bytes apart
+const HEAD = 0;
+const TAIL = 16;
+
 /**
  * A single-producer single-consumer ring of frames in shared memory: one direction of a
- * cable. Indices are free-running 32-bit counters, read and written with Atomics, each on its
- * own 64-byte line; slots hold a 32-bit length and the frame's bytes. All-zero memory is an
- * empty ring, so a fresh (zero-filled) file is a valid cable.
+ * cable. Indices are free-running 32-bit counters in shared memory, each on its own 64-byte
+ * line, read and written with Atomics; slots hold a 32-bit length and the frame's bytes.
+ * All-zero memory is an empty ring, so a fresh (zero-filled) file is a valid cable.
  *
  * The producer writes a slot, then publishes it by storing the tail; the consumer reads the
  * tail, copies the slot, then frees it by storing the head. Atomics order the plain byte
- * copies against the index updates, in one process or across processes.
+ * copies against the index updates, in one process or across threads and processes.
+ *
+ * Each side keeps its own index locally and the other side's as last seen, so a burst of
+ * frames costs one shared load when the cached view runs out and one shared store at the end
+ * (`flush` for the producer, `commit` for the consumer). The side that attaches an end calls
+ * `syncProducer`/`syncConsumer` to take over the indices in shared memory.
  */
 export class FrameRing {
   /** Bytes of frame data per slot. */
   readonly maxFrame: number;
   readonly slots: number;
+  /** The slot memory: frames at the byte offsets reserve/peek return. */
+  readonly data: Uint8Array;
+  /** The slot memory as 32-bit words (slots and frame data are 4-byte aligned). */
+  readonly words: Uint32Array;
   private readonly mask: number;
   private readonly index: Int32Array;
-  private readonly headAt: number;
-  private readonly tailAt: number;
-  private readonly lengths: Int32Array;
-  private readonly bytes: Uint8Array;
   private readonly slotSize: number;
-  private readonly dataStart: number;
+  // producer side
+  private tail = 0;
+  private seenHead = 0;
+  // consumer side
+  private head = 0;
+  private seenTail = 0;
 
   /**
    * @param buffer the shared mapping
@@ -32,86 +46,114 @@ export class FrameRing {
     this.slotSize = slotSize;
     this.maxFrame = slotSize - 4;
     this.index = new Int32Array(buffer, indexOffset, 32);
-    this.headAt = 0;
-    this.tailAt = 16;
-    this.lengths = new Int32Array(buffer, dataOffset, (slots * slotSize) >>> 2);
-    this.bytes = new Uint8Array(buffer, dataOffset, slots * slotSize);
-    this.dataStart = 4;
+    this.data = new Uint8Array(buffer, dataOffset, slots * slotSize);
+    this.words = new Uint32Array(buffer, dataOffset, (slots * slotSize) >>> 2);
+    this.syncProducer();
+    this.syncConsumer();
   }
 
-  /** Frames waiting to be received. */
+  /** Takes over the producer index from shared memory (when this side attaches). */
+  syncProducer(): void {
+    this.tail = Atomics.load(this.index, TAIL);
+    this.seenHead = Atomics.load(this.index, HEAD);
+  }
+
+  /** Takes over the consumer index from shared memory (when this side attaches). */
+  syncConsumer(): void {
+    this.head = Atomics.load(this.index, HEAD);
+    this.seenTail = Atomics.load(this.index, TAIL);
+  }
+
+  /** Frames waiting to be received (as shared memory says now). */
   get count(): number {
-    return (Atomics.load(this.index, this.tailAt) - Atomics.load(this.index, this.headAt)) >>> 0;
+    return (Atomics.load(this.index, TAIL) - Atomics.load(this.index, HEAD)) >>> 0;
   }
 
   /** Is there room for one more frame? (producer side) */
   hasRoom(): boolean {
-    return this.count < this.slots;
+    return this.reserve() >= 0;
   }
+
+  // ---- producer ----
 
   /**
-   * Producer: the slot to write the next frame into, as a byte offset in `bytes`, or -1 when
-   * the ring is full. Write at most `maxFrame` bytes there, then `publish(length)`.
+   * The slot to write the next frame into, as a byte offset in `data`, or -1 when the ring is
+   * full. Write at most `maxFrame` bytes there, then `publish(length)`, and `flush()` after a
+   * burst.
    */
   reserve(): number {
-    const tail = Atomics.load(this.index, this.tailAt);
-    const head = Atomics.load(this.index, this.headAt);
-    if (((tail - head) >>> 0) >= this.slots) return -1;
-    return (tail & this.mask) * this.slotSize + this.dataStart;
+    if (((this.tail - this.seenHead) >>> 0) >= this.slots) {
+      this.seenHead = Atomics.load(this.index, HEAD);
+      if (((this.tail - this.seenHead) >>> 0) >= this.slots) return -1;
+    }
+    return (this.tail & this.mask) * this.slotSize + 4;
   }
 
-  /** Producer: publishes the frame written into the reserved slot. */
+  /** Completes the reserved slot (visible to the consumer at the next flush). */
   publish(length: number): void {
-    const tail = Atomics.load(this.index, this.tailAt);
-    this.lengths[((tail & this.mask) * this.slotSize) >>> 2] = length;
-    Atomics.store(this.index, this.tailAt, (tail + 1) | 0);
+    this.words[((this.tail & this.mask) * this.slotSize) >>> 2] = length;
+    this.tail = (this.tail + 1) | 0;
   }
 
-  /** Consumer: byte offset of the oldest frame in `bytes`, or -1 when the ring is empty. */
+  /** Makes every published frame visible to the consumer. */
+  flush(): void {
+    Atomics.store(this.index, TAIL, this.tail);
+  }
+
+  // ---- consumer ----
+
+  /** Byte offset in `data` of the oldest frame, or -1 when the ring is empty. */
   peek(): number {
-    const head = Atomics.load(this.index, this.headAt);
-    if (head === Atomics.load(this.index, this.tailAt)) return -1;
-    return (head & this.mask) * this.slotSize + this.dataStart;
+    if (this.head === this.seenTail) {
+      this.seenTail = Atomics.load(this.index, TAIL);
+      if (this.head === this.seenTail) return -1;
+    }
+    return (this.head & this.mask) * this.slotSize + 4;
   }
 
-  /** Consumer: length of the frame at `peek()`. */
+  /** Length of the frame at `peek()` (0 for a corrupt length). */
   peekLength(): number {
-    const head = Atomics.load(this.index, this.headAt);
-    const len = this.lengths[((head & this.mask) * this.slotSize) >>> 2];
-    return len < 0 || len > this.maxFrame ? 0 : len;
+    const len = this.words[((this.head & this.mask) * this.slotSize) >>> 2];
+    return len > this.maxFrame ? 0 : len;
   }
 
-  /** Consumer: frees the oldest frame. */
+  /** Frees the oldest frame (for the producer at the next commit). */
   release(): void {
-    Atomics.store(this.index, this.headAt, (Atomics.load(this.index, this.headAt) + 1) | 0);
+    this.head = (this.head + 1) | 0;
   }
 
-  /** Consumer: throws away every waiting frame (an end that opens discards stale frames). */
+  /** Hands every released slot back to the producer. */
+  commit(): void {
+    Atomics.store(this.index, HEAD, this.head);
+  }
+
+  /** Throws away every waiting frame (an end that opens discards stale frames). */
   discardAll(): void {
-    Atomics.store(this.index, this.headAt, Atomics.load(this.index, this.tailAt));
+    this.seenTail = Atomics.load(this.index, TAIL);
+    this.head = this.seenTail;
+    this.commit();
   }
 
-  /** The slot memory (frame bytes at the offsets reserve/peek return). */
-  get data(): Uint8Array {
-    return this.bytes;
-  }
+  // ---- copying conveniences for tools and tests (they allocate) ----
 
-  /** Convenience for tests and tools (allocates): sends a copy of `frame`; false when full. */
+  /** Sends a copy of `frame`; false when the ring is full. */
   send(frame: Uint8Array): boolean {
     if (frame.length > this.maxFrame) throw new RangeError(`frame of ${frame.length} bytes exceeds the slot size ${this.maxFrame}`);
     const at = this.reserve();
     if (at < 0) return false;
-    this.bytes.set(frame, at);
+    this.data.set(frame, at);
     this.publish(frame.length);
+    this.flush();
     return true;
   }
 
-  /** Convenience for tests and tools (allocates): receives a copy of the next frame, or null. */
+  /** Receives a copy of the next frame, or null. */
   receive(): Uint8Array | null {
     const at = this.peek();
     if (at < 0) return null;
-    const frame = this.bytes.slice(at, at + this.peekLength());
+    const frame = this.data.slice(at, at + this.peekLength());
     this.release();
+    this.commit();
     return frame;
   }
 }

@@ -2,6 +2,7 @@ import { crc32 } from 'node:zlib';
 import type { Registers } from '@ixy/core';
 import type { SimulatedMemory, SimulatedRegion } from '@ixy/memory';
 import type { CableEnd } from './cable.js';
+import { copyBytes } from './copy-bytes.js';
 import { ModelError } from './model-error.js';
 import * as M from './model-registers.js';
 
@@ -95,6 +96,13 @@ export class IxgbeModel implements Registers {
   private roc = 0;
   private ruc = 0;
   private trace: RegisterAccess[] | null = null;
+  /** 32-bit views of DMA regions, for word-wise copies. */
+  private readonly regionWords = new WeakMap<SimulatedRegion, Uint32Array>();
+  private wordsRegion: SimulatedRegion | undefined;
+  private wordsView: Uint32Array = new Uint32Array(0);
+  /** The regions the last TX and RX buffers were in (packets of one pool follow each other). */
+  private txRegion: SimulatedRegion | undefined;
+  private rxRegion: SimulatedRegion | undefined;
 
   constructor(options: IxgbeModelOptions) {
     this.memory = options.memory;
@@ -472,6 +480,24 @@ export class IxgbeModel implements Registers {
     if (!q.rx) this.transmit(q);
   }
 
+  private wordsOf(region: SimulatedRegion): Uint32Array {
+    if (region === this.wordsRegion) return this.wordsView;
+    let words = this.regionWords.get(region);
+    if (words === undefined) {
+      words = new Uint32Array(region.buffer, 0, region.buffer.byteLength >>> 2);
+      this.regionWords.set(region, words);
+    }
+    this.wordsRegion = region;
+    this.wordsView = words;
+    return words;
+  }
+
+  /** Translates a bus address, trying `hint` first; undefined when outside DMA memory. */
+  private translate(hint: SimulatedRegion | undefined, addr: number, len: number): SimulatedRegion | undefined {
+    if (hint !== undefined && !hint.freed && addr >= hint.base && addr + len <= hint.base + hint.bytes.length) return hint;
+    return this.memory.find(addr, len);
+  }
+
   private srrctlOffset(i: number): number {
     return i <= 15 ? M.SRRCTL_LOW + i * 4 : i < 64 ? M.RX_BLOCK_LOW + i * 0x40 + M.Q_SRRCTL : M.RX_BLOCK_HIGH + (i - 64) * 0x40 + M.Q_SRRCTL;
   }
@@ -501,6 +527,8 @@ export class IxgbeModel implements Registers {
     const hlreg0 = s[M.HLREG0 >>> 2];
     const mfs = s[M.MAXFRS >>> 2] >>> 16;
     const end = this.end;
+    const linked = end !== null && end.peerPresent();
+    let published = false;
     let head = s[headAt];
     while (head !== tail) {
       // find the packet's descriptors: data descriptors up to EOP (context descriptors pass)
@@ -516,10 +544,10 @@ export class IxgbeModel implements Registers {
           throw new ModelError('unsupported-descriptor', `TX descriptor ${i} of queue ${q.index} is a legacy descriptor (DEXT clear); the model implements advanced descriptors`);
         }
         const dtyp = (cmd >>> M.TXD_DTYP_SHIFT) & 0xf;
-        i = (i + 1) % q.count;
+        i = i + 1 === q.count ? 0 : i + 1;
         if (dtyp === M.TXD_DTYP_CONTEXT && paylen < 0) continue;
         if (dtyp !== M.TXD_DTYP_DATA) {
-          throw new ModelError('unsupported-descriptor', `TX descriptor ${(i + q.count - 1) % q.count} of queue ${q.index} has type ${dtyp}`);
+          throw new ModelError('unsupported-descriptor', `TX descriptor ${i === 0 ? q.count - 1 : i - 1} of queue ${q.index} has type ${dtyp}`);
         }
         const len = cmd & M.TXD_DTALEN_MASK;
         if (len === 0) throw new ModelError('bad-descriptor', `TX descriptor of queue ${q.index} has a zero-length buffer`);
@@ -554,44 +582,47 @@ export class IxgbeModel implements Registers {
       }
       if (onCable <= 0) throw new ModelError('bad-descriptor', `TX frame of ${total} bytes without IFCS has no room for its CRC`);
       const pad = (hlreg0 & M.HLREG0_TXPADEN) !== 0 && onCable < MIN_FRAME - CRC ? MIN_FRAME - CRC - onCable : 0;
-      if (end !== null && end.peerPresent()) {
+      if (linked && end !== null) {
         const slot = end.tx.reserve();
         if (slot < 0) {
           this.txStalled = true; // the cable is full: the packet waits, like flow control
           break;
         }
-        this.gather(q, head, i, end.tx.data, slot, onCable);
+        this.gather(q, head, i, end.tx.data, end.tx.words, slot, onCable);
         if (pad > 0) end.tx.data.fill(0, slot + onCable, slot + onCable + pad);
         end.tx.publish(onCable + pad);
+        published = true;
         this.gptc++;
-        this.gotc = (this.gotc + onCable + pad + CRC) % TWO_POW_36;
+        this.gotc += onCable + pad + CRC;
+        if (this.gotc >= TWO_POW_36) this.gotc -= TWO_POW_36; // 36-bit counter
       } else {
-        this.gather(q, head, i, null, 0, onCable); // no link: the frame goes nowhere
+        this.gather(q, head, i, null, null, 0, onCable); // no link: the frame goes nowhere
       }
       this.writeBackTx(q, head, i);
       head = i;
       s[headAt] = head;
     }
+    if (published && end !== null) end.tx.flush();
   }
 
   /** Copies a packet's buffers (descriptors from..to) to `out` (or only checks them). */
-  private gather(q: QueueState, from: number, to: number, out: Uint8Array | null, at: number, limit: number): void {
+  private gather(q: QueueState, from: number, to: number, out: Uint8Array | null, outWords: Uint32Array | null, at: number, limit: number): void {
     const ring = q.ring as Uint32Array;
     let copied = 0;
-    for (let i = from; i !== to; i = (i + 1) % q.count) {
+    for (let i = from; i !== to; i = i + 1 === q.count ? 0 : i + 1) {
       const w = i << 2;
       const cmd = ring[w + 2];
       if (((cmd >>> M.TXD_DTYP_SHIFT) & 0xf) !== M.TXD_DTYP_DATA) continue;
       const len = cmd & M.TXD_DTALEN_MASK;
       const addr = ring[w] + ring[w + 1] * TWO_POW_32;
-      const region = this.memory.find(addr, len);
+      const region = this.translate(this.txRegion, addr, len);
+      this.txRegion = region;
       if (region === undefined) {
         throw new ModelError('dma-out-of-range', `TX descriptor ${i} of queue ${q.index}: buffer ${hex(ring[w + 1])}:${hex(ring[w])} (+${len}) is not in DMA memory`);
       }
-      if (out !== null && copied < limit) {
+      if (out !== null && outWords !== null && copied < limit) {
         const n = Math.min(len, limit - copied);
-        const src = addr - region.base;
-        out.set(region.bytes.subarray(src, src + n), at + copied);
+        copyBytes(region.bytes, this.wordsOf(region), addr - region.base, out, outWords, at + copied, n);
       }
       copied += len;
     }
@@ -599,9 +630,10 @@ export class IxgbeModel implements Registers {
 
   private writeBackTx(q: QueueState, from: number, to: number): void {
     const ring = q.ring as Uint32Array;
-    for (let i = from; i !== to; i = (i + 1) % q.count) {
+    for (let i = from; i !== to; i = i + 1 === q.count ? 0 : i + 1) {
       const w = i << 2;
-      if ((ring[w + 2] & M.TXD_CMD_RS) !== 0) Atomics.store(ring, w + 3, M.TXD_STAT_DD);
+      // plain stores: the model runs in the driver's thread, between its calls
+      if ((ring[w + 2] & M.TXD_CMD_RS) !== 0) ring[w + 3] = M.TXD_STAT_DD;
     }
   }
 
@@ -628,9 +660,10 @@ export class IxgbeModel implements Registers {
     const headAt = (q.block + M.Q_HEAD) >>> 2;
     const tailAt = (q.block + M.Q_TAIL) >>> 2;
     const data = cable.data;
+    const words = cable.words;
     for (let budget = cable.slots; budget > 0; budget--) {
       const at = cable.peek();
-      if (at < 0) return;
+      if (at < 0) break;
       const len = cable.peekLength();
       if (!rxOn || !this.accepts(data, at, len, fctrl)) {
         cable.release();
@@ -650,7 +683,7 @@ export class IxgbeModel implements Registers {
       }
       const head = s[headAt];
       if (head === s[tailAt]) {
-        if (!dropEn) return; // the packet buffer holds it (here: the cable)
+        if (!dropEn) break; // the packet buffer holds it (here: the cable)
         this.qprdc[0]++;
         cable.release();
         continue;
@@ -665,12 +698,13 @@ export class IxgbeModel implements Registers {
       if (size > bsize) {
         throw new ModelError('buffer-too-small', `a ${size}-byte frame does not fit BSIZEPACKET (${bsize} bytes) of queue 0; set BSIZEPACKET and the max frame size so every frame fits one buffer`);
       }
-      const region = this.memory.find(addr, size);
+      const region = this.translate(this.rxRegion, addr, size);
+      this.rxRegion = region;
       if (region === undefined) {
         throw new ModelError('dma-out-of-range', `RX descriptor ${head} of queue 0: buffer ${hex(ring[w + 1])}:${hex(ring[w])} (+${size}) is not in DMA memory`);
       }
       const dst = addr - region.base;
-      region.bytes.set(data.subarray(at, at + len), dst);
+      copyBytes(data, words, at, region.bytes, this.wordsOf(region), dst, len);
       if (!strip) {
         const fcs = crc32(data.subarray(at, at + len));
         region.bytes[dst + len] = fcs;
@@ -683,11 +717,13 @@ export class IxgbeModel implements Registers {
       ring[w] = 0;
       ring[w + 1] = 0;
       ring[w + 3] = size;
-      Atomics.store(ring, w + 2, M.RXD_STAT_DD | M.RXD_STAT_EOP);
+      ring[w + 2] = M.RXD_STAT_DD | M.RXD_STAT_EOP;
       s[headAt] = head + 1 === q.count ? 0 : head + 1;
       this.gprc++;
-      this.gorc = (this.gorc + wire) % TWO_POW_36;
+      this.gorc += wire;
+      if (this.gorc >= TWO_POW_36) this.gorc -= TWO_POW_36; // 36-bit counter
     }
+    cable.commit();
   }
 
   /** Receive filtering (§7.1.1): broadcast with BAM, multicast with MPE, unicast to RAL0 or with UPE. */
