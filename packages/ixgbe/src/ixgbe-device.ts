@@ -300,8 +300,13 @@ export class IxgbeDevice implements IxyDevice {
 
   // ---- the rest of IxyDevice ----
 
+  private checkOpen(): void {
+    if (this.closed) throw new DeviceStateError(`${this.address} is closed`);
+  }
+
   /** §8.2.3.23: clear-on-read counters, added up in JS numbers (exact to 2^53). */
   readStats(stats: DeviceStats): void {
+    this.checkOpen();
     const regs = this.regs;
     stats.rxPackets += regs.read32(R.IXGBE_GPRC);
     stats.txPackets += regs.read32(R.IXGBE_GPTC);
@@ -317,6 +322,7 @@ export class IxgbeDevice implements IxyDevice {
   }
 
   resetStats(): void {
+    this.checkOpen();
     const regs = this.regs;
     for (const r of [R.IXGBE_GPRC, R.IXGBE_GPTC, R.IXGBE_GORCL, R.IXGBE_GORCH, R.IXGBE_GOTCL, R.IXGBE_GOTCH]) regs.read32(r);
     for (let i = 0; i < 8; i++) regs.read32(R.IXGBE_MPC(i));
@@ -324,12 +330,14 @@ export class IxgbeDevice implements IxyDevice {
   }
 
   setPromisc(enabled: boolean): void {
+    this.checkOpen();
     const flags = R.IXGBE_FCTRL_MPE | R.IXGBE_FCTRL_UPE;
     if (enabled) this.setFlags(R.IXGBE_FCTRL, flags);
     else this.clearFlags(R.IXGBE_FCTRL, flags);
   }
 
   linkSpeed(): number {
+    this.checkOpen();
     const links = this.regs.read32(R.IXGBE_LINKS);
     if ((links & R.IXGBE_LINKS_UP) === 0) return 0;
     switch (links & R.IXGBE_LINKS_SPEED_82599) {
@@ -346,12 +354,14 @@ export class IxgbeDevice implements IxyDevice {
 
   /** Receive address 0 (§8.2.3.7.9): bytes 0..3 in RAL, 4..5 in RAH. */
   macAddress(): Uint8Array {
+    this.checkOpen();
     const low = this.regs.read32(R.IXGBE_RAL(0));
     const high = this.regs.read32(R.IXGBE_RAH(0));
     return Uint8Array.of(low, low >>> 8, low >>> 16, low >>> 24, high, high >>> 8);
   }
 
   setMacAddress(mac: Uint8Array): void {
+    this.checkOpen();
     if (mac.length !== 6) throw new RangeError(`a MAC address has 6 bytes, got ${mac.length}`);
     const low = (mac[0] | (mac[1] << 8) | (mac[2] << 16) | (mac[3] << 24)) >>> 0;
     const high = (mac[4] | (mac[5] << 8) | R.IXGBE_RAH_AV) >>> 0;

@@ -84,6 +84,8 @@ export class IxgbeModel implements Registers {
   private eepromReads = 0;
   private dmaInitReads = 0;
   private txStalled = false;
+  /** Ask the OS whether the peer process still lives at the next transmit (after a stall). */
+  private verifyPeer = false;
   // statistics since the last read
   private gprc = 0;
   private gptc = 0;
@@ -511,8 +513,11 @@ export class IxgbeModel implements Registers {
   /** Lets the device run: retries stalled transmits, moves received frames into RX rings. */
   poll(): void {
     if (this.txStalled) {
+      // a peer that died holding its end never drains the cable: check, then it is link down
       this.txStalled = false;
+      this.verifyPeer = true;
       for (const q of this.txq) if (q.enabled) this.transmit(q);
+      this.verifyPeer = false;
     }
     this.receive();
   }
@@ -527,7 +532,7 @@ export class IxgbeModel implements Registers {
     const hlreg0 = s[M.HLREG0 >>> 2];
     const mfs = s[M.MAXFRS >>> 2] >>> 16;
     const end = this.end;
-    const linked = end !== null && end.peerPresent();
+    const linked = end !== null && end.peerPresent(this.verifyPeer);
     let published = false;
     let head = s[headAt];
     while (head !== tail) {

@@ -209,6 +209,21 @@ describe('82599 model: descriptor processing', () => {
     expect(b.model.read32(TDH(0))).toBe(20);
   });
 
+  it('treats a peer that died holding its end as link down once TX stalls', () => {
+    const b = open();
+    const { ring, bufs } = b.setupTx(32);
+    for (let i = 0; i < 20; i++) b.txDescriptor(ring, i, bufs.physAddr(0), 64);
+    b.model.write32(TDT(0), 20);
+    expect(b.model.read32(TDH(0))).toBe(16); // stalled on the full cable
+    // the peer's process is gone: a pid above the kernel's pid_max holds end 1
+    const header = new Int32Array((b.cable as unknown as { buffer: ArrayBuffer }).buffer, 0, 32);
+    header[16] = 0x3fffffff;
+    expect(b.model.read32(M.LINKS) & M.LINKS_UP).toBe(0);
+    b.model.poll();
+    expect(b.model.read32(TDH(0))).toBe(20); // the rest went nowhere, the queue drains
+    expect(b.model.read32(M.GPTC)).toBe(16);
+  });
+
   it('receives into posted buffers: length, DD and EOP written back, RDH moves', () => {
     const b = open();
     const { ring, bufs } = b.setupRx();
