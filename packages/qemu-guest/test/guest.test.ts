@@ -239,38 +239,17 @@ describe('guest: @ixy/pci and @ixy/memory on emulated hardware', () => {
   });
 });
 
-describe('guest: emulated IOMMU', () => {
-  it('puts each NIC in its own IOMMU group and lets vfio-pci take one', async () => {
-    assertBuilt(packages, root);
-    const run = await runInGuest({
-      command: ['node', 'packages/qemu-guest/dist/checks/iommu.js'],
-      cwd: root,
-      nics: ['e1000e', { model: 'virtio-modern', properties: { iommu_platform: 'on' } }],
-      iommu: true,
-      modules: ['vfio_pci', 'vfio_iommu_type1'],
-      hugepages: 16,
-      memoryMiB: 1024,
-      timeoutMs: 600_000,
-      onOutput: progress,
-    });
-    expect(run.exitCode, run.output).toBe(0);
-    const r = readGuestResult<{ groups: (number | null)[]; iommuGroupsDir: number; vfio: { driver: string | null; devVfio: string[] } }>(run, 'iommu');
-    expect(r.groups.every((g) => typeof g === 'number')).toBe(true);
-    expect(new Set(r.groups).size).toBe(2);
-    expect(r.vfio.driver).toBe('vfio-pci');
-    expect(r.vfio.devVfio).toContain('vfio');
-    expect(r.vfio.devVfio).toContain(String(r.groups[0]));
-  });
-});
-
-// Pairs are wired to each other and to nothing else: the guest kernel's own drivers take all
-// four NICs, ARP requests go out on NIC 0 and NIC 1 and arrive at the other; pair 2-3 sees nothing.
-const WIRING = `
+// Pairs are wired to each other and to nothing else: the guest kernel's own drivers take four
+// NICs (two pairs); ARP requests go out on each NIC of the first pair and arrive at the other;
+// the second pair sees nothing. `first` is the index of the first of the four NICs.
+const wiring = (first: number): string => `
 set -e
-for n in 0 1 2 3; do
+k=0
+for n in ${[0, 1, 2, 3].map((i) => first + i).join(' ')}; do
   eval addr=\\$IXY_GUEST_NIC$n
   i=$(ls /sys/bus/pci/devices/$addr/net /sys/bus/pci/devices/$addr/virtio*/net 2>/dev/null | grep -v : | grep .)
-  eval IF$n=$i
+  eval IF$k=$i
+  k=$((k + 1))
   echo 1 > /proc/sys/net/ipv6/conf/$i/disable_ipv6
   ip link set $i up
 done
@@ -283,24 +262,49 @@ rx() { cat /sys/class/net/$1/statistics/rx_packets; }
 printf '{"rx":[%s,%s,%s,%s],"names":["%s","%s","%s","%s"]}' $(rx $IF0) $(rx $IF1) $(rx $IF2) $(rx $IF3) $IF0 $IF1 $IF2 $IF3 > $IXY_GUEST_SHARE/wiring.json
 `;
 
-describe('harness', () => {
-  it('wires NICs back-to-back in pairs and to nothing else (kernel drivers on request)', async () => {
-    const run = await runInGuest({
-      command: WIRING,
-      nics: (['virtio-modern', 'e1000e', 'e1000', 'virtio-legacy'] as const).map((model) => ({ model, kernelDriver: true })),
-      hugepages: 0,
-      memoryMiB: 768,
+describe('guest: emulated IOMMU, vfio-pci, kernel drivers and NIC wiring', () => {
+  let run: GuestResult;
+
+  beforeAll(async () => {
+    assertBuilt(packages, root);
+    run = await runInGuest({
+      command: `node packages/qemu-guest/dist/checks/iommu.js\n${wiring(2)}`,
+      cwd: root,
+      nics: [
+        'e1000e',
+        { model: 'virtio-modern', properties: { iommu_platform: 'on' } },
+        ...(['virtio-modern', 'e1000e', 'e1000', 'virtio-legacy'] as const).map((model) => ({ model, kernelDriver: true })),
+      ],
+      iommu: true,
+      modules: ['vfio_pci', 'vfio_iommu_type1'],
+      hugepages: 16,
+      memoryMiB: 1024,
       timeoutMs: 600_000,
       onOutput: progress,
     });
-    expect(run.exitCode, run.output).toBe(0);
+    if (run.exitCode !== 0) expect.fail(`guest checks failed (exit ${run.exitCode}):\n${run.output}`);
+  });
+
+  it('puts each NIC in its own IOMMU group and lets vfio-pci take one', () => {
+    const r = readGuestResult<{ groups: (number | null)[]; iommuGroupsDir: number; vfio: { driver: string | null; devVfio: string[] } }>(run, 'iommu');
+    expect(r.groups).toHaveLength(6);
+    expect(r.groups.every((g) => typeof g === 'number')).toBe(true);
+    expect(new Set(r.groups).size).toBe(6);
+    expect(r.vfio.driver).toBe('vfio-pci');
+    expect(r.vfio.devVfio).toContain('vfio');
+    expect(r.vfio.devVfio).toContain(String(r.groups[0]));
+  });
+
+  it('wires NICs back-to-back in pairs and to nothing else (kernel drivers on request)', () => {
     const w = readGuestResult<{ rx: number[]; names: string[] }>(run, 'wiring');
-    expect(w.rx[1]).toBeGreaterThanOrEqual(2); // NIC 0's requests
-    expect(w.rx[0]).toBeGreaterThanOrEqual(2); // NIC 1's requests
+    expect(w.rx[1]).toBeGreaterThanOrEqual(2); // requests from the first NIC of the pair
+    expect(w.rx[0]).toBeGreaterThanOrEqual(2); // requests from the second
     expect(w.rx[2]).toBe(0);
     expect(w.rx[3]).toBe(0);
   });
+});
 
+describe('harness', () => {
   it('kills the guest at the timeout and reports it as a failure', async () => {
     const err = await runInGuest({ command: 'sleep 600', timeoutMs: 2_000, hugepages: 0, memoryMiB: 512 }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(GuestError);
