@@ -457,6 +457,14 @@ export class IxgbeModel implements Registers {
       s[(q.block + M.Q_CTL) >>> 2] &= ~M.Q_ENABLE;
       throw new ModelError('dma-out-of-range', `ring of ${this.name(q, 'X')} at ${hex(high)}:${hex(low)} (+${len}) is not in DMA memory`);
     }
+    for (const other of q.rx ? [this.rxq, this.txq] : [this.txq, this.rxq]) {
+      for (const o of other) {
+        if (o.enabled && o !== q && base < o.base + o.count * 16 && o.base < base + len) {
+          s[(q.block + M.Q_CTL) >>> 2] &= ~M.Q_ENABLE;
+          throw new ModelError('ring-overlap', `ring of ${this.name(q, 'X')} overlaps the ring of ${this.name(o, 'X')}`);
+        }
+      }
+    }
     if (q.rx) {
       const srrctl = s[this.srrctlOffset(q.index) >>> 2];
       if ((srrctl & M.SRRCTL_DESCTYPE_MASK) !== M.SRRCTL_DESCTYPE_ADV_ONEBUF) {

@@ -7,6 +7,7 @@ export type DriverMistake =
   | 'ring-not-set' // queue enabled before its ring base and length were written
   | 'ring-misaligned' // ring base not 128-byte aligned, or length not a multiple of 128
   | 'config-while-enabled' // ring base or length changed while the queue runs
+  | 'ring-overlap' // a ring enabled over memory another enabled ring uses
   | 'dma-out-of-range' // ring, descriptor buffer or packet outside registered DMA memory
   | 'tail-out-of-range' // RDT/TDT at or beyond the ring's descriptor count
   | 'stale-descriptor' // an RX descriptor handed back with its write-back (DD) still in it

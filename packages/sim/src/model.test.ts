@@ -385,6 +385,17 @@ describe('82599 model: driver mistakes it rejects', () => {
     mistake('ring-misaligned', () => b.model.write32(RDLEN(1), 1000));
   });
 
+  it('a ring enabled over memory that another queue\'s ring uses', () => {
+    const b = open();
+    b.setupTx(16);
+    const base = b.model.read32(TDBAL(0)) + b.model.read32(TDBAH(0)) * TWO_POW_32;
+    b.setBase(TDBAL(1), TDBAH(1), TDLEN(1), base + 128, 256);
+    mistake('ring-overlap', () => b.model.write32(TXDCTL(1), ENABLE));
+    b.model.write32(SRRCTL0, M.SRRCTL_DESCTYPE_ADV_ONEBUF | 2);
+    b.setBase(RDBAL(0), RDBAH(0), RDLEN(0), base, 128);
+    mistake('ring-overlap', () => b.model.write32(RXDCTL(0), ENABLE));
+  });
+
   it('an RX descriptor handed back without being refilled', () => {
     const b = open();
     const { ring } = b.setupRx(16);
