@@ -1,6 +1,9 @@
 // A test bed on one machine, as three processes over shared-memory cables:
 //   ixy-pktgen sim:<in>:0  →  ixy-fwd sim:<in>:1 sim:<out>:0  →  ixy-capture sim:<out>:1 --verify
 // Every frame must arrive: count, length, every payload byte, checksum, sequence, no duplicates.
+// pktgen paces itself (10 kpps) so that three busy-polling processes on two cores never
+// overflow a ring while one of them waits for a core (fwd's 4096-descriptor rings absorb 0.4 s):
+// this checks correctness, not speed.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -38,20 +41,21 @@ async function waitFor(p: Running, text: string): Promise<void> {
 describe('pktgen → fwd → capture, three processes on simulated cables', () => {
   it('every frame arrives intact, in order, once', async () => {
     const tag = `tb${process.pid}`;
-    const n = 20_000;
+    const n = 5000;
     const capture = start('capture', [`sim:${tag}-out:1`, '--verify', '--count', String(n), '--duration', '120']);
     await waitFor(capture, 'receiving on');
-    const fwd = start('fwd', [`sim:${tag}-in:1`, `sim:${tag}-out:0`, '--duration', '120']);
+    const fwd = start('fwd', [`sim:${tag}-in:1`, `sim:${tag}-out:0`, '--duration', '120', '--ring-size', '4096']);
     await waitFor(fwd, 'forwarding between');
-    const pktgen = start('pktgen', [`sim:${tag}-in:0`, '--count', String(n), '--size', '128', '--rate', '0.05']);
+    const pktgen = start('pktgen', [`sim:${tag}-in:0`, '--count', String(n), '--size', '128', '--rate', '0.01']);
     expect(await pktgen.exit, pktgen.out()).toBe(0);
     expect(pktgen.out()).toContain(`sent ${n} frames`);
     expect(await capture.exit, capture.out()).toBe(0);
     expect(capture.out()).toContain(`verified ${n} frames, ${n * 128} bytes, 0 bad, 0 lost, 0 out of order`);
     fwd.child.kill('SIGINT');
     expect(await fwd.exit, fwd.out()).toBe(0);
-    expect(fwd.out()).toMatch(new RegExp(`\\[sim:${tag}-in:1\\] total RX: ${n} packets ${n * 128} bytes`));
-  });
+    // the device counts bytes as the 82599 does: with the 4-byte CRC
+    expect(fwd.out()).toMatch(new RegExp(`\\[sim:${tag}-in:1\\] total RX: ${n} packets ${n * 132} bytes`));
+  }, 180_000);
 
   it('pktgen and capture explain themselves and reject bad input clearly', async () => {
     const help = start('pktgen', ['--help']);
