@@ -86,3 +86,10 @@ export class FrameSizeError extends IxyError {
     super('EFRAMESIZE', message, hint);
   }
 }
+
+/** An option given to a driver or an app is out of range or of the wrong kind. */
+export class InvalidOptionError extends IxyError {
+  constructor(message: string, hint?: string) {
+    super('EINVALIDOPTION', message, hint);
+  }
+}

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { openDevice, registeredDrivers, type DeviceIdentity } from '@ixy/core';
+import { InvalidOptionError, openDevice, registeredDrivers, type DeviceIdentity } from '@ixy/core';
 import { Cable, SimDeviceAccess, type RegisterAccess } from '@ixy/sim';
 import { IXGBE_DEVICE_IDS, IxgbeDevice, ixgbeDriver, registers as R, resolveIxgbeOptions } from './index.js';
 import { freshCable } from './test/helpers.js';
@@ -133,10 +133,10 @@ describe('ixgbe driver registration and options', () => {
     expect(resolveIxgbeOptions({})).toMatchObject({ rxQueues: 1, txQueues: 1, ringSize: 512, poolSize: 4096, safe: false });
     expect(() => resolveIxgbeOptions({ ringSize: 100 })).toThrow(/power of two/);
     expect(() => resolveIxgbeOptions({ ringSize: 32 })).toThrow(/64\.\.4096/);
-    expect(() => resolveIxgbeOptions({ ringSize: 8192 })).toThrow(RangeError);
-    expect(() => resolveIxgbeOptions({ rxQueues: 0 })).toThrow(RangeError);
-    expect(() => resolveIxgbeOptions({ txQueues: 129 })).toThrow(RangeError);
-    expect(() => resolveIxgbeOptions({ ringSize: 512, poolSize: 512 })).toThrow(RangeError);
+    expect(() => resolveIxgbeOptions({ ringSize: 8192 })).toThrow(InvalidOptionError);
+    expect(() => resolveIxgbeOptions({ rxQueues: 0 })).toThrow(InvalidOptionError);
+    expect(() => resolveIxgbeOptions({ txQueues: 129 })).toThrow(InvalidOptionError);
+    expect(() => resolveIxgbeOptions({ ringSize: 512, poolSize: 512 })).toThrow(InvalidOptionError);
   });
 
   it('opens through openDevice and releases the cable end on close', () => {

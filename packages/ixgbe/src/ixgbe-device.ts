@@ -1,5 +1,6 @@
 import {
   DeviceStateError,
+  InvalidOptionError,
   type DeviceAccess,
   type DeviceStats,
   type IxyDevice,
@@ -55,7 +56,7 @@ interface ResolvedOptions {
 function intOption(value: unknown, name: string, fallback: number, min: number, max: number): number {
   if (value === undefined) return fallback;
   if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-    throw new RangeError(`ixgbe: ${name} must be an integer in ${min}..${max}, got ${String(value)}`);
+    throw new InvalidOptionError(`ixgbe: ${name} must be an integer in ${min}..${max}, got ${String(value)}`);
   }
   return value;
 }
@@ -65,7 +66,7 @@ export function resolveIxgbeOptions(options: IxgbeOptions, defaultLinkTimeoutMs 
   const rxQueues = intOption(options.rxQueues, 'rxQueues', 1, 1, R.IXGBE_MAX_QUEUES);
   const txQueues = intOption(options.txQueues, 'txQueues', 1, 1, R.IXGBE_MAX_QUEUES);
   const ringSize = intOption(options.ringSize, 'ringSize', 512, 64, 4096);
-  if ((ringSize & (ringSize - 1)) !== 0) throw new RangeError(`ixgbe: ringSize must be a power of two, got ${ringSize}`);
+  if ((ringSize & (ringSize - 1)) !== 0) throw new InvalidOptionError(`ixgbe: ringSize must be a power of two, got ${ringSize}`, 'e.g. 256, 512, 1024, 2048, 4096');
   const poolSize = intOption(options.poolSize, 'poolSize', Math.max(4096, 2 * ringSize), ringSize + 1, 1 << 20);
   return {
     rxQueues,
@@ -362,7 +363,7 @@ export class IxgbeDevice implements IxyDevice {
 
   setMacAddress(mac: Uint8Array): void {
     this.checkOpen();
-    if (mac.length !== 6) throw new RangeError(`a MAC address has 6 bytes, got ${mac.length}`);
+    if (mac.length !== 6) throw new InvalidOptionError(`a MAC address has 6 bytes, got ${mac.length}`);
     const low = (mac[0] | (mac[1] << 8) | (mac[2] << 16) | (mac[3] << 24)) >>> 0;
     const high = (mac[4] | (mac[5] << 8) | R.IXGBE_RAH_AV) >>> 0;
     this.regs.write32(R.IXGBE_RAL(0), low);

@@ -132,7 +132,9 @@ describe('Cable', () => {
     c1.close();
     const a = c2.attach(0);
     a.tx.send(Uint8Array.of(5));
-    c2.close();
     expect(statSync(cablePath(n)).size).toBe(4096 + 2 * 16 * CABLE_SLOT_SIZE);
+    c2.close();
+    // unplugged at both ends: nothing stays behind
+    expect(existsSync(cablePath(n))).toBe(false);
   });
 });

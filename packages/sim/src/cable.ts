@@ -170,14 +170,26 @@ export class Cable {
     return !check || isAlive(holder);
   }
 
-  /** Drops this process's use of the cable; the last user unmaps it. */
+  /**
+   * Drops this process's use of the cable; the last user unmaps it, and deletes the file when
+   * no process holds either end any more (the cable is unplugged at both ends), so nothing is
+   * left behind in /dev/shm.
+   */
   close(): void {
     if (this.users === 0) return;
     if (--this.users > 0) return;
     this.detach(0);
     this.detach(1);
     Cable.open_.delete(this.path);
+    const unplugged = !this.isAttached(0) && !this.isAttached(1);
     unmapBuffer(this.buffer);
+    if (unplugged) {
+      try {
+        unlinkSync(this.path);
+      } catch {
+        // already gone (another process closed at the same time)
+      }
+    }
   }
 }
 
