@@ -9,6 +9,12 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const pkgDir = join(dirname(fileURLToPath(import.meta.url)), '..');
+
+// In the ixy-ts repository the workspace build (turbo, from the root's postinstall) builds the
+// addon; building here too would race it in the same directory.
+if (process.env.npm_lifecycle_event === 'install' && existsSync(join(pkgDir, '..', '..', 'pnpm-workspace.yaml'))) {
+  process.exit(0);
+}
 const candidates = [process.env.npm_config_nodedir, resolve(dirname(process.execPath), '..')];
 const nodedir = candidates.find((d) => d && existsSync(join(d, 'include', 'node', 'node_api.h')));
 
