@@ -7,22 +7,40 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { readGuestResult, runInGuest, type GuestResult, type NicModel } from '@ixy/qemu-guest';
+import { readGuestResult, runInGuest, type GuestResult, type NicModel, type NicSpec } from '@ixy/qemu-guest';
 import { beforeAll, describe, expect, it } from 'vitest';
 
 const pkg = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const root = resolve(pkg, '../..');
 
-/** NIC pairs: legacy↔legacy, modern↔modern, legacy↔modern (10- and 12-byte headers meet). */
-const NICS: NicModel[] = ['virtio-legacy', 'virtio-legacy', 'virtio-modern', 'virtio-modern', 'virtio-legacy', 'virtio-modern'];
-const PAIRS = [
-  { name: 'legacy', a: 0, b: 1, kinds: ['legacy', 'legacy'], safe: false },
-  { name: 'modern', a: 2, b: 3, kinds: ['modern', 'modern'], safe: false },
-  { name: 'legacy-modern', a: 4, b: 5, kinds: ['legacy', 'modern'], safe: false },
+/** A transitional device with both interfaces (QEMU's default for virtio-net-pci): 1af4:1000 plus capabilities. */
+const TRANSITIONAL: NicSpec = { model: 'virtio-legacy', properties: { 'disable-modern': 'off' } };
+/** NIC pairs: legacy↔legacy, modern↔modern, legacy↔modern (10- and 12-byte headers meet), transitional↔transitional. */
+const NICS: (NicModel | NicSpec)[] = [
+  'virtio-legacy', 'virtio-legacy', 'virtio-modern', 'virtio-modern', 'virtio-legacy', 'virtio-modern', TRANSITIONAL, TRANSITIONAL,
+];
+interface PairSpec {
+  name: string;
+  a: number;
+  b: number;
+  kinds: readonly ['legacy' | 'modern', 'legacy' | 'modern'];
+  /** Which run: all checks, all checks in safe mode, or the quick one (ports and transfers). */
+  run: 'virtio' | 'virtio-safe' | 'virtio-quick';
+  /** Suffix selecting the interface (`@legacy`), empty for auto. */
+  iface?: string;
+}
+const PAIRS: readonly PairSpec[] = [
+  { name: 'legacy', a: 0, b: 1, kinds: ['legacy', 'legacy'], run: 'virtio' },
+  { name: 'modern', a: 2, b: 3, kinds: ['modern', 'modern'], run: 'virtio' },
+  { name: 'legacy-modern', a: 4, b: 5, kinds: ['legacy', 'modern'], run: 'virtio' },
   // The same ports again (reopened after close), in safe mode: checked registers and
   // ownership checks on every packet, with real traffic.
-  { name: 'legacy-modern, safe mode', a: 4, b: 5, kinds: ['legacy', 'modern'], safe: true },
-] as const;
+  { name: 'legacy-modern, safe mode', a: 4, b: 5, kinds: ['legacy', 'modern'], run: 'virtio-safe' },
+  // A transitional device: 'auto' picks the modern interface; 'legacy' forces the other.
+  { name: 'transitional (auto: modern)', a: 6, b: 7, kinds: ['modern', 'modern'], run: 'virtio-quick' },
+  { name: 'transitional (legacy forced)', a: 6, b: 7, kinds: ['legacy', 'legacy'], run: 'virtio-quick', iface: '@legacy' },
+];
+const RUNS = ['virtio', 'virtio-safe', 'virtio-quick'] as const;
 
 interface Port {
   driverName: string;
@@ -60,6 +78,7 @@ interface Failure {
 }
 interface PairResult {
   safe: boolean;
+  quick: boolean;
   addrA: string;
   addrB: string;
   error?: { message: string; stack?: string };
@@ -106,12 +125,11 @@ beforeAll(async () => {
   execFileSync(process.execPath, [tsc, '-p', 'tsconfig.build.json'], { cwd: pkg, stdio: 'inherit' });
   execFileSync(process.execPath, [tsc, '-p', 'tsconfig.guest.json'], { cwd: pkg, stdio: 'inherit' });
 
-  const addrs = (p: (typeof PAIRS)[number]): string => [p.a, p.b].map((i) => `0000:00:${(0x10 + i).toString(16)}.0`).join(' ');
-  const checks = 'node build/guest/virtio-checks.js';
+  const addrs = (p: PairSpec): string =>
+    [p.a, p.b].map((i) => `0000:00:${(0x10 + i).toString(16)}.0${p.iface ?? ''}`).join(' ');
+  const env: Record<string, string> = { virtio: '', 'virtio-safe': 'IXY_SAFE=1 ', 'virtio-quick': 'IXY_QUICK=1 ' };
   guest = await runInGuest({
-    command:
-      `${checks} virtio ${PAIRS.filter((p) => !p.safe).map(addrs).join(' ')} && ` +
-      `IXY_SAFE=1 ${checks} virtio-safe ${PAIRS.filter((p) => p.safe).map(addrs).join(' ')}`,
+    command: RUNS.map((run) => `${env[run]}node build/guest/virtio-checks.js ${run} ${PAIRS.filter((p) => p.run === run).map(addrs).join(' ')}`).join(' && '),
     nics: NICS,
     cwd: pkg,
     hugepages: 128,
@@ -120,24 +138,26 @@ beforeAll(async () => {
   if (guest.exitCode !== 0) {
     throw new Error(`the guest checks exited with ${guest.exitCode}:\n${guest.output.split('\n').slice(-30).join('\n')}`);
   }
-  pairs = [
-    ...readGuestResult<{ pairs: PairResult[] }>(guest, 'virtio').pairs,
-    ...readGuestResult<{ pairs: PairResult[] }>(guest, 'virtio-safe').pairs,
-  ];
+  const byRun = Object.fromEntries(RUNS.map((run) => [run, readGuestResult<{ pairs: PairResult[] }>(guest, run).pairs]));
+  pairs = PAIRS.map((p) => byRun[p.run].shift() as PairResult);
   for (const p of pairs) {
     if (p.error) throw new Error(`the guest checks of ${p.addrA}/${p.addrB} failed: ${p.error.stack ?? p.error.message}`);
   }
-  const line = pairs
-    .map((p, i) => `${PAIRS[i].name} ${p.burst.txMpps?.toFixed(3)} Mpps (${p.burst.txNotifies} tx / ${p.burst.rxNotifies} rx notifications for ${p.burst.sent} frames)`)
-    .join(", ");
+  const line = PAIRS.map((spec, i) => ({ name: spec.name, burst: pairs[i].burst }))
+    .filter((p) => p.burst)
+    .map((p) => `${p.name} ${p.burst.txMpps.toFixed(3)} Mpps (${p.burst.txNotifies} tx / ${p.burst.rxNotifies} rx notifications for ${p.burst.sent} frames)`)
+    .join(', ');
   console.log(`virtio guest (${guest.accel}, boot ${guest.bootMs} ms, total ${guest.durationMs} ms): burst of 60-byte frames: ${line}`);
 });
 
-describe.each(PAIRS.map((p, i) => ({ ...p, i })))('virtio-net $name pair in a QEMU guest', ({ i, a, b, kinds, safe }) => {
+describe.each(PAIRS.map((p, i) => ({ ...p, i })))('virtio-net $name pair in a QEMU guest', ({ i, a, b, kinds, run }) => {
   const pair = (): PairResult => pairs[i];
+  const quick = run === 'virtio-quick';
 
-  it(safe ? 'runs in safe mode' : 'runs in fast mode', () => {
-    expect(pair().safe).toBe(safe);
+  it(run === 'virtio-safe' ? 'runs in safe mode' : 'runs in fast mode', () => {
+    expect(pair().safe).toBe(run === 'virtio-safe');
+    expect(pair().quick).toBe(quick);
+    expect(guest.nics[a].deviceId).toBe(kinds[0] === 'legacy' || a >= 6 ? 0x1000 : 0x1041);
   });
 
   it('opens both ports through openDevice with the right interface and features', () => {
@@ -183,6 +203,13 @@ describe.each(PAIRS.map((p, i) => ({ ...p, i })))('virtio-net $name pair in a QE
       expect(t.txStats.rxPackets).toBe(0);
       expect(t.rxStats.txPackets).toBe(0);
     });
+  }
+
+  if (quick) {
+    it('returns every buffer to its pool after close', () => {
+      expect(pair().poolFreeAfterClose).toBe(pair().poolEntries);
+    });
+    return;
   }
 
   it('turns promiscuous mode off and on through the control queue', () => {
