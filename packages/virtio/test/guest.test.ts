@@ -97,7 +97,7 @@ interface PairResult {
     bigError: Failure['error'] | null;
     normalFrameAfter: number;
   };
-  burst: { seconds: number; sent: number; received: number; txMpps: number; rxMpps: number; txNotifies: number; rxNotifies: number; loops: number };
+  burst: { seconds: number; sent: number; received: number; txMpps: number; rxMpps: number; txNotifies: number; rxNotifies: number; loops: number; outOfOrder: number; gcCount: number; heapGrowthBytes: number };
   poolFree: Record<string, number>;
   poolFreeAfterClose: number;
   poolEntries: number;
@@ -145,7 +145,11 @@ beforeAll(async () => {
   }
   const line = PAIRS.map((spec, i) => ({ name: spec.name, burst: pairs[i].burst }))
     .filter((p) => p.burst)
-    .map((p) => `${p.name} ${p.burst.txMpps.toFixed(3)} Mpps (${p.burst.txNotifies} tx / ${p.burst.rxNotifies} rx notifications for ${p.burst.sent} frames)`)
+    .map(
+      (p) =>
+        `${p.name} ${p.burst.txMpps.toFixed(3)} Mpps (${p.burst.sent} frames, ${p.burst.txNotifies} tx / ${p.burst.rxNotifies} rx ` +
+        `notifications, ${p.burst.outOfOrder} out of order, ${p.burst.gcCount} GCs)`,
+    )
     .join(', ');
   console.log(`virtio guest (${guest.accel}, boot ${guest.bootMs} ms, total ${guest.durationMs} ms): burst of 60-byte frames: ${line}`);
 });
@@ -246,7 +250,10 @@ describe.each(PAIRS.map((p, i) => ({ ...p, i })))('virtio-net $name pair in a QE
     expect(p.poolFreeAfterClose).toBe(p.poolEntries);
   });
 
-  it('moves minimum-size frames in a 1.5 s burst (rate reported, not asserted)', () => {
+  // Order is not asserted here: QEMU's hub (-netdev hubport) reorders frames when the
+  // receiver's ring runs dry (it flushes the sender's queue into the receiver before the
+  // receiver's own backlog). Wired with -netdev dgram the same burst arrives in order.
+  it('moves minimum-size frames in a 1.5 s burst (rate and order reported, not asserted)', () => {
     const burst = ok(pair().burst);
     expect(burst.sent).toBeGreaterThan(1000);
     expect(burst.received).toBeLessThanOrEqual(burst.sent);
