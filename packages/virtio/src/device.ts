@@ -72,6 +72,9 @@ export class VirtioNetDevice implements IxyDevice {
   readonly hdrLen: number;
   /** Largest frame this port sends or receives: the receive buffers' size. */
   readonly maxFrameSize: number;
+  /** Descriptors in use per ring (`ringSize`), and the queue sizes the device was given. */
+  readonly ringSize: number;
+  readonly queueSizes: { readonly rx: number; readonly tx: number };
   /** The mempool receive buffers come from. */
   readonly rxPool: Mempool;
 
@@ -117,6 +120,8 @@ export class VirtioNetDevice implements IxyDevice {
       throw new RangeError(`the receive mempool's headroom (${this.rxPool.headroom}) is smaller than the virtio-net header`);
     }
     this.maxFrameSize = this.rxPool.bufSize;
+    this.ringSize = this.rx.usable;
+    this.queueSizes = { rx: this.rx.size, tx: this.tx.size };
     this.rxDescLen = this.rxPool.bufSize + this.hdrLen;
   }
 

@@ -74,6 +74,11 @@ export class Virtqueue {
     this.avail[0] = VIRTQ_AVAIL_F_NO_INTERRUPT;
   }
 
+  /** Descriptors the driver uses (the ring size it was asked for; at most `size`). */
+  get usable(): number {
+    return this.freeStack.length;
+  }
+
   /** Free descriptors. */
   get freeCount(): number {
     return this.freeTop;

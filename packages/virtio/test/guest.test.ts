@@ -16,8 +16,11 @@ const root = resolve(pkg, '../..');
 /** A transitional device with both interfaces (QEMU's default for virtio-net-pci): 1af4:1000 plus capabilities. */
 const TRANSITIONAL: NicSpec = { model: 'virtio-legacy', properties: { 'disable-modern': 'off' } };
 /** NIC pairs: legacy↔legacy, modern↔modern, legacy↔modern (10- and 12-byte headers meet), transitional↔transitional. */
+/** Modern, reaching memory "through the platform": VIRTIO_F_ACCESS_PLATFORM offered (no IOMMU here). */
+const PLATFORM: NicSpec = { model: 'virtio-modern', properties: { iommu_platform: 'on' } };
 const NICS: (NicModel | NicSpec)[] = [
-  'virtio-legacy', 'virtio-legacy', 'virtio-modern', 'virtio-modern', 'virtio-legacy', 'virtio-modern', TRANSITIONAL, TRANSITIONAL,
+  'virtio-legacy', 'virtio-legacy', 'virtio-modern', 'virtio-modern', 'virtio-legacy', 'virtio-modern',
+  TRANSITIONAL, TRANSITIONAL, PLATFORM, PLATFORM,
 ];
 interface PairSpec {
   name: string;
@@ -26,8 +29,12 @@ interface PairSpec {
   kinds: readonly ['legacy' | 'modern', 'legacy' | 'modern'];
   /** Which run: all checks, all checks in safe mode, or the quick one (ports and transfers). */
   run: 'virtio' | 'virtio-safe' | 'virtio-quick';
-  /** Suffix selecting the interface (`@legacy`), empty for auto. */
-  iface?: string;
+  /** Open options for both ports, as `@key=value,...` (e.g. `@virtioInterface=legacy`). */
+  openSuffix?: string;
+  /** Descriptors per ring and the queue sizes expected (legacy: the device's 256). */
+  ring?: { ringSize: number; rx: number; tx: number };
+  /** Features that must have been negotiated besides the usual ones. */
+  extraFeatures?: string[];
 }
 const PAIRS: readonly PairSpec[] = [
   { name: 'legacy', a: 0, b: 1, kinds: ['legacy', 'legacy'], run: 'virtio' },
@@ -38,7 +45,16 @@ const PAIRS: readonly PairSpec[] = [
   { name: 'legacy-modern, safe mode', a: 4, b: 5, kinds: ['legacy', 'modern'], run: 'virtio-safe' },
   // A transitional device: 'auto' picks the modern interface; 'legacy' forces the other.
   { name: 'transitional (auto: modern)', a: 6, b: 7, kinds: ['modern', 'modern'], run: 'virtio-quick' },
-  { name: 'transitional (legacy forced)', a: 6, b: 7, kinds: ['legacy', 'legacy'], run: 'virtio-quick', iface: '@legacy' },
+  {
+    name: 'transitional (legacy forced, ringSize 64)',
+    a: 6, b: 7, kinds: ['legacy', 'legacy'], run: 'virtio-quick', openSuffix: '@virtioInterface=legacy,ringSize=64',
+    ring: { ringSize: 64, rx: 256, tx: 256 },
+  },
+  {
+    name: 'modern with ACCESS_PLATFORM (ringSize 64)',
+    a: 8, b: 9, kinds: ['modern', 'modern'], run: 'virtio-quick', openSuffix: '@ringSize=64',
+    ring: { ringSize: 64, rx: 64, tx: 64 }, extraFeatures: ['ACCESS_PLATFORM'],
+  },
 ];
 const RUNS = ['virtio', 'virtio-safe', 'virtio-quick'] as const;
 
@@ -52,6 +68,8 @@ interface Port {
   linkSpeed: number;
   promiscuous: boolean;
   maxFrameSize: number;
+  ringSize: number;
+  queueSizes: { rx: number; tx: number };
   dma: string;
 }
 interface Stats {
@@ -126,7 +144,7 @@ beforeAll(async () => {
   execFileSync(process.execPath, [tsc, '-p', 'tsconfig.guest.json'], { cwd: pkg, stdio: 'inherit' });
 
   const addrs = (p: PairSpec): string =>
-    [p.a, p.b].map((i) => `0000:00:${(0x10 + i).toString(16)}.0${p.iface ?? ''}`).join(' ');
+    [p.a, p.b].map((i) => `0000:00:${(0x10 + i).toString(16)}.0${p.openSuffix ?? ''}`).join(' ');
   const env: Record<string, string> = { virtio: '', 'virtio-safe': 'IXY_SAFE=1 ', 'virtio-quick': 'IXY_QUICK=1 ' };
   guest = await runInGuest({
     command: RUNS.map((run) => `${env[run]}node build/guest/virtio-checks.js ${run} ${PAIRS.filter((p) => p.run === run).map(addrs).join(' ')}`).join(' && '),
@@ -154,14 +172,14 @@ beforeAll(async () => {
   console.log(`virtio guest (${guest.accel}, boot ${guest.bootMs} ms, total ${guest.durationMs} ms): burst of 60-byte frames: ${line}`);
 });
 
-describe.each(PAIRS.map((p, i) => ({ ...p, i })))('virtio-net $name pair in a QEMU guest', ({ i, a, b, kinds, run }) => {
+describe.each(PAIRS.map((p, i) => ({ ...p, i })))('virtio-net $name pair in a QEMU guest', ({ i, a, b, kinds, run, ring, extraFeatures }) => {
   const pair = (): PairResult => pairs[i];
   const quick = run === 'virtio-quick';
 
   it(run === 'virtio-safe' ? 'runs in safe mode' : 'runs in fast mode', () => {
     expect(pair().safe).toBe(run === 'virtio-safe');
     expect(pair().quick).toBe(quick);
-    expect(guest.nics[a].deviceId).toBe(kinds[0] === 'legacy' || a >= 6 ? 0x1000 : 0x1041);
+    expect(guest.nics[a].deviceId).toBe(kinds[0] === 'legacy' || a === 6 ? 0x1000 : 0x1041);
   });
 
   it('opens both ports through openDevice with the right interface and features', () => {
@@ -178,6 +196,11 @@ describe.each(PAIRS.map((p, i) => ({ ...p, i })))('virtio-net $name pair in a QE
       expect(port.linkSpeed).toBe(1000);
       expect(port.promiscuous).toBe(true);
       expect(port.maxFrameSize).toBe(1920);
+      const r = ring ?? { ringSize: 256, rx: 256, tx: 256 };
+      expect(port.ringSize).toBe(r.ringSize);
+      expect(port.queueSizes).toEqual({ rx: r.rx, tx: r.tx });
+      for (const f of extraFeatures ?? []) expect(port.features.split(' ')).toContain(f);
+      if (!extraFeatures?.includes('ACCESS_PLATFORM')) expect(port.features).not.toContain('ACCESS_PLATFORM');
     });
     expect(pair().a.mac).toBe(guest.nics[a].mac);
     expect(pair().b.mac).toBe(guest.nics[b].mac);

@@ -367,11 +367,15 @@ function otherChecks(
   poolFree.burst = pool.freeCount;
 }
 
-/** `0000:00:10.0` or `0000:00:10.0@legacy` (the virtioInterface option). */
+/** `0000:00:10.0`, or with options: `0000:00:10.0@virtioInterface=legacy,ringSize=64`. */
 function openPort(spec: string, safe: boolean): VirtioNetDevice {
-  const [address, iface] = spec.split('@');
-  const virtioInterface = iface === 'legacy' || iface === 'modern' ? iface : 'auto';
-  return openDevice(address, { safe, virtioInterface }) as VirtioNetDevice;
+  const [address, opts = ''] = spec.split('@');
+  const options: Record<string, string | number | boolean> = { safe };
+  for (const kv of opts.split(',').filter(Boolean)) {
+    const [k, v] = kv.split('=');
+    options[k] = /^\d+$/.test(v) ? Number(v) : v;
+  }
+  return openDevice(address, options) as VirtioNetDevice;
 }
 
 function checkPair(addrA: string, addrB: string): Record<string, unknown> {
@@ -395,6 +399,8 @@ function checkPair(addrA: string, addrB: string): Record<string, unknown> {
         linkSpeed: dev.linkSpeed(),
         promiscuous: dev.promiscuous,
         maxFrameSize: dev.maxFrameSize,
+        ringSize: dev.ringSize,
+        queueSizes: dev.queueSizes,
         dma: dev.rxPool.region.constructor.name,
         firstBufferPhys: dev.rxPool.physAddr[0],
       };
