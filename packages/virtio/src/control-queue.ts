@@ -45,6 +45,12 @@ export class ControlQueue {
   send(cls: number, command: number, data: ArrayLike<number>, what: string): void {
     const { vq, bytes } = this;
     if (data.length > MAX_DATA) throw new RangeError(`control command data is limited to ${MAX_DATA} bytes`);
+    if (vq.freeCount < 3) {
+      throw new ControlCommandError(
+        `${what}: the control queue is still busy with a command the device never answered`,
+        'close and reopen the device',
+      );
+    }
     bytes[HDR_AT] = cls;
     bytes[HDR_AT + 1] = command;
     for (let i = 0; i < data.length; i++) bytes[DATA_AT + i] = data[i];
