@@ -170,6 +170,23 @@ Napi::Value MapFile(const Napi::CallbackInfo& info) {
   return Wrap(env, addr, size);
 }
 
+// mapFd(fd, offset, size): `size` bytes of an open file descriptor at `offset`, MAP_SHARED
+// read/write (a VFIO device's BAR region). The descriptor stays open.
+Napi::Value MapFd(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 3 || !info[0].IsNumber() || !info[1].IsNumber() || !info[2].IsNumber()) {
+    throw Napi::TypeError::New(env, "mapFd(fd: number, offset: number, size: number)");
+  }
+  int fd = info[0].As<Napi::Number>().Int32Value();
+  double offset = info[1].As<Napi::Number>().DoubleValue();
+  double size = info[2].As<Napi::Number>().DoubleValue();
+  if (!(size > 0) || offset < 0) throw Napi::RangeError::New(env, "mapFd: bad offset or size");
+  void* addr = mmap(nullptr, static_cast<size_t>(size), PROT_READ | PROT_WRITE, MAP_SHARED, fd,
+                    static_cast<off_t>(offset));
+  if (addr == MAP_FAILED) throw SystemError(env, errno, "mmap", "fd " + std::to_string(fd));
+  return Wrap(env, addr, static_cast<size_t>(size));
+}
+
 // unmap(buffer): unmaps at once and detaches the ArrayBuffer, so stale views read nothing
 // instead of faulting. Returns false for a buffer this addon did not map (or already unmapped).
 Napi::Value Unmap(const Napi::CallbackInfo& info) {
@@ -237,6 +254,7 @@ Napi::Value Address(const Napi::CallbackInfo& info) {
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("allocHugepages", Napi::Function::New(env, AllocHugepages));
   exports.Set("mapFile", Napi::Function::New(env, MapFile));
+  exports.Set("mapFd", Napi::Function::New(env, MapFd));
   exports.Set("unmap", Napi::Function::New(env, Unmap));
   exports.Set("physAddrs", Napi::Function::New(env, PhysAddrs));
   exports.Set("address", Napi::Function::New(env, Address));

@@ -1,3 +1,4 @@
+#!/usr/bin/env node
 // Install and build step of the native addon: keeps a prebuilt binary (prebuilds/) when
 // there is one, else builds with node-gyp against the running Node's own headers when they
 // are installed (offline; node-gyp would otherwise download them, and pnpm and turbo do not
@@ -6,9 +7,10 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 
-const pkgDir = join(dirname(fileURLToPath(import.meta.url)), '..');
+// the package being built: the current directory (npm and pnpm run scripts in the package's
+// directory), so packages that depend on @ixy/memory build their addons with its `ixy-build-native`
+const pkgDir = process.cwd();
 
 // In the ixy-ts repository the workspace build (turbo, from the root's postinstall) builds the
 // addon; building here too would race it in the same directory.

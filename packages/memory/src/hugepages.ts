@@ -90,6 +90,20 @@ function explain(err: unknown, pages: number): never {
 }
 
 /**
+ * Locked, populated memory on 2 MiB hugepages (size rounded up), without translation: for
+ * allocators that give the device other addresses than physical ones (VFIO's IOMMU).
+ * Throws HugepagesError or PermissionError with what to do.
+ */
+export function allocHugepageBuffer(size: number): ArrayBuffer {
+  const pages = Math.ceil(size / HUGEPAGE_SIZE);
+  try {
+    return native().allocHugepages(pages * HUGEPAGE_SIZE, hugetlbfsMount());
+  } catch (err) {
+    explain(err, pages);
+  }
+}
+
+/**
  * Allocates DMA memory on 2 MiB hugepages: memfd_create(MFD_HUGETLB), or a file in a hugetlbfs
  * mount (unlinked at once, so nothing stays behind), locked and populated, with the physical
  * address of each page from /proc/self/pagemap (which needs root).
@@ -106,12 +120,7 @@ export class HugepageAllocator implements DmaAllocator {
         `cannot allocate ${size} physically contiguous bytes: hugepages guarantee ${HUGEPAGE_SIZE} at most`,
       );
     }
-    let buffer: ArrayBuffer;
-    try {
-      buffer = native().allocHugepages(pages * HUGEPAGE_SIZE, hugetlbfsMount());
-    } catch (err) {
-      explain(err, pages);
-    }
+    const buffer = allocHugepageBuffer(pages * HUGEPAGE_SIZE);
     try {
       return new HugepageRegion(buffer, native().physAddrs(buffer, HUGEPAGE_SIZE));
     } catch (err) {

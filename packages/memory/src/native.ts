@@ -8,6 +8,8 @@ export interface NativeMemory {
   allocHugepages(size: number, hugetlbfsDir: string): ArrayBuffer;
   /** A file mapped MAP_SHARED read/write; size 0 maps the whole file. */
   mapFile(path: string, size: number, create: boolean): ArrayBuffer;
+  /** `size` bytes of an open file descriptor at `offset`, MAP_SHARED read/write (VFIO regions). */
+  mapFd(fd: number, offset: number, size: number): ArrayBuffer;
   /** Unmaps a buffer this addon mapped and detaches it; false if it was not (or no longer) mapped. */
   unmap(buffer: ArrayBuffer): boolean;
   /** Physical address of every `stride`-th byte, from /proc/self/pagemap. */

@@ -3,6 +3,7 @@ import { HugepageAllocator } from '@ixy/memory';
 import { isPciAddress, parsePciAddress } from './address.js';
 import { CheckedRegisters, IoPortRegisters, MmioRegisters } from './registers.js';
 import { PciBus } from './sysfs.js';
+import { VfioDeviceAccess } from './vfio.js';
 
 /** A PCI device reached through sysfs, with DMA memory on hugepages (physical addresses). */
 export class PciDeviceAccess implements DeviceAccess {
@@ -50,14 +51,20 @@ export class PciDeviceAccess implements DeviceAccess {
   }
 }
 
-/** Resolves PCI addresses (`0000:03:00.0`, `03:00.0`) through sysfs. */
+/**
+ * Resolves PCI addresses (`0000:03:00.0`, `03:00.0`): devices bound to vfio-pci through VFIO,
+ * all others through sysfs (unbind, resourceN, hugepages with pagemap addresses: root).
+ */
 export function createPciResolver(sysfsRoot = '/sys'): AddressResolver {
   const bus = new PciBus(sysfsRoot);
   return {
     name: 'pci',
     accepts: isPciAddress,
     resolve(address: string, options: OpenOptions): DeviceAccess {
-      return new PciDeviceAccess(bus, parsePciAddress(address), new HugepageAllocator(), options.safe === true);
+      const canonical = parsePciAddress(address);
+      // bound to vfio-pci (see PciBus.bindVfio): through the IOMMU; otherwise sysfs and pagemap
+      if (bus.info(canonical).driver === 'vfio-pci') return new VfioDeviceAccess(bus, canonical, options.safe === true);
+      return new PciDeviceAccess(bus, canonical, new HugepageAllocator(), options.safe === true);
     },
   };
 }

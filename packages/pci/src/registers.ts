@@ -107,20 +107,35 @@ export class IoPortRegisters implements Registers {
   private readonly scratch = new DataView(new ArrayBuffer(4));
   private readonly bytes = new Uint8Array(this.scratch.buffer);
   private fd: number;
+  /** Where the BAR starts in the file (0 for sysfs resourceN, the region offset for VFIO). */
+  private readonly base: number;
+  private readonly ownsFd: boolean;
+  readonly path: string;
 
+  /** `source`: a sysfs `resourceN` path (opened here), or an open fd and the BAR's offset in it. */
   constructor(
-    readonly path: string,
+    source: string | { fd: number; base: number },
     readonly size: number,
   ) {
-    this.fd = openSync(path, 'r+');
+    if (typeof source === 'string') {
+      this.path = source;
+      this.fd = openSync(source, 'r+');
+      this.base = 0;
+      this.ownsFd = true;
+    } else {
+      this.path = `fd ${source.fd}`;
+      this.fd = source.fd;
+      this.base = source.base;
+      this.ownsFd = false;
+    }
   }
 
   private read(offset: number, width: number): void {
-    const n = readSync(this.fd, this.bytes, 0, width, offset);
+    const n = readSync(this.fd, this.bytes, 0, width, this.base + offset);
     if (n !== width) throw new IxyError('EIO', `short read of ${width} bytes at 0x${offset.toString(16)} from ${this.path}`);
   }
   private write(offset: number, width: number): void {
-    const n = writeSync(this.fd, this.bytes, 0, width, offset);
+    const n = writeSync(this.fd, this.bytes, 0, width, this.base + offset);
     if (n !== width) throw new IxyError('EIO', `short write of ${width} bytes at 0x${offset.toString(16)} to ${this.path}`);
   }
   read32(offset: number): number {
@@ -149,7 +164,7 @@ export class IoPortRegisters implements Registers {
   }
 
   close(): void {
-    if (this.fd >= 0) closeSync(this.fd);
+    if (this.fd >= 0 && this.ownsFd) closeSync(this.fd);
     this.fd = -1;
   }
 }

@@ -1,4 +1,4 @@
-import { closeSync, existsSync, openSync, readFileSync, readSync, readdirSync, readlinkSync, writeFileSync, writeSync } from 'node:fs';
+import { chownSync, closeSync, existsSync, openSync, readFileSync, readSync, readdirSync, readlinkSync, writeFileSync, writeSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { DeviceNotFoundError, IxyError, PermissionError } from '@ixy/core';
 import { mapSharedFile } from '@ixy/memory';
@@ -112,6 +112,40 @@ export class PciBus {
       }
       throw new IxyError(errnoOf(err) ?? 'EIO', `cannot unbind ${basename(dir)}: ${(err as Error).message}`);
     }
+  }
+
+  /**
+   * Set-up for VFIO (as root): binds the device to vfio-pci (unbinding its kernel driver,
+   * `driver_override` = vfio-pci, then a probe) and, with `owner`, gives that user the group's
+   * /dev/vfio/<group>, so the driver can then run without root. Returns the IOMMU group.
+   */
+  bindVfio(address: string, owner?: { uid: number; gid: number }, devVfio = '/dev/vfio'): number {
+    const dir = this.deviceDir(address);
+    const info = this.info(address);
+    if (info.iommuGroup === null) {
+      throw new IxyError('ENOIOMMU', `${info.address} has no IOMMU group`, 'boot with the IOMMU on (intel_iommu=on or amd_iommu=on)');
+    }
+    if (!existsSync(join(this.sysfsRoot, 'bus', 'pci', 'drivers', 'vfio-pci'))) {
+      throw new IxyError('ENOVFIO', 'the vfio-pci driver is not loaded', 'modprobe vfio-pci');
+    }
+    try {
+      if (info.driver !== 'vfio-pci') {
+        this.unbind(info.address);
+        writeFileSync(join(dir, 'driver_override'), 'vfio-pci');
+        writeFileSync(join(this.sysfsRoot, 'bus', 'pci', 'drivers_probe'), info.address);
+      }
+      if (owner) chownSync(join(devVfio, String(info.iommuGroup)), owner.uid, owner.gid);
+    } catch (err) {
+      if (err instanceof IxyError) throw err;
+      if (errnoOf(err) === 'EACCES' || errnoOf(err) === 'EPERM') {
+        throw new PermissionError(`cannot bind ${info.address} to vfio-pci: permission denied`);
+      }
+      throw new IxyError(errnoOf(err) ?? 'EIO', `cannot bind ${info.address} to vfio-pci: ${(err as Error).message}`);
+    }
+    if (this.info(info.address).driver !== 'vfio-pci') {
+      throw new IxyError('ENOVFIO', `${info.address} did not bind to vfio-pci`, 'check dmesg; every device of its IOMMU group must be bound to vfio-pci');
+    }
+    return info.iommuGroup;
   }
 
   /** Reads 1, 2 or 4 bytes of config space (little endian). */

@@ -1,0 +1,162 @@
+// @ixy/pci native addon: the VFIO ioctls (linux/vfio.h), which JavaScript cannot issue. Flat
+// functions on file descriptors; all logic is in src/vfio.ts. Errors are SystemError-shaped
+// (code, syscall, path) and never exit the process.
+#include <napi.h>
+
+#include <cerrno>
+#include <cstdint>
+#include <cstring>
+#include <fcntl.h>
+#include <linux/vfio.h>
+#include <string>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+namespace {
+
+Napi::Error SystemError(Napi::Env env, int err, const std::string& syscall, const std::string& path = "") {
+  std::string msg = syscall + " failed: " + strerror(err);
+  if (!path.empty()) msg += " (" + path + ")";
+  Napi::Error e = Napi::Error::New(env, msg);
+  const char* code = err == EACCES ? "EACCES" : err == EPERM ? "EPERM" : err == ENOENT ? "ENOENT"
+                   : err == EBUSY ? "EBUSY" : err == EINVAL ? "EINVAL" : err == ENODEV ? "ENODEV"
+                   : err == ENOMEM ? "ENOMEM" : err == EEXIST ? "EEXIST" : "EIO";
+  e.Set("code", Napi::String::New(env, code));
+  e.Set("errno", Napi::Number::New(env, err));
+  e.Set("syscall", Napi::String::New(env, syscall));
+  if (!path.empty()) e.Set("path", Napi::String::New(env, path));
+  return e;
+}
+
+int FdArg(const Napi::CallbackInfo& info, size_t i) {
+  if (info.Length() <= i || !info[i].IsNumber()) throw Napi::TypeError::New(info.Env(), "expected a file descriptor");
+  return info[i].As<Napi::Number>().Int32Value();
+}
+
+// openContainer(): /dev/vfio/vfio, checked for the API version and the type-1 IOMMU.
+Napi::Value OpenContainer(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int fd = open("/dev/vfio/vfio", O_RDWR | O_CLOEXEC);
+  if (fd < 0) throw SystemError(env, errno, "open", "/dev/vfio/vfio");
+  if (ioctl(fd, VFIO_GET_API_VERSION) != VFIO_API_VERSION) {
+    close(fd);
+    throw SystemError(env, EINVAL, "VFIO_GET_API_VERSION", "/dev/vfio/vfio");
+  }
+  if (ioctl(fd, VFIO_CHECK_EXTENSION, VFIO_TYPE1_IOMMU) != 1) {
+    close(fd);
+    throw SystemError(env, ENODEV, "VFIO_CHECK_EXTENSION(TYPE1_IOMMU)", "/dev/vfio/vfio");
+  }
+  return Napi::Number::New(env, fd);
+}
+
+// addGroup(container, groupPath, first): opens the group, checks it is viable (every device of
+// it bound to vfio-pci), puts it in the container; for the first group also sets the IOMMU
+// type. Returns the group's fd.
+Napi::Value AddGroup(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int container = FdArg(info, 0);
+  if (info.Length() < 3 || !info[1].IsString() || !info[2].IsBoolean()) {
+    throw Napi::TypeError::New(env, "addGroup(container: number, groupPath: string, first: boolean)");
+  }
+  std::string path = info[1].As<Napi::String>().Utf8Value();
+  bool first = info[2].As<Napi::Boolean>().Value();
+  int group = open(path.c_str(), O_RDWR | O_CLOEXEC);
+  if (group < 0) throw SystemError(env, errno, "open", path);
+  vfio_group_status status = {};
+  status.argsz = sizeof(status);
+  if (ioctl(group, VFIO_GROUP_GET_STATUS, &status) != 0) {
+    int err = errno;
+    close(group);
+    throw SystemError(env, err, "VFIO_GROUP_GET_STATUS", path);
+  }
+  if (!(status.flags & VFIO_GROUP_FLAGS_VIABLE)) {
+    close(group);
+    throw SystemError(env, EBUSY, "VFIO group not viable (bind every device of the group to vfio-pci)", path);
+  }
+  if (ioctl(group, VFIO_GROUP_SET_CONTAINER, &container) != 0) {
+    int err = errno;
+    close(group);
+    throw SystemError(env, err, "VFIO_GROUP_SET_CONTAINER", path);
+  }
+  if (first && ioctl(container, VFIO_SET_IOMMU, VFIO_TYPE1_IOMMU) != 0) {
+    int err = errno;
+    close(group);
+    throw SystemError(env, err, "VFIO_SET_IOMMU", path);
+  }
+  return Napi::Number::New(env, group);
+}
+
+// deviceFd(group, address): the device's fd (BARs and config space are regions of it).
+Napi::Value DeviceFd(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int group = FdArg(info, 0);
+  if (info.Length() < 2 || !info[1].IsString()) throw Napi::TypeError::New(env, "deviceFd(group: number, address: string)");
+  std::string address = info[1].As<Napi::String>().Utf8Value();
+  int fd = ioctl(group, VFIO_GROUP_GET_DEVICE_FD, address.c_str());
+  if (fd < 0) throw SystemError(env, errno, "VFIO_GROUP_GET_DEVICE_FD", address);
+  return Napi::Number::New(env, fd);
+}
+
+// regionInfo(device, index): { offset, size, flags } of a region (BAR 0-5, ROM 6, config 7).
+Napi::Value RegionInfo(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int device = FdArg(info, 0);
+  if (info.Length() < 2 || !info[1].IsNumber()) throw Napi::TypeError::New(env, "regionInfo(device: number, index: number)");
+  vfio_region_info region = {};
+  region.argsz = sizeof(region);
+  region.index = info[1].As<Napi::Number>().Uint32Value();
+  if (ioctl(device, VFIO_DEVICE_GET_REGION_INFO, &region) != 0) throw SystemError(env, errno, "VFIO_DEVICE_GET_REGION_INFO");
+  Napi::Object out = Napi::Object::New(env);
+  out.Set("offset", Napi::Number::New(env, static_cast<double>(region.offset)));
+  out.Set("size", Napi::Number::New(env, static_cast<double>(region.size)));
+  out.Set("flags", Napi::Number::New(env, region.flags));
+  return out;
+}
+
+// mapDma(container, buffer, iova): makes the buffer reachable by the devices of the container
+// at I/O virtual address `iova` (VFIO_IOMMU_MAP_DMA, read and write).
+Napi::Value MapDma(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int container = FdArg(info, 0);
+  if (info.Length() < 3 || !info[1].IsArrayBuffer() || !info[2].IsNumber()) {
+    throw Napi::TypeError::New(env, "mapDma(container: number, buffer: ArrayBuffer, iova: number)");
+  }
+  Napi::ArrayBuffer ab = info[1].As<Napi::ArrayBuffer>();
+  vfio_iommu_type1_dma_map map = {};
+  map.argsz = sizeof(map);
+  map.flags = VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE;
+  map.vaddr = reinterpret_cast<uint64_t>(ab.Data());
+  map.iova = static_cast<uint64_t>(info[2].As<Napi::Number>().DoubleValue());
+  map.size = ab.ByteLength();
+  if (ioctl(container, VFIO_IOMMU_MAP_DMA, &map) != 0) throw SystemError(env, errno, "VFIO_IOMMU_MAP_DMA");
+  return env.Undefined();
+}
+
+// unmapDma(container, iova, size)
+Napi::Value UnmapDma(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int container = FdArg(info, 0);
+  if (info.Length() < 3 || !info[1].IsNumber() || !info[2].IsNumber()) {
+    throw Napi::TypeError::New(env, "unmapDma(container: number, iova: number, size: number)");
+  }
+  vfio_iommu_type1_dma_unmap unmap = {};
+  unmap.argsz = sizeof(unmap);
+  unmap.iova = static_cast<uint64_t>(info[1].As<Napi::Number>().DoubleValue());
+  unmap.size = static_cast<uint64_t>(info[2].As<Napi::Number>().DoubleValue());
+  if (ioctl(container, VFIO_IOMMU_UNMAP_DMA, &unmap) != 0) throw SystemError(env, errno, "VFIO_IOMMU_UNMAP_DMA");
+  return env.Undefined();
+}
+
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  exports.Set("openContainer", Napi::Function::New(env, OpenContainer));
+  exports.Set("addGroup", Napi::Function::New(env, AddGroup));
+  exports.Set("deviceFd", Napi::Function::New(env, DeviceFd));
+  exports.Set("regionInfo", Napi::Function::New(env, RegionInfo));
+  exports.Set("mapDma", Napi::Function::New(env, MapDma));
+  exports.Set("unmapDma", Napi::Function::New(env, UnmapDma));
+  return exports;
+}
+
+}  // namespace
+
+NODE_API_MODULE(ixy_pci, Init)

@@ -1,0 +1,33 @@
+// The one place @ixy/pci's addon is loaded (node-gyp-build: a local build wins over prebuilds/).
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+
+/** A region of a VFIO device: a BAR (0-5), the ROM (6) or config space (7). */
+export interface VfioRegionInfo {
+  offset: number;
+  size: number;
+  /** VFIO_REGION_INFO_FLAG_*: 1 read, 2 write, 4 mmap. */
+  flags: number;
+}
+
+/** The VFIO ioctls; see native/vfio.cc. Errors carry `code`, `syscall` and `path`. */
+export interface NativeVfio {
+  openContainer(): number;
+  addGroup(container: number, groupPath: string, first: boolean): number;
+  deviceFd(group: number, address: string): number;
+  regionInfo(device: number, index: number): VfioRegionInfo;
+  mapDma(container: number, buffer: ArrayBuffer, iova: number): void;
+  unmapDma(container: number, iova: number, size: number): void;
+}
+
+let loaded: NativeVfio | undefined;
+
+/** Loads the addon on first use: the sysfs path never needs it. */
+export function nativeVfio(): NativeVfio {
+  if (!loaded) {
+    const require = createRequire(import.meta.url);
+    const load = require('node-gyp-build') as (dir: string) => unknown;
+    loaded = load(fileURLToPath(new URL('..', import.meta.url))) as NativeVfio;
+  }
+  return loaded;
+}

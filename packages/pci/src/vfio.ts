@@ -1,0 +1,222 @@
+import { closeSync, existsSync, readSync, writeSync } from 'node:fs';
+import { IxyError, PermissionError, type DeviceAccess, type DeviceIdentity, type DmaAllocator, type DmaRegion, type Registers } from '@ixy/core';
+import { allocHugepageBuffer, native as nativeMemory, unmapBuffer } from '@ixy/memory';
+import { nativeVfio, type VfioRegionInfo } from './native.js';
+import { CheckedRegisters, IoPortRegisters, MmioRegisters } from './registers.js';
+import type { PciBus } from './sysfs.js';
+
+/** VFIO region indices (linux/vfio.h): BARs 0-5, then the ROM, then config space. */
+const CONFIG_REGION = 7;
+const REGION_FLAG_MMAP = 4;
+const COMMAND_REGISTER = 4;
+const COMMAND_BUS_MASTER = 1 << 2;
+
+function vfioError(err: unknown, what: string): never {
+  const e = err as { code?: string; message?: string };
+  if (e.code === 'EACCES' || e.code === 'EPERM') {
+    throw new PermissionError(
+      `${what}: permission denied (${e.message})`,
+      'give your user the device\'s /dev/vfio/<group> (ixy setup does: PciBus.bindVfio(address, { uid, gid })), and raise the locked-memory limit (ulimit -l) for DMA memory',
+    );
+  }
+  if (e.code === 'ENOENT') {
+    throw new IxyError('ENOVFIO', `${what}: ${e.message}`, 'load vfio-pci (modprobe vfio-pci) and boot with the IOMMU on (intel_iommu=on or amd_iommu=on)');
+  }
+  throw new IxyError(e.code ?? 'EVFIO', `${what}: ${e.message}`, undefined, { cause: err });
+}
+
+/**
+ * The process's VFIO container: every device this process opens through VFIO is in it, so
+ * one IOMMU mapping of a mempool serves all of them (a packet received on one port can be
+ * sent from another). Opened on first use, kept for the life of the process.
+ */
+export class VfioContainer {
+  private static instance: VfioContainer | undefined;
+  private readonly groups = new Map<number, number>();
+
+  static get(): VfioContainer {
+    if (!VfioContainer.instance) {
+      let fd: number;
+      try {
+        fd = nativeVfio().openContainer();
+      } catch (err) {
+        vfioError(err, 'cannot open the VFIO container /dev/vfio/vfio');
+      }
+      VfioContainer.instance = new VfioContainer(fd);
+    }
+    return VfioContainer.instance;
+  }
+
+  private constructor(readonly fd: number) {}
+
+  /** The fd of IOMMU group `group`, added to the container on first use. */
+  group(group: number): number {
+    let fd = this.groups.get(group);
+    if (fd === undefined) {
+      try {
+        fd = nativeVfio().addGroup(this.fd, `/dev/vfio/${group}`, this.groups.size === 0);
+      } catch (err) {
+        vfioError(err, `cannot use IOMMU group ${group}`);
+      }
+      this.groups.set(group, fd);
+    }
+    return fd;
+  }
+
+  get hasGroups(): boolean {
+    return this.groups.size > 0;
+  }
+}
+
+/** DMA memory mapped into the IOMMU: the device sees it at I/O virtual address = virtual address. */
+class VfioRegion implements DmaRegion {
+  readonly size: number;
+  /** The IOMMU maps the whole region contiguously. */
+  readonly contiguousChunk: number;
+  private freed = false;
+
+  constructor(
+    readonly buffer: ArrayBuffer,
+    readonly iova: number,
+    private readonly container: VfioContainer,
+  ) {
+    this.size = buffer.byteLength;
+    this.contiguousChunk = buffer.byteLength;
+  }
+
+  physAddr(offset: number): number {
+    return this.iova + offset;
+  }
+
+  free(): void {
+    if (this.freed) return;
+    this.freed = true;
+    try {
+      nativeVfio().unmapDma(this.container.fd, this.iova, this.size);
+    } finally {
+      unmapBuffer(this.buffer);
+    }
+  }
+}
+
+/**
+ * DMA memory for devices behind VFIO: hugepages (no root needed, no pagemap), mapped into the
+ * process's IOMMU container with IOVA = virtual address (< 2^47, a safe JS number). Any size
+ * is device-contiguous.
+ */
+export class VfioDmaAllocator implements DmaAllocator {
+  readonly name = 'vfio';
+
+  allocate(size: number, _options: { contiguous?: boolean } = {}): DmaRegion {
+    if (!Number.isSafeInteger(size) || size <= 0) throw new RangeError(`DMA size must be a positive integer, got ${size}`);
+    const container = VfioContainer.get();
+    if (!container.hasGroups) {
+      throw new IxyError('EVFIO', 'VFIO DMA memory needs a device in the container first', 'open the device before allocating its memory');
+    }
+    const buffer = allocHugepageBuffer(size);
+    const iova = nativeMemory().address(buffer);
+    try {
+      nativeVfio().mapDma(container.fd, buffer, iova);
+    } catch (err) {
+      unmapBuffer(buffer);
+      vfioError(err, 'cannot map DMA memory into the IOMMU');
+    }
+    return new VfioRegion(buffer, iova, container);
+  }
+}
+
+/** The allocator every VFIO device of this process shares. */
+export const vfioDma = new VfioDmaAllocator();
+
+/**
+ * A PCI device bound to vfio-pci, reached through its VFIO device fd: BARs are regions of the
+ * fd (mmap for memory BARs, pread/pwrite for I/O BARs), config space is region 7, and DMA
+ * goes through the IOMMU. Needs root only for the set-up (binding, /dev/vfio permissions).
+ */
+export class VfioDeviceAccess implements DeviceAccess {
+  readonly identity: DeviceIdentity;
+  readonly dma: DmaAllocator = vfioDma;
+  private readonly device: number;
+  private readonly config: VfioRegionInfo;
+  private readonly mapped: (MmioRegisters | IoPortRegisters)[] = [];
+  private released = false;
+
+  constructor(
+    bus: PciBus,
+    address: string,
+    private readonly safe = false,
+  ) {
+    const info = bus.info(address);
+    if (info.iommuGroup === null) {
+      throw new IxyError('ENOIOMMU', `${info.address} has no IOMMU group`, 'boot with the IOMMU on (intel_iommu=on or amd_iommu=on)');
+    }
+    if (!existsSync(`/dev/vfio/${info.iommuGroup}`)) {
+      throw new IxyError('ENOVFIO', `/dev/vfio/${info.iommuGroup} does not exist`, `bind ${info.address} to vfio-pci first`);
+    }
+    this.identity = {
+      address: info.address,
+      bus: 'pci',
+      vendorId: info.vendorId,
+      deviceId: info.deviceId,
+      classCode: info.classCode,
+      kernelDriver: info.driver,
+    };
+    const group = VfioContainer.get().group(info.iommuGroup);
+    try {
+      this.device = nativeVfio().deviceFd(group, info.address);
+      this.config = nativeVfio().regionInfo(this.device, CONFIG_REGION);
+    } catch (err) {
+      vfioError(err, `cannot open ${info.address} through VFIO`);
+    }
+  }
+
+  /** Bound to vfio-pci already; what is left is bus mastering, through VFIO's config region. */
+  claim(): void {
+    const cmd = this.readConfig(COMMAND_REGISTER, 2);
+    if (!(cmd & COMMAND_BUS_MASTER)) this.writeConfig(COMMAND_REGISTER, 2, cmd | COMMAND_BUS_MASTER);
+  }
+
+  registers(bar: number): Registers {
+    let region: VfioRegionInfo;
+    try {
+      region = nativeVfio().regionInfo(this.device, bar);
+    } catch (err) {
+      vfioError(err, `${this.identity.address}: no BAR ${bar}`);
+    }
+    if (region.size === 0) throw new IxyError('ENOBAR', `${this.identity.address} has no BAR ${bar}`);
+    const regs =
+      region.flags & REGION_FLAG_MMAP
+        ? new MmioRegisters(nativeMemory().mapFd(this.device, region.offset, region.size))
+        : new IoPortRegisters({ fd: this.device, base: region.offset }, region.size);
+    this.mapped.push(regs);
+    return this.safe ? new CheckedRegisters(regs) : regs;
+  }
+
+  readConfig(offset: number, width: 1 | 2 | 4): number {
+    const buf = Buffer.alloc(width);
+    if (readSync(this.device, buf, 0, width, this.config.offset + offset) !== width) {
+      throw new IxyError('EIO', `${this.identity.address}: cannot read config space at ${offset}`);
+    }
+    return width === 1 ? buf.readUInt8(0) : width === 2 ? buf.readUInt16LE(0) : buf.readUInt32LE(0);
+  }
+
+  writeConfig(offset: number, width: 1 | 2 | 4, value: number): void {
+    const buf = Buffer.alloc(width);
+    if (width === 1) buf.writeUInt8(value, 0);
+    else if (width === 2) buf.writeUInt16LE(value, 0);
+    else buf.writeUInt32LE(value >>> 0, 0);
+    if (writeSync(this.device, buf, 0, width, this.config.offset + offset) !== width) {
+      throw new IxyError('EIO', `${this.identity.address}: cannot write config space at ${offset}`);
+    }
+  }
+
+  release(): void {
+    if (this.released) return;
+    this.released = true;
+    for (const regs of this.mapped.splice(0)) {
+      if (regs instanceof IoPortRegisters) regs.close();
+      else regs.unmap();
+    }
+    closeSync(this.device);
+  }
+}
