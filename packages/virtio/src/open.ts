@@ -1,4 +1,4 @@
-import { IxyError, type DeviceAccess, type DmaRegion, type OpenOptions, type Registers } from '@ixy/core';
+import { InvalidOptionError, IxyError, type DeviceAccess, type DmaRegion, type OpenOptions, type Registers } from '@ixy/core';
 import { Mempool } from '@ixy/memory';
 import { findVirtioCaps, msixEnabled } from './capabilities.js';
 import {
@@ -92,8 +92,7 @@ function checkOptions(options: VirtioOptions): void {
   for (const key of ['rxQueues', 'txQueues'] as const) {
     const n = options[key];
     if (n !== undefined && n !== 1) {
-      throw new IxyError(
-        'EQUEUES',
+      throw new InvalidOptionError(
         `the virtio driver supports exactly 1 ${key === 'rxQueues' ? 'RX' : 'TX'} queue, not ${n}`,
         `leave ${key} out or set it to 1 (multiqueue virtio-net, VIRTIO_NET_F_MQ, is not implemented)`,
       );
@@ -101,14 +100,14 @@ function checkOptions(options: VirtioOptions): void {
   }
   const { ringSize, poolSize } = options;
   if (ringSize !== undefined && (!isPowerOfTwo(ringSize) || ringSize > 32768)) {
-    throw new IxyError('ERINGSIZE', `ringSize must be a power of two up to the device's queue size, got ${ringSize}`);
+    throw new InvalidOptionError(`ringSize must be a power of two up to the device's queue size, got ${ringSize}`);
   }
   if (poolSize !== undefined && (!Number.isInteger(poolSize) || poolSize < 1)) {
-    throw new IxyError('EPOOLSIZE', `poolSize must be a positive integer, got ${poolSize}`);
+    throw new InvalidOptionError(`poolSize must be a positive integer, got ${poolSize}`);
   }
   const iface = options.virtioInterface;
   if (iface !== undefined && iface !== 'auto' && iface !== 'legacy' && iface !== 'modern') {
-    throw new IxyError('EOPTION', `virtioInterface must be 'auto', 'legacy' or 'modern', got ${String(iface)}`);
+    throw new InvalidOptionError(`virtioInterface must be 'auto', 'legacy' or 'modern', got ${String(iface)}`);
   }
 }
 
@@ -180,7 +179,10 @@ export function openVirtio(access: DeviceAccess, options: VirtioOptions = {}): V
     const maxRing = Math.min(rxMax, txMax);
     const ringSize = options.ringSize ?? Math.min(maxRing, DEFAULT_RING_SIZE);
     if (ringSize > maxRing) {
-      throw new IxyError('ERINGSIZE', `ringSize ${ringSize} is larger than the device's queues (rx ${rxMax}, tx ${txMax} entries)`);
+      throw new InvalidOptionError(
+        `ringSize ${ringSize} is larger than the device's queues (rx ${rxMax}, tx ${txMax} entries)`,
+        `use a power of two up to ${maxRing}`,
+      );
     }
     const legacy = t.kind === 'legacy';
     const sizes = {

@@ -107,6 +107,7 @@ describe('opening a legacy virtio-net device', () => {
     const mem = new SimulatedMemory();
     const access = new FakeAccess(new FakeLegacyVirtioNet(mem), mem);
     expect(() => openVirtio(access, { rxQueues: 2 })).toThrow(/exactly 1 RX queue, not 2/);
+    expect(() => openVirtio(access, { rxQueues: 2 })).toThrowError(expect.objectContaining({ code: 'EINVALIDOPTION' }));
     expect(() => openVirtio(access, { txQueues: 4 })).toThrow(/exactly 1 TX queue/);
     expect(() => openVirtio(access, { ringSize: 100 })).toThrow(/power of two/);
     expect(() => openVirtio(access, { ringSize: 512 })).toThrow(/larger than the device's queues/);
