@@ -237,7 +237,8 @@ export function openVirtio(access: DeviceAccess, options: VirtioOptions = {}): V
       rings,
     });
     device.refillRx();
-    if (options.promisc !== false && features.has(VIRTIO_NET_F_CTRL_RX)) device.setPromisc(true);
+    // Always say which: devices differ in their default (QEMU's is promiscuous).
+    if (features.has(VIRTIO_NET_F_CTRL_RX)) device.setPromisc(options.promisc !== false);
     return device;
   } catch (err) {
     try {

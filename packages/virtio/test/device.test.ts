@@ -73,6 +73,13 @@ describe('opening a legacy virtio-net device', () => {
     expect(model.controlLog).toEqual(['0/0:1']); // promiscuous on, as ixy does
   });
 
+  it('sets promiscuous mode off at start when asked', () => {
+    const { model, dev } = setup({ promisc: false });
+    expect(model.controlLog).toEqual(['0/0:0']);
+    expect(model.promisc).toBe(false);
+    expect(dev.promiscuous).toBe(false);
+  });
+
   it('gives page-aligned queues and posts receive buffers at data - header', () => {
     const { model, dev } = setup({ ringSize: 64 });
     for (const q of model.queues) expect(q.pfn).toBeGreaterThan(0);
