@@ -10,12 +10,14 @@ import { PcapWriter } from './pcap-writer.js';
 const program = new Command('ixy-capture')
   .description(
     'Receives packets on one port. With --verify, checks every frame as an @ixy/traffic test frame\n' +
-      '(as ixy-pktgen sends them): every payload byte, the IP checksum, the sequence (in order, none\n' +
-      'lost, none duplicated). With --write, stores the frames in a pcap file for Wireshark/tcpdump.',
+      '(as ixy-pktgen sends them): every payload byte, the IP checksum, the sequence numbers (none\n' +
+      'lost, none duplicated; with --count they are counted exactly, and the order is reported).\n' +
+      'With --write, stores the frames in a pcap file for Wireshark/tcpdump.',
   )
   .argument('<dev>', 'the port: a PCI address (0000:03:00.0) or a simulated port (sim:<cable>:<0|1>)')
   .option('-w, --write <file.pcap>', 'write the received frames to this pcap file')
-  .option('--verify', 'check every frame as a test frame; exit 1 if any is bad, lost or out of order', false)
+  .option('--verify', 'check every frame as a test frame; exit 1 if any is bad, lost or duplicated', false)
+  .option('--in-order', 'with --verify: also exit 1 if frames arrived out of order', false)
   .option('-n, --count <n>', 'stop after receiving this many frames (0: no limit)', intOption(0, Number.MAX_SAFE_INTEGER), 0)
   .option('-d, --duration <seconds>', 'stop after this many seconds (default: run until Ctrl-C)', secondsOption, 0)
   .option('--idle <seconds>', 'stop after this long without a frame, once one has arrived (0: never)', secondsOption, 0)
@@ -34,6 +36,7 @@ Example, a test bed on one machine (three shells):
 interface CaptureOptions {
   write?: string;
   verify: boolean;
+  inOrder: boolean;
   count: number;
   duration: number;
   idle: number;
@@ -50,7 +53,7 @@ async function main(): Promise<number> {
   const dev: IxyDevice = openDevice(program.args[0], { safe: opts.safe });
   const pcap = opts.write ? new PcapWriter(opts.write) : undefined;
   try {
-    const sink = new Sink();
+    const sink = new Sink(opts.count > 0 ? opts.count : undefined);
     const batch = new PacketBatch(opts.batch);
     const reporter = new StatsReporter([dev]);
     const limit = opts.count || Infinity;
@@ -86,7 +89,7 @@ async function main(): Promise<number> {
     console.log(`ixy-capture: received ${received} frames${pcap ? `, wrote ${pcap.frames} to ${pcap.path}` : ''}`);
     if (opts.verify) {
       console.log(`ixy-capture: verified ${sink.summary()}`);
-      if (sink.bad > 0 || sink.lost > 0 || sink.outOfOrder > 0) return 1;
+      if (sink.bad > 0 || sink.lost > 0 || sink.duplicates > 0 || (opts.inOrder && sink.outOfOrder > 0)) return 1;
     }
     return 0;
   } finally {

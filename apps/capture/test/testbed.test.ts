@@ -42,7 +42,7 @@ describe('pktgen → fwd → capture, three processes on simulated cables', () =
   it('every frame arrives intact, in order, once', async () => {
     const tag = `tb${process.pid}`;
     const n = 5000;
-    const capture = start('capture', [`sim:${tag}-out:1`, '--verify', '--count', String(n), '--duration', '120']);
+    const capture = start('capture', [`sim:${tag}-out:1`, '--verify', '--in-order', '--count', String(n), '--duration', '120']);
     await waitFor(capture, 'receiving on');
     const fwd = start('fwd', [`sim:${tag}-in:1`, `sim:${tag}-out:0`, '--duration', '120', '--ring-size', '4096']);
     await waitFor(fwd, 'forwarding between');
@@ -50,7 +50,7 @@ describe('pktgen → fwd → capture, three processes on simulated cables', () =
     expect(await pktgen.exit, pktgen.out()).toBe(0);
     expect(pktgen.out()).toContain(`sent ${n} frames`);
     expect(await capture.exit, capture.out()).toBe(0);
-    expect(capture.out()).toContain(`verified ${n} frames, ${n * 128} bytes, 0 bad, 0 lost, 0 out of order`);
+    expect(capture.out()).toContain(`verified ${n} frames, ${n * 128} bytes, 0 bad, 0 lost, 0 duplicated, 0 out of order`);
     fwd.child.kill('SIGINT');
     expect(await fwd.exit, fwd.out()).toBe(0);
     // the device counts bytes as the 82599 does: with the 4-byte CRC

@@ -19,6 +19,9 @@ function vfioError(err: unknown, what: string): never {
       'give your user the device\'s /dev/vfio/<group> (ixy setup does: PciBus.bindVfio(address, { uid, gid })), and raise the locked-memory limit (ulimit -l) for DMA memory',
     );
   }
+  if (e.code === 'ENODEV' && String(e.message).includes('TYPE1')) {
+    throw new IxyError('ENOVFIO', `${what}: the kernel offers no type-1 IOMMU backend`, 'modprobe vfio_iommu_type1, and boot with the IOMMU on');
+  }
   if (e.code === 'ENOENT') {
     throw new IxyError('ENOVFIO', `${what}: ${e.message}`, 'load vfio-pci (modprobe vfio-pci) and boot with the IOMMU on (intel_iommu=on or amd_iommu=on)');
   }
@@ -33,6 +36,19 @@ function vfioError(err: unknown, what: string): never {
 export class VfioContainer {
   private static instance: VfioContainer | undefined;
   private readonly groups = new Map<number, number>();
+  /**
+   * Next free I/O virtual address. Not the virtual address itself: IOMMUs may translate fewer
+   * bits than the CPU (QEMU's intel-iommu: 39), so IOVAs start at 4 GiB and grow in 2 MiB
+   * steps, never reused in the life of the process (room for hundreds of GiB).
+   */
+  private nextIova = 0x1_0000_0000;
+
+  /** Reserves `size` bytes (rounded up to 2 MiB) of I/O virtual address space. */
+  reserveIova(size: number): number {
+    const iova = this.nextIova;
+    this.nextIova += Math.ceil(size / 0x20_0000) * 0x20_0000;
+    return iova;
+  }
 
   static get(): VfioContainer {
     if (!VfioContainer.instance) {
@@ -68,7 +84,7 @@ export class VfioContainer {
   }
 }
 
-/** DMA memory mapped into the IOMMU: the device sees it at I/O virtual address = virtual address. */
+/** DMA memory mapped into the IOMMU: the device sees it at one contiguous I/O virtual address range. */
 class VfioRegion implements DmaRegion {
   readonly size: number;
   /** The IOMMU maps the whole region contiguously. */
@@ -101,7 +117,7 @@ class VfioRegion implements DmaRegion {
 
 /**
  * DMA memory for devices behind VFIO: hugepages (no root needed, no pagemap), mapped into the
- * process's IOMMU container with IOVA = virtual address (< 2^47, a safe JS number). Any size
+ * process's IOMMU container at I/O virtual addresses from 4 GiB up (safe JS numbers). Any size
  * is device-contiguous.
  */
 export class VfioDmaAllocator implements DmaAllocator {
@@ -114,7 +130,7 @@ export class VfioDmaAllocator implements DmaAllocator {
       throw new IxyError('EVFIO', 'VFIO DMA memory needs a device in the container first', 'open the device before allocating its memory');
     }
     const buffer = allocHugepageBuffer(size);
-    const iova = nativeMemory().address(buffer);
+    const iova = container.reserveIova(buffer.byteLength);
     try {
       nativeVfio().mapDma(container.fd, buffer, iova);
     } catch (err) {

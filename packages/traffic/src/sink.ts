@@ -4,21 +4,40 @@ import { FRAME_FAULT_NAMES, FrameFault, readSeq, verifyFrame } from './frame.js'
 
 /**
  * Receives test frames and checks each one: every byte (but the destination MAC), the IP
- * checksum, the sequence: in order, none lost, none duplicated. Frees what it checks.
+ * checksum, the sequence. Frees what it checks.
+ *
+ * Told how many frames to expect (sequence numbers 0 .. expected-1), it keeps a bitmap and
+ * tells loss, duplicates and reordering apart exactly. Without, it counts gaps as they appear
+ * (a late frame then counts as a gap and as out of order).
  */
 export class Sink {
   received = 0;
   bytes = 0;
-  /** Frames that failed verification. */
+  /** Frames that failed verification (or carried a sequence number beyond `expected`). */
   bad = 0;
-  /** Frames whose sequence number was below the next expected one (duplicates or reordering). */
+  /** Frames that arrived after one with a higher sequence number. */
   outOfOrder = 0;
-  /** Sequence numbers skipped when a later frame arrived (lost, or late: see outOfOrder). */
-  lost = 0;
-  /** The next sequence number expected. */
+  /** Frames whose sequence number had been seen already (with `expected` only). */
+  duplicates = 0;
+  /** The highest sequence number seen plus one. */
   nextSeq = 0;
   /** The first fault seen, for messages. */
   firstFault = '';
+  private gaps = 0;
+  private unique = 0;
+  private readonly seen: Uint8Array | undefined;
+
+  constructor(readonly expected?: number) {
+    if (expected !== undefined) this.seen = new Uint8Array(expected);
+  }
+
+  /**
+   * Frames missing: with `expected`, those never seen; without, the sequence numbers skipped
+   * when a later frame arrived.
+   */
+  get lost(): number {
+    return this.seen ? (this.expected as number) - this.unique : this.gaps;
+  }
 
   /** Checks and frees `batch.handles[0, batch.length)`; empties the batch. */
   consume(batch: PacketBatch): void {
@@ -30,28 +49,43 @@ export class Sink {
       this.received++;
       this.bytes += len;
       const fault = verifyFrame(pool.bytes, off, len);
-      if (fault !== FrameFault.None) {
-        this.bad++;
-        if (!this.firstFault) this.firstFault = `frame ${this.received - 1} (${len} bytes): ${FRAME_FAULT_NAMES[fault]}`;
-      } else {
-        const seq = readSeq(pool.bytes, off);
-        if (seq === this.nextSeq) this.nextSeq++;
-        else if (seq > this.nextSeq) {
-          this.lost += seq - this.nextSeq;
-          this.nextSeq = seq + 1;
-        } else {
-          this.outOfOrder++;
-        }
-      }
+      if (fault !== FrameFault.None) this.fault(`frame ${this.received - 1} (${len} bytes): ${FRAME_FAULT_NAMES[fault]}`);
+      else this.sequence(readSeq(pool.bytes, off));
       pool.free(h[i]);
     }
     batch.length = 0;
   }
 
+  private fault(what: string): void {
+    this.bad++;
+    if (!this.firstFault) this.firstFault = what;
+  }
+
+  private sequence(seq: number): void {
+    const seen = this.seen;
+    if (seen !== undefined) {
+      if (seq >= seen.length) return this.fault(`sequence number ${seq} beyond the ${seen.length} expected`);
+      if (seen[seq]) this.duplicates++;
+      else {
+        seen[seq] = 1;
+        this.unique++;
+      }
+    }
+    if (seq === this.nextSeq) this.nextSeq++;
+    else if (seq > this.nextSeq) {
+      this.gaps += seq - this.nextSeq;
+      this.nextSeq = seq + 1;
+    } else {
+      this.outOfOrder++;
+    }
+  }
+
   /** One line for reports. */
   summary(): string {
     return (
-      `${this.received} frames, ${this.bytes} bytes, ${this.bad} bad, ${this.lost} lost, ${this.outOfOrder} out of order` +
+      `${this.received} frames, ${this.bytes} bytes, ${this.bad} bad, ${this.lost} lost, ` +
+      (this.seen ? `${this.duplicates} duplicated, ` : '') +
+      `${this.outOfOrder} out of order` +
       (this.firstFault ? ` (first fault: ${this.firstFault})` : '')
     );
   }

@@ -82,3 +82,28 @@ describe('Generator and Sink', () => {
     pool.close();
   });
 });
+
+describe('Sink with an expected count', () => {
+  it('tells loss, duplicates and reordering apart', () => {
+    const pool = new Mempool({ allocator: memory, entries: 64, safe: true });
+    const gen = new Generator(pool, { size: 60 });
+    const batch = new PacketBatch(8);
+    gen.fill(batch, 7); // seq 0..6
+    const h = batch.handles;
+    [h[1], h[2]] = [h[2], h[1]]; // 0 2 1 3 4 5 6: seq 1 arrives late
+    gen.seq = 3;
+    gen.fill(new PacketBatch(1), 0);
+    const dup = new PacketBatch(1);
+    gen.fill(dup, 1); // a second frame with seq 3
+    batch.push(dup.handles[0]);
+    const sink = new Sink(10);
+    sink.consume(batch);
+    expect(sink.received).toBe(8);
+    expect(sink.duplicates).toBe(1);
+    expect(sink.outOfOrder).toBe(2); // seq 1 after 2, and the second 3 after 6
+    expect(sink.lost).toBe(3); // 7, 8 and 9 never came
+    expect(sink.summary()).toBe('8 frames, 480 bytes, 0 bad, 3 lost, 1 duplicated, 2 out of order');
+    expect(pool.freeCount).toBe(64);
+    pool.close();
+  });
+});

@@ -1,0 +1,65 @@
+// The apps on real (emulated) PCI devices in a QEMU guest: pktgen → fwd → capture on four
+// virtio-net NICs, every frame checked; once through sysfs and pagemap (root, physical
+// addresses), once through VFIO (IOMMU, I/O virtual addresses). Fails with the reason when the
+// guest cannot run; never skips.
+import { readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { repoRoot, runInGuest, type GuestResult, type NicSpec } from '@ixy/qemu-guest';
+
+const root = repoRoot();
+const here = resolve(fileURLToPath(new URL('.', import.meta.url)));
+const FRAMES = 2000;
+const NICS = ['0000:00:10.0', '0000:00:11.0', '0000:00:12.0', '0000:00:13.0'];
+
+function log(run: GuestResult, name: string): string {
+  try {
+    return readFileSync(join(run.sharedDir, name), 'utf8');
+  } catch {
+    return `(no ${name})`;
+  }
+}
+
+function expectTestbed(run: GuestResult): void {
+  const all = ['status', 'pktgen.log', 'fwd.log', 'capture.log'].map((f) => `--- ${f}\n${log(run, f)}`).join('\n');
+  expect(run.exitCode, `${run.output.split('\n').slice(-20).join('\n')}\n${all}`).toBe(0);
+  expect(log(run, 'status'), all).toBe('pktgen=0\ncapture=0\nfwd=0\n');
+  expect(log(run, 'pktgen.log'), all).toContain(`sent ${FRAMES} frames`);
+  // every frame, byte-exact, once; the order is reported but not asserted: QEMU's hub network
+  // reorders frames when a receive ring runs dry (seen under TCG with the IOMMU)
+  expect(log(run, 'capture.log'), all).toMatch(
+    new RegExp(`verified ${FRAMES} frames, ${FRAMES * 128} bytes, 0 bad, 0 lost, 0 duplicated, \\d+ out of order`),
+  );
+  console.log(`${run.accel}: ${/verified .*/.exec(log(run, 'capture.log'))?.[0]}`);
+  expect(log(run, 'fwd.log'), all).toMatch(new RegExp(`\\[${NICS[1]}\\] total RX: ${FRAMES} packets`));
+  expect(log(run, 'fwd.log'), all).toMatch(new RegExp(`\\[${NICS[2]}\\] total RX: \\d+ packets \\d+ bytes \\| TX: ${FRAMES} packets`));
+}
+
+describe('pktgen → fwd → capture on virtio-net in a QEMU guest', () => {
+  it('through sysfs, hugepages and pagemap (modern virtio)', async () => {
+    const run = await runInGuest({
+      command: ['sh', join(here, 'guest', 'testbed.sh'), String(FRAMES), ...NICS],
+      nics: ['virtio-modern', 'virtio-modern', 'virtio-modern', 'virtio-modern'],
+      cwd: root,
+      hugepages: 128,
+      timeoutMs: 600_000,
+    });
+    expectTestbed(run);
+  }, 700_000);
+
+  it('through VFIO and the IOMMU (modern virtio with iommu_platform, bound to vfio-pci)', async () => {
+    const nic: NicSpec = { model: 'virtio-modern', properties: { iommu_platform: 'on' } };
+    const run = await runInGuest({
+      command: `node ${join(here, 'guest', 'bind-vfio.mjs')} ${NICS.join(' ')} && sh ${join(here, 'guest', 'testbed.sh')} ${FRAMES} ${NICS.join(' ')}`,
+      nics: [nic, nic, nic, nic],
+      iommu: true,
+      modules: ['vfio_pci', 'vfio_iommu_type1'],
+      cwd: root,
+      hugepages: 128,
+      timeoutMs: 600_000,
+    });
+    expect(run.output).toMatch(/bound to vfio-pci, IOMMU group \d+/);
+    expectTestbed(run);
+  }, 700_000);
+});
