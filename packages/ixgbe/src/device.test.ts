@@ -1,17 +1,11 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { InvalidOptionError, PacketBatch, createStats, txBatchBusyWait } from '@ixy/core';
 import { Mempool } from '@ixy/memory';
 import { Cable } from '@ixy/sim';
-import { closePair, fillBatch, frameBytes, freshCable, openPair, openPort, packetBytes, txPool } from './test/helpers.js';
+import { fillBatch, frameBytes, freshCable, openPort, packetBytes, type Pair } from './test/helpers.js';
+import { openPair, txPool } from './test/tracked.js';
 
-type Pair = ReturnType<typeof openPair>;
 let pair: Pair | undefined;
-const pools: Mempool[] = [];
-afterEach(() => {
-  if (pair) closePair(pair);
-  pair = undefined;
-  for (const p of pools.splice(0)) p.close();
-});
 
 function unicast(dst: Uint8Array, seq: number): Uint8Array {
   const f = frameBytes(seq, 64);
@@ -21,7 +15,6 @@ function unicast(dst: Uint8Array, seq: number): Uint8Array {
 
 function sendAndCount(from: Pair['p0'], to: Pair['p1'], frames: Uint8Array[]): Uint8Array[] {
   const p = txPool(64);
-  pools.push(p);
   const batch = new PacketBatch(frames.length);
   fillBatch(p, batch, frames);
   txBatchBusyWait(from.dev, 0, batch);
@@ -75,7 +68,6 @@ describe('ixgbe on the model: MAC, promiscuous mode, link', () => {
       b.dev.close();
       expect(a.dev.linkSpeed()).toBe(0);
       const p = txPool(64);
-      pools.push(p);
       const batch = new PacketBatch(4);
       fillBatch(p, batch, [frameBytes(1, 64), frameBytes(2, 64)]);
       txBatchBusyWait(a.dev, 0, batch);

@@ -1,22 +1,15 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { OwnershipError, PacketBatch, txBatchBusyWait } from '@ixy/core';
 import { Mempool } from '@ixy/memory';
-import { closePair, fillBatch, frameBytes, openPair, txPool } from './test/helpers.js';
+import { fillBatch, frameBytes, type Pair } from './test/helpers.js';
+import { openPair, txPool } from './test/tracked.js';
 
-type Pair = ReturnType<typeof openPair>;
 let pair: Pair | undefined;
-const pools: Mempool[] = [];
-afterEach(() => {
-  if (pair) closePair(pair);
-  pair = undefined;
-  for (const p of pools.splice(0)) p.close();
-});
 
 describe('ixgbe safe mode: packet ownership', () => {
   it('refuses to send a buffer that was freed', () => {
     pair = openPair({ safe: true });
     const p = txPool(64, true);
-    pools.push(p);
     const batch = new PacketBatch(2);
     fillBatch(p, batch, [frameBytes(0, 64)]);
     p.free(batch.handles[0]);
@@ -26,7 +19,6 @@ describe('ixgbe safe mode: packet ownership', () => {
   it('refuses to send a buffer twice (it belongs to the driver after the first send)', () => {
     pair = openPair({ safe: true });
     const p = txPool(64, true);
-    pools.push(p);
     const batch = new PacketBatch(2);
     fillBatch(p, batch, [frameBytes(0, 64)]);
     const h = batch.handles[0];
@@ -40,7 +32,6 @@ describe('ixgbe safe mode: packet ownership', () => {
   it('catches a double free of a received packet', () => {
     pair = openPair({ safe: true }, { safe: true });
     const p = txPool(64, true);
-    pools.push(p);
     const batch = new PacketBatch(2);
     fillBatch(p, batch, [frameBytes(0, 64)]);
     txBatchBusyWait(pair.p0.dev, 0, batch);

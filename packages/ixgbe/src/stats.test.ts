@@ -1,16 +1,10 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { PacketBatch, createStats, txBatchBusyWait } from '@ixy/core';
 import { Mempool } from '@ixy/memory';
-import { closePair, fillBatch, frameBytes, openPair, txPool } from './test/helpers.js';
+import { fillBatch, frameBytes, type Pair } from './test/helpers.js';
+import { openPair, txPool } from './test/tracked.js';
 
-type Pair = ReturnType<typeof openPair>;
 let pair: Pair | undefined;
-const pools: Mempool[] = [];
-afterEach(() => {
-  if (pair) closePair(pair);
-  pair = undefined;
-  for (const p of pools.splice(0)) p.close();
-});
 
 const TWO_POW_32 = 4294967296;
 
@@ -18,7 +12,6 @@ describe('ixgbe statistics on the model', () => {
   it('counts what was sent and received; bytes include the 4-byte CRC, as the 82599 counts', () => {
     pair = openPair();
     const p = txPool();
-    pools.push(p);
     const sizes = [60, 64, 99, 500, 1514, 1000, 60, 77];
     const batch = new PacketBatch(32);
     fillBatch(p, batch, sizes.map((len, i) => frameBytes(i, len)));
@@ -56,7 +49,6 @@ describe('ixgbe statistics on the model', () => {
     expect(Number.isSafeInteger(s.rxBytes)).toBe(true);
     // plus real traffic on top
     const p = txPool();
-    pools.push(p);
     const batch = new PacketBatch(4);
     fillBatch(p, batch, [frameBytes(0, 1514), frameBytes(1, 1514)]);
     txBatchBusyWait(pair.p0.dev, 0, batch);

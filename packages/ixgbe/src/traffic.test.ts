@@ -1,24 +1,11 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { FrameSizeError, PacketBatch, createStats, txBatchBusyWait } from '@ixy/core';
 import { INDEX_MASK, Mempool, simulatedMemory } from '@ixy/memory';
 import { MAX_FRAME_BYTES, TX_CLEAN_BATCH } from './index.js';
-import { closePair, fillBatch, frameBytes, openPair, packetBytes, txPool, type Port } from './test/helpers.js';
+import { fillBatch, frameBytes, packetBytes, type Port, type Pair } from './test/helpers.js';
+import { openPair, txPool } from './test/tracked.js';
 
-type Pair = ReturnType<typeof openPair>;
 let pair: Pair | undefined;
-const pools: Mempool[] = [];
-
-afterEach(() => {
-  if (pair) closePair(pair);
-  pair = undefined;
-  for (const p of pools.splice(0)) p.close();
-});
-
-function pool(entries = 1024, safe = false): Mempool {
-  const p = txPool(entries, safe);
-  pools.push(p);
-  return p;
-}
 
 /** Receives everything waiting on a port (polling a few times), returning copies of the bytes. */
 function drain(port: Port, into: Uint8Array[], max = Infinity): void {
@@ -34,7 +21,7 @@ function drain(port: Port, into: Uint8Array[], max = Infinity): void {
 describe('ixgbe on the 82599 model: packets', () => {
   it('carries exact bytes both ways across a cable', () => {
     pair = openPair();
-    const p = pool();
+    const p = txPool();
     const batch = new PacketBatch(32);
     const sizes = [60, 61, 64, 100, 127, 128, 1000, 1500, MAX_FRAME_BYTES - 4];
     for (const [from, to] of [
@@ -53,7 +40,7 @@ describe('ixgbe on the 82599 model: packets', () => {
 
   it('pads short frames to 60 bytes (64 with CRC), as TXPADEN asks', () => {
     pair = openPair();
-    const p = pool();
+    const p = txPool();
     const batch = new PacketBatch(1);
     const arp = frameBytes(7, 42);
     fillBatch(p, batch, [arp]);
@@ -68,7 +55,7 @@ describe('ixgbe on the 82599 model: packets', () => {
 
   it('wraps both rings around many times without losing or reordering a frame', () => {
     pair = openPair({ ringSize: 64, poolSize: 256 });
-    const p = pool(512);
+    const p = txPool(512);
     const batch = new PacketBatch(32);
     const total = 64 * 40; // 40 times round each ring
     let sent = 0;
@@ -103,7 +90,7 @@ describe('ixgbe on the 82599 model: packets', () => {
 
   it('frees sent buffers back to their pool, in batches of 32', () => {
     pair = openPair({ ringSize: 128 });
-    const p = pool(1024);
+    const p = txPool(1024);
     const full = p.freeCount;
     const batch = new PacketBatch(64);
     const got: Uint8Array[] = [];
@@ -126,7 +113,7 @@ describe('ixgbe on the 82599 model: packets', () => {
 
   it('counts drops when the receiver is slow, and delivers the rest intact', () => {
     pair = openPair({ ringSize: 64 }, { ringSize: 64 });
-    const p = pool(1024);
+    const p = txPool(1024);
     const batch = new PacketBatch(32);
     const total = 200; // fits the cable (256 slots), not the receiver's ring (63 free)
     for (let s = 0; s < total; s += 32) {
@@ -145,7 +132,7 @@ describe('ixgbe on the 82599 model: packets', () => {
 
   it('stalls TX while the cable is full and sends the rest once the peer drains it', () => {
     pair = openPair({ ringSize: 512 });
-    const p = pool(2048);
+    const p = txPool(2048);
     const batch = new PacketBatch(32);
     let sent = 0;
     // 256 frames fill the cable, 511 more fill the TX ring; after that tx takes nothing
@@ -170,7 +157,7 @@ describe('ixgbe on the 82599 model: packets', () => {
 
   it('refuses frames larger than the wire or their buffer with FrameSizeError', () => {
     pair = openPair();
-    const p = pool();
+    const p = txPool();
     const batch = new PacketBatch(4);
     fillBatch(p, batch, [frameBytes(0, 100), frameBytes(1, 100)]);
     p.length[batch.handles[1] & INDEX_MASK] = MAX_FRAME_BYTES + 1;
@@ -181,12 +168,12 @@ describe('ixgbe on the 82599 model: packets', () => {
     expect(() => pair!.p0.dev.txBatch(0, batch)).toThrow(FrameSizeError);
     // a small pool buffer: 256-byte entries hold 128 bytes after the headroom
     const small = new Mempool({ allocator: simulatedMemory, entries: 4, entrySize: 256 });
-    pools.push(small);
     const h = small.allocOrThrow();
     small.length[h & INDEX_MASK] = 129;
     const one = new PacketBatch(1);
     one.push(h);
     expect(() => pair!.p0.dev.txBatch(0, one)).toThrow(/buffer holds 128/);
+    small.close();
   });
 
   it('sets up several queues; without RSS the card receives on queue 0', () => {
@@ -194,7 +181,7 @@ describe('ixgbe on the 82599 model: packets', () => {
     const dev = pair.p0.dev;
     expect(dev.rxQueueCount).toBe(4);
     expect(dev.txQueueCount).toBe(4);
-    const p = pool();
+    const p = txPool();
     const batch = new PacketBatch(8);
     for (let q = 0; q < 4; q++) {
       fillBatch(p, batch, [frameBytes(q, 70)]);
@@ -212,7 +199,7 @@ describe('ixgbe on the 82599 model: packets', () => {
   it('runs all 128 queues of each direction (the upper 64 RX queues live at 0x0D000)', () => {
     pair = openPair({ rxQueues: 128, txQueues: 128, ringSize: 64, poolSize: 65 }, {});
     const dev = pair.p0.dev;
-    const p = pool();
+    const p = txPool();
     const batch = new PacketBatch(1);
     for (const q of [0, 63, 64, 127]) {
       fillBatch(p, batch, [frameBytes(q, 80)]);
@@ -229,7 +216,7 @@ describe('ixgbe on the 82599 model: packets', () => {
 
   it('keeps RX working when the application holds on to many packets (pool runs dry, then recovers)', () => {
     pair = openPair({ ringSize: 64, poolSize: 100 }, { ringSize: 64, poolSize: 100 });
-    const p = pool();
+    const p = txPool();
     const batch = new PacketBatch(32);
     const held = new PacketBatch(256);
     let seq = 0;

@@ -23,15 +23,21 @@ export function openPort(address: string, options: OpenOptions = {}): Port {
   return { dev, model: dev.model };
 }
 
-/** Two ports on one fresh cable; close them with closePair. */
-export function openPair(a: OpenOptions = {}, b: OpenOptions = a): { cable: string; p0: Port; p1: Port } {
+export interface Pair {
+  cable: string;
+  p0: Port;
+  p1: Port;
+}
+
+/** Two ports on one fresh cable; close them with closePair (tracked.ts does it after each test). */
+export function openPair(a: OpenOptions = {}, b: OpenOptions = a): Pair {
   const cable = freshCable();
   const p0 = openPort(`sim:${cable}:0`, a);
   const p1 = openPort(`sim:${cable}:1`, b);
   return { cable, p0, p1 };
 }
 
-export function closePair(pair: { cable: string; p0: Port; p1: Port }): void {
+export function closePair(pair: Pair): void {
   pair.p0.dev.close();
   pair.p1.dev.close();
   Cable.remove(pair.cable);
