@@ -1,7 +1,7 @@
 // The apps on real (emulated) PCI devices in a QEMU guest: pktgen → fwd → capture on four
 // virtio-net NICs, every frame checked; once through sysfs and pagemap (root, physical
-// addresses), once through VFIO (IOMMU, I/O virtual addresses). Fails with the reason when the
-// guest cannot run; never skips.
+// addresses), once through VFIO (IOMMU, I/O virtual addresses) as an ordinary user. Fails with
+// the reason when the guest cannot run; never skips.
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -48,10 +48,13 @@ describe('pktgen → fwd → capture on virtio-net in a QEMU guest', () => {
     expectTestbed(run);
   }, 700_000);
 
-  it('through VFIO and the IOMMU (modern virtio with iommu_platform, bound to vfio-pci)', async () => {
+  it('through VFIO and the IOMMU, as an ordinary user after a root set-up (modern virtio with iommu_platform)', async () => {
     const nic: NicSpec = { model: 'virtio-modern', properties: { iommu_platform: 'on' } };
+    // root binds the NICs to vfio-pci and gives uid 65534 their groups; the apps then run as 65534
     const run = await runInGuest({
-      command: `node ${join(here, 'guest', 'bind-vfio.mjs')} ${NICS.join(' ')} && sh ${join(here, 'guest', 'testbed.sh')} ${FRAMES} ${NICS.join(' ')}`,
+      command:
+        `node ${join(here, 'guest', 'bind-vfio.mjs')} --owner 65534 ${NICS.join(' ')} && ` +
+        `IXY_AS_USER=65534 sh ${join(here, 'guest', 'testbed.sh')} ${FRAMES} ${NICS.join(' ')}`,
       nics: [nic, nic, nic, nic],
       iommu: true,
       modules: ['vfio_pci', 'vfio_iommu_type1'],
@@ -59,7 +62,8 @@ describe('pktgen → fwd → capture on virtio-net in a QEMU guest', () => {
       hugepages: 128,
       timeoutMs: 600_000,
     });
-    expect(run.output).toMatch(/bound to vfio-pci, IOMMU group \d+/);
+    expect(run.output).toMatch(/bound to vfio-pci, IOMMU group \d+, owned by uid 65534/);
+    for (const app of ['pktgen', 'fwd', 'capture']) expect(log(run, `${app}.log`)).toContain('(running as uid 65534, gid 65534)');
     expectTestbed(run);
   }, 700_000);
 });

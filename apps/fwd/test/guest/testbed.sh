@@ -2,20 +2,27 @@
 # In the guest: pktgen → fwd → capture on four virtio NICs wired in pairs (0-1, 2-3):
 #   pktgen on NIC0 → NIC1 = fwd's first port, fwd's second port NIC2 → NIC3 = capture.
 # Usage: testbed.sh <frames> <nic0> <nic1> <nic2> <nic3>; logs go to $IXY_GUEST_SHARE.
+# With IXY_AS_USER=<uid>, the three apps run as that (unprivileged) user.
 set -u
 n=$1; p0=$2; p1=$3; p2=$4; p3=$5
 out=$IXY_GUEST_SHARE
-cd "$(dirname "$0")/../../../.."
-node apps/capture/dist/main.js "$p3" --verify --count "$n" --duration 240 > "$out/capture.log" 2>&1 &
+here=$(cd "$(dirname "$0")" && pwd)
+cd "$here/../../../.."
+run="node"
+if [ -n "${IXY_AS_USER:-}" ]; then
+  ulimit -l unlimited # DMA memory is locked: the one limit an ordinary user must be given
+  run="node $here/run-as.mjs $IXY_AS_USER"
+fi
+$run apps/capture/dist/main.js "$p3" --verify --count "$n" --duration 240 > "$out/capture.log" 2>&1 &
 cap=$!
-node apps/fwd/dist/main.js "$p1" "$p2" --duration 240 > "$out/fwd.log" 2>&1 &
+$run apps/fwd/dist/main.js "$p1" "$p2" --duration 240 > "$out/fwd.log" 2>&1 &
 fwd=$!
 for i in $(seq 1 600); do
   grep -q 'receiving on' "$out/capture.log" && grep -q 'forwarding between' "$out/fwd.log" && break
   kill -0 $cap 2>/dev/null && kill -0 $fwd 2>/dev/null || break
   sleep 0.2
 done
-node apps/pktgen/dist/main.js "$p0" --count "$n" --size 128 --rate 0.002 > "$out/pktgen.log" 2>&1
+$run apps/pktgen/dist/main.js "$p0" --count "$n" --size 128 --rate 0.002 > "$out/pktgen.log" 2>&1
 echo "pktgen=$?" > "$out/status"
 wait $cap
 echo "capture=$?" >> "$out/status"
