@@ -20,6 +20,15 @@ if (process.env.npm_lifecycle_event === 'install' && existsSync(join(pkgDir, '..
 const candidates = [process.env.npm_config_nodedir, resolve(dirname(process.execPath), '..')];
 const nodedir = candidates.find((d) => d && existsSync(join(d, 'include', 'node', 'node_api.h')));
 
+// `ixy-build-native --prebuild`: prebuilds/<platform>-<arch>/<name>.node for publishing, made by
+// prebuildify (N-API: one binary for every Node version), with the same local headers.
+if (process.argv.includes('--prebuild')) {
+  const prebuildify = createRequire(join(pkgDir, 'package.json')).resolve('prebuildify/bin.js');
+  const env = { ...process.env, ...(nodedir ? { npm_config_nodedir: nodedir } : {}) };
+  const r = spawnSync(process.execPath, [prebuildify, '--napi', '--strip', '--tag-libc'], { cwd: pkgDir, stdio: 'inherit', env });
+  process.exit(r.status ?? 1);
+}
+
 function newest(path) {
   const st = statSync(path);
   if (!st.isDirectory()) return st.mtimeMs;
