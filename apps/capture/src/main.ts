@@ -23,6 +23,7 @@ const program = new Command('ixy-capture')
   .option('--idle <seconds>', 'stop after this long without a frame, once one has arrived (0: never)', secondsOption, 0)
   .option('-b, --batch <n>', 'packets per RX batch', intOption(1, 4096), 32)
   .option('--safe', 'safe mode: bounds-checked registers and packet ownership checks (slower)', false)
+  .option('--unbind', 'take PCI devices from the kernel driver bound to them (never the card this machine needs)', false)
   .option('--driver <package...>', 'extra driver packages to load (they register themselves)', [])
   .addHelpText(
     'after',
@@ -34,6 +35,7 @@ Example, a test bed on one machine (three shells):
   );
 
 interface CaptureOptions {
+  unbind: boolean;
   write?: string;
   verify: boolean;
   inOrder: boolean;
@@ -50,7 +52,7 @@ async function main(): Promise<number> {
   program.parse();
   const opts = program.opts<CaptureOptions>();
   await loadDrivers(opts.driver);
-  const dev: IxyDevice = openDevice(program.args[0], { safe: opts.safe });
+  const dev: IxyDevice = openDevice(program.args[0], { safe: opts.safe, unbind: opts.unbind });
   const pcap = opts.write ? new PcapWriter(opts.write) : undefined;
   try {
     const sink = new Sink(opts.count > 0 ? opts.count : undefined);

@@ -20,6 +20,7 @@ const program = new Command('ixy-fwd')
   .option('-d, --duration <seconds>', 'stop after this many seconds (default: run until Ctrl-C)', secondsOption, 0)
   .option('--ring-size <n>', 'descriptors per RX/TX ring (driver default when left out)', intOption(32, 65536))
   .option('--safe', 'safe mode: bounds-checked registers and packet ownership checks (slower)', false)
+  .option('--unbind', 'take PCI devices from the kernel driver bound to them (never the card this machine needs)', false)
   .option('--driver <package...>', 'extra driver packages to load (they register themselves)', [])
   .option('--frame-size <bytes>', 'demo only: size of the generated frames', intOption(60, 1514), 60)
   .addHelpText(
@@ -33,12 +34,13 @@ Examples:
   ixy-fwd 0000:03:00.0 0000:03:00.1         two ports of an 82599 (as root, hugepages reserved)
   ixy-fwd sim:left:0 sim:right:0            simulated ports; other processes use the :1 ends
 
-Real hardware: bind nothing. ixy-fwd unbinds the card from its kernel driver itself, so do
-not use a port the machine needs. Reserve hugepages first (as root):
-  echo 512 > /sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages`,
+Real hardware, as root: reserve hugepages (ixy-setup hugepages 512), then either let ixy-fwd
+take the ports from their kernel driver with --unbind (never a port this machine needs), or
+bind them to vfio-pci first (ixy-setup vfio <addr> --user <you>) and run without root.`,
   );
 
 interface FwdOptions {
+  unbind: boolean;
   batch: number;
   duration: number;
   ringSize?: number;
@@ -59,7 +61,7 @@ async function main(): Promise<number> {
   const demo = ports.length === 0;
   const cables = [`fwd-${process.pid}-a`, `fwd-${process.pid}-b`];
   const names = demo ? cables.map((c) => `sim:${c}:0`) : ports;
-  const open: OpenOptions = { safe: opts.safe, ...(opts.ringSize ? { ringSize: opts.ringSize } : {}) };
+  const open: OpenOptions = { safe: opts.safe, unbind: opts.unbind, ...(opts.ringSize ? { ringSize: opts.ringSize } : {}) };
 
   const devs: IxyDevice[] = [];
   try {

@@ -19,6 +19,7 @@ const program = new Command('ixy-pktgen')
   .option('-d, --duration <seconds>', 'stop after this many seconds (default: run until Ctrl-C)', secondsOption, 0)
   .option('-r, --rate <Mpps>', 'send at most this many million frames per second (default: as fast as possible)', rateOption, 0)
   .option('--safe', 'safe mode: bounds-checked registers and packet ownership checks (slower)', false)
+  .option('--unbind', 'take PCI devices from the kernel driver bound to them (never the card this machine needs)', false)
   .option('--driver <package...>', 'extra driver packages to load (they register themselves)', [])
   .addHelpText(
     'after',
@@ -35,6 +36,7 @@ function rateOption(value: string): number {
 }
 
 interface PktgenOptions {
+  unbind: boolean;
   rate: number;
   size: number;
   batch: number;
@@ -49,7 +51,7 @@ async function main(): Promise<number> {
   program.parse();
   const opts = program.opts<PktgenOptions>();
   await loadDrivers(opts.driver);
-  const dev: IxyDevice = openDevice(program.args[0], { safe: opts.safe });
+  const dev: IxyDevice = openDevice(program.args[0], { safe: opts.safe, unbind: opts.unbind });
   let pool: Mempool | undefined;
   try {
     pool = new Mempool({ allocator: deviceDma(dev), entries: 4096, safe: opts.safe });

@@ -29,7 +29,7 @@ export function statusLines(bus: PciBus, counts = hugepageCounts()): string[] {
   if (nics.length === 0) lines.push('no network devices');
   for (const d of nics) {
     const id = `${d.vendorId.toString(16).padStart(4, '0')}:${d.deviceId.toString(16).padStart(4, '0')}`;
-    const use = d.driver === 'vfio-pci' ? 'ready for ixy through VFIO' : d.driver ? `kernel driver ${d.driver}` : 'no driver: ready for ixy (root)';
+    const use = d.driver === 'vfio-pci' ? 'ready for ixy through VFIO' : d.driver ? `kernel driver ${d.driver} (ixy needs --unbind)` : 'no driver: ready for ixy (root)';
     lines.push(`${d.address}  ${id}  ${use}${d.iommuGroup === null ? '' : `  (IOMMU group ${d.iommuGroup})`}`);
   }
   return lines;

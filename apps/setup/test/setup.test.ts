@@ -37,7 +37,7 @@ describe('ixy-setup', () => {
     const lines = statusLines(new PciBus(fakeTree()), { free: 3, total: 8 });
     expect(lines).toEqual([
       'hugepages (2 MiB): 3 free of 8',
-      '0000:03:00.0  8086:10fb  kernel driver ixgbe',
+      '0000:03:00.0  8086:10fb  kernel driver ixgbe (ixy needs --unbind)',
       '0000:03:00.1  8086:10fb  no driver: ready for ixy (root)  (IOMMU group 5)',
     ]);
   });

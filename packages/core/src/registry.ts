@@ -52,6 +52,11 @@ export interface OpenOptions {
   poolSize?: number;
   /** Safe mode: bounds-checked registers and packet ownership checks. */
   safe?: boolean;
+  /**
+   * Take a PCI device away from the kernel driver bound to it (as C ixy always does). Without
+   * it, opening such a device fails and says so: it may be a card the machine needs.
+   */
+  unbind?: boolean;
   /** Driver-specific settings. */
   [option: string]: unknown;
 }

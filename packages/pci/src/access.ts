@@ -1,4 +1,4 @@
-import type { AddressResolver, DeviceAccess, DeviceIdentity, DmaAllocator, OpenOptions, Registers } from '@ixy/core';
+import { IxyError, type AddressResolver, type DeviceAccess, type DeviceIdentity, type DmaAllocator, type OpenOptions, type Registers } from '@ixy/core';
 import { HugepageAllocator } from '@ixy/memory';
 import { isPciAddress, parsePciAddress } from './address.js';
 import { CheckedRegisters, IoPortRegisters, MmioRegisters } from './registers.js';
@@ -15,6 +15,8 @@ export class PciDeviceAccess implements DeviceAccess {
     address: string,
     readonly dma: DmaAllocator = new HugepageAllocator(),
     private readonly safe = false,
+    /** Take the device from its kernel driver when one is bound (else claim() refuses). */
+    private readonly unbind = false,
   ) {
     const info = bus.info(address);
     this.identity = {
@@ -27,9 +29,21 @@ export class PciDeviceAccess implements DeviceAccess {
     };
   }
 
+  /** Unbinds the kernel driver (only with `unbind`) and enables bus mastering. */
   claim(): void {
-    this.bus.unbind(this.identity.address);
-    this.bus.enableBusMastering(this.identity.address);
+    const address = this.identity.address;
+    const driver = this.identity.kernelDriver;
+    if (driver && !this.unbind) {
+      const ifaces = this.bus.interfaces(address);
+      throw new IxyError(
+        'EDRIVERBOUND',
+        `${address} is in use by the kernel driver ${driver}` + (ifaces.length ? ` (network interface ${ifaces.join(', ')})` : ''),
+        `if this machine does not need it, let ixy take it: add --unbind (option unbind: true); ` +
+          `or bind it to vfio-pci: ixy-setup vfio ${address}`,
+      );
+    }
+    if (driver) this.bus.unbind(address);
+    this.bus.enableBusMastering(address);
   }
 
   registers(bar: number): Registers {
@@ -64,7 +78,7 @@ export function createPciResolver(sysfsRoot = '/sys'): AddressResolver {
       const canonical = parsePciAddress(address);
       // bound to vfio-pci (see PciBus.bindVfio): through the IOMMU; otherwise sysfs and pagemap
       if (bus.info(canonical).driver === 'vfio-pci') return new VfioDeviceAccess(bus, canonical, options.safe === true);
-      return new PciDeviceAccess(bus, canonical, new HugepageAllocator(), options.safe === true);
+      return new PciDeviceAccess(bus, canonical, new HugepageAllocator(), options.safe === true, options.unbind === true);
     },
   };
 }

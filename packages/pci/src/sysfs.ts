@@ -88,6 +88,15 @@ export class PciBus {
     };
   }
 
+  /** Names of the network interfaces the kernel made of the device (empty when none). */
+  interfaces(address: string): string[] {
+    try {
+      return readdirSync(join(this.deviceDir(address), 'net')).sort();
+    } catch {
+      return [];
+    }
+  }
+
   /** The device's BARs from sysfs `resource` (start, end, flags per line). */
   bars(address: string): PciBar[] {
     const dir = this.deviceDir(address);

@@ -1,4 +1,4 @@
-import { readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DeviceNotFoundError, IxyError, NoDriverError, clearRegistry, openDevice, registerDriver, registerResolver } from '@ixy/core';
@@ -110,11 +110,38 @@ describe('pci resolver with the core registry', () => {
         return { address: access.identity.address, driverName: 'fake' } as never;
       },
     });
-    expect(openDevice('03:00.0').address).toBe('0000:03:00.0');
+    expect(openDevice('03:00.0', { unbind: true }).address).toBe('0000:03:00.0');
     expect(() => openDevice('0000:00:02.0')).toThrow(NoDriverError);
     expect(() => openDevice('0000:00:02.0')).toThrow(/1234:1111 class 030000, not a network controller/);
     expect(() => openDevice('0000:00:04.0')).toThrow(/no ixy driver for 0000:00:04.0 \(1af4:1000 class 020000\)/);
     expect(() => openDevice('0000:0a:00.0')).toThrow(DeviceNotFoundError);
     clearRegistry();
+  });
+
+  it('refuses a device a kernel driver holds, unless told to unbind it', () => {
+    clearRegistry();
+    const tree = fakeSysfs([
+      { address: '0000:05:00.0', vendor: 0x8086, device: 0x10fb, classCode: 0x020000, driver: 'ixgbe', bars: [['mem', 0x20000]] },
+    ]);
+    mkdirSync(join(tree, 'devices/pci0000:00/0000:05:00.0/net/eth7'), { recursive: true });
+    registerResolver(createPciResolver(tree));
+    registerDriver({ name: 'fake', matches: () => true, open: (access) => (access.claim(), { address: access.identity.address } as never) });
+    let caught: unknown;
+    try {
+      openDevice('0000:05:00.0');
+    } catch (err) {
+      caught = err;
+    }
+    expect((caught as IxyError).code).toBe('EDRIVERBOUND');
+    expect((caught as IxyError).message).toBe('0000:05:00.0 is in use by the kernel driver ixgbe (network interface eth7)');
+    expect((caught as IxyError).hint).toMatch(/--unbind/);
+    const unbindFile = join(tree, 'bus/pci/drivers/ixgbe/unbind');
+    expect(readFileSync(unbindFile, 'utf8')).toBe(''); // nothing half-done
+    expect(new PciBus(tree).busMastering('0000:05:00.0')).toBe(false);
+    openDevice('0000:05:00.0', { unbind: true });
+    expect(readFileSync(unbindFile, 'utf8')).toBe('0000:05:00.0');
+    expect(new PciBus(tree).busMastering('0000:05:00.0')).toBe(true);
+    clearRegistry();
+    rmSync(tree, { recursive: true, force: true });
   });
 });
