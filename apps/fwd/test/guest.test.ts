@@ -5,8 +5,8 @@
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { describe, expect, it } from 'vitest';
-import { repoRoot, runInGuest, type GuestResult, type NicSpec } from '@ixy/qemu-guest';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { assertBuilt, repoRoot, runInGuest, type GuestResult, type NicSpec } from '@ixy/qemu-guest';
 
 const root = repoRoot();
 const here = resolve(fileURLToPath(new URL('.', import.meta.url)));
@@ -35,6 +35,14 @@ function expectTestbed(run: GuestResult): void {
   expect(log(run, 'fwd.log'), all).toMatch(new RegExp(`\\[${NICS[1]}\\] total RX: ${FRAMES} packets`));
   expect(log(run, 'fwd.log'), all).toMatch(new RegExp(`\\[${NICS[2]}\\] total RX: \\d+ packets \\d+ bytes \\| TX: ${FRAMES} packets`));
 }
+
+// the guest runs the built apps: all three, and the packages they load, must be built and current
+beforeAll(() => {
+  assertBuilt(
+    [...['fwd', 'pktgen', 'capture'].map((a) => join(root, 'apps', a)), ...['core', 'memory', 'pci', 'virtio', 'cli', 'traffic'].map((p) => join(root, 'packages', p))],
+    root,
+  );
+});
 
 describe('pktgen → fwd → capture on virtio-net in a QEMU guest', () => {
   it('through sysfs, hugepages and pagemap (modern virtio)', async () => {
