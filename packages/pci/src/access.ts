@@ -1,8 +1,8 @@
 import { IxyError, type AddressResolver, type DeviceAccess, type DeviceIdentity, type DmaAllocator, type OpenOptions, type Registers } from '@ixy/core';
 import { HugepageAllocator } from '@ixy/memory';
 import { isPciAddress, parsePciAddress } from './address.js';
-import { CheckedRegisters, IoPortRegisters, MmioRegisters } from './registers.js';
-import { PciBus } from './sysfs.js';
+import { CheckedRegisters, IoPortRegisters, MmioRegisters, releaseRegisters } from './registers.js';
+import { PciBus, pciIdentity } from './sysfs.js';
 import { VfioDeviceAccess } from './vfio.js';
 
 /** A PCI device reached through sysfs, with DMA memory on hugepages (physical addresses). */
@@ -19,14 +19,7 @@ export class PciDeviceAccess implements DeviceAccess {
     private readonly unbind = false,
   ) {
     const info = bus.info(address);
-    this.identity = {
-      address: info.address,
-      bus: 'pci',
-      vendorId: info.vendorId,
-      deviceId: info.deviceId,
-      classCode: info.classCode,
-      kernelDriver: info.driver,
-    };
+    this.identity = pciIdentity(info);
   }
 
   /** Unbinds the kernel driver (only with `unbind`) and enables bus mastering. */
@@ -58,10 +51,7 @@ export class PciDeviceAccess implements DeviceAccess {
   }
 
   release(): void {
-    for (const regs of this.mapped.splice(0)) {
-      if (regs instanceof IoPortRegisters) regs.close();
-      else regs.unmap();
-    }
+    releaseRegisters(this.mapped);
   }
 }
 

@@ -168,3 +168,11 @@ export class IoPortRegisters implements Registers {
     this.fd = -1;
   }
 }
+
+/** Releases registers a device access opened: unmaps memory BARs, closes I/O-port files. */
+export function releaseRegisters(list: (MmioRegisters | IoPortRegisters)[]): void {
+  for (const regs of list.splice(0)) {
+    if (regs instanceof IoPortRegisters) regs.close();
+    else regs.unmap();
+  }
+}

@@ -1,6 +1,6 @@
 import { chownSync, closeSync, existsSync, openSync, readFileSync, readSync, readdirSync, readlinkSync, writeFileSync, writeSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { DeviceNotFoundError, IxyError, PermissionError } from '@ixy/core';
+import { DeviceNotFoundError, IxyError, PermissionError, type DeviceIdentity } from '@ixy/core';
 import { mapSharedFile } from '@ixy/memory';
 import { parsePciAddress } from './address.js';
 import { IoPortRegisters, MmioRegisters } from './registers.js';
@@ -16,6 +16,18 @@ export interface PciDeviceInfo {
   driver: string | null;
   /** IOMMU group number, or null without an IOMMU. */
   iommuGroup: number | null;
+}
+
+/** What `@ixy/core`'s registry needs to know of a PCI device. */
+export function pciIdentity(info: PciDeviceInfo): DeviceIdentity {
+  return {
+    address: info.address,
+    bus: 'pci',
+    vendorId: info.vendorId,
+    deviceId: info.deviceId,
+    classCode: info.classCode,
+    kernelDriver: info.driver,
+  };
 }
 
 /** A BAR as listed in sysfs `resource`. */

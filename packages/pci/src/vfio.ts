@@ -2,8 +2,8 @@ import { closeSync, existsSync, readSync, writeSync } from 'node:fs';
 import { IxyError, PermissionError, type DeviceAccess, type DeviceIdentity, type DmaAllocator, type DmaRegion, type Registers } from '@ixy/core';
 import { allocHugepageBuffer, native as nativeMemory, unmapBuffer } from '@ixy/memory';
 import { nativeVfio, type VfioRegionInfo } from './native.js';
-import { CheckedRegisters, IoPortRegisters, MmioRegisters } from './registers.js';
-import type { PciBus } from './sysfs.js';
+import { CheckedRegisters, IoPortRegisters, MmioRegisters, releaseRegisters } from './registers.js';
+import { pciIdentity, type PciBus } from './sysfs.js';
 
 /** VFIO region indices (linux/vfio.h): BARs 0-5, then the ROM, then config space. */
 const CONFIG_REGION = 7;
@@ -169,14 +169,7 @@ export class VfioDeviceAccess implements DeviceAccess {
     if (!existsSync(`/dev/vfio/${info.iommuGroup}`)) {
       throw new IxyError('ENOVFIO', `/dev/vfio/${info.iommuGroup} does not exist`, `bind ${info.address} to vfio-pci first`);
     }
-    this.identity = {
-      address: info.address,
-      bus: 'pci',
-      vendorId: info.vendorId,
-      deviceId: info.deviceId,
-      classCode: info.classCode,
-      kernelDriver: info.driver,
-    };
+    this.identity = pciIdentity(info);
     const group = VfioContainer.get().group(info.iommuGroup);
     try {
       this.device = nativeVfio().deviceFd(group, info.address);
@@ -229,10 +222,7 @@ export class VfioDeviceAccess implements DeviceAccess {
   release(): void {
     if (this.released) return;
     this.released = true;
-    for (const regs of this.mapped.splice(0)) {
-      if (regs instanceof IoPortRegisters) regs.close();
-      else regs.unmap();
-    }
+    releaseRegisters(this.mapped);
     closeSync(this.device);
   }
 }
