@@ -17,8 +17,17 @@ export function reportError(app: string, err: unknown, write: (line: string) => 
   return 70; // EX_SOFTWARE
 }
 
-/** Runs an app's main function and exits with its code, printing errors as reportError does. */
+/**
+ * Runs an app's main function and exits with its code, printing errors as reportError does.
+ * Output into a closed pipe (`ixy-fwd --help | head`) ends the app quietly, as in other tools.
+ */
 export function runMain(app: string, main: () => Promise<number | void>): void {
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+      throw err;
+    });
+  }
   main().then(
     (code) => {
       process.exitCode = code ?? 0;
