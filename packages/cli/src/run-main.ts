@@ -19,13 +19,16 @@ export function reportError(app: string, err: unknown, write: (line: string) => 
 
 /**
  * Runs an app's main function and exits with its code, printing errors as reportError does.
- * Output into a closed pipe (`ixy-fwd --help | head`) ends the app quietly, as in other tools.
+ * Output into a closed pipe (`ixy-fwd | head`) stops the app as SIGTERM does, cleanly (ports
+ * closed, totals counted), instead of crashing with EPIPE.
  */
 export function runMain(app: string, main: () => Promise<number | void>): void {
+  let piped = false;
   for (const stream of [process.stdout, process.stderr]) {
     stream.on('error', (err: NodeJS.ErrnoException) => {
-      if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
-      throw err;
+      if (err.code !== 'EPIPE') throw err;
+      if (!piped) process.emit('SIGTERM', 'SIGTERM');
+      piped = true;
     });
   }
   main().then(
