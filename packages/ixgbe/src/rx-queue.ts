@@ -1,7 +1,7 @@
 import { DeviceStateError, PoolExhaustedError, type DmaAllocator, type DmaRegion, type PacketBatch, type Registers } from '@ixy/core';
+import { allocateDescriptorRing } from './descriptor-ring.js';
 import { INDEX_MASK, Mempool } from '@ixy/memory';
 import {
-  IXGBE_DESC_SIZE,
   IXGBE_RDT,
   IXGBE_RXDADV_STAT_DD,
   IXGBE_RXDADV_STAT_EOP,
@@ -39,10 +39,7 @@ export class RxQueue {
     dma: DmaAllocator,
     private readonly regs: Registers,
   ) {
-    this.region = dma.allocate(size * IXGBE_DESC_SIZE, { contiguous: true });
-    this.ring = new Uint32Array(this.region.buffer, 0, size * 4);
-    // Snabb's and ixy's trick: all-ones addresses, so DMA before set-up hits no real memory
-    this.ring.fill(0xffffffff);
+    ({ region: this.region, ring: this.ring } = allocateDescriptorRing(dma, size));
     this.handles = new Uint32Array(size);
     this.mask = size - 1;
     this.rdt = IXGBE_RDT(queue);

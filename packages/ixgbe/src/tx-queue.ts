@@ -1,4 +1,5 @@
 import { FrameSizeError, OwnershipError, type DmaAllocator, type DmaRegion, type PacketBatch, type Registers } from '@ixy/core';
+import { allocateDescriptorRing } from './descriptor-ring.js';
 import { INDEX_MASK, Mempool, POOL_SHIFT } from '@ixy/memory';
 import {
   IXGBE_ADVTXD_DCMD_DEXT,
@@ -8,7 +9,6 @@ import {
   IXGBE_ADVTXD_DTYP_DATA,
   IXGBE_ADVTXD_PAYLEN_SHIFT,
   IXGBE_ADVTXD_STAT_DD,
-  IXGBE_DESC_SIZE,
   IXGBE_TDT,
 } from './registers.js';
 
@@ -48,9 +48,7 @@ export class TxQueue {
     dma: DmaAllocator,
     private readonly regs: Registers,
   ) {
-    this.region = dma.allocate(size * IXGBE_DESC_SIZE, { contiguous: true });
-    this.ring = new Uint32Array(this.region.buffer, 0, size * 4);
-    this.ring.fill(0xffffffff);
+    ({ region: this.region, ring: this.ring } = allocateDescriptorRing(dma, size));
     this.handles = new Uint32Array(size);
     this.mask = size - 1;
     this.tdt = IXGBE_TDT(queue);

@@ -3,17 +3,12 @@
 // vfio-pci. Each test asserts on the JSON the guest wrote to the share.
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import type { PciDeviceInfo } from '@ixy/pci';
 import { assertBuilt, GuestError, readGuestResult, repoRoot, runInGuest, type GuestNic, type GuestResult } from '../src/index.js';
 
 type Attempt<T> = { ok: true; value: T } | { ok: false; error: { name: string; code?: string; message: string; hint?: string } };
-interface DeviceInfo {
-  address: string;
-  vendorId: number;
-  deviceId: number;
-  classCode: number;
-  driver: string | null;
-  iommuGroup: number | null;
-}
+/** What the guest's PciBus.list() returned, as JSON. */
+type DeviceInfo = PciDeviceInfo;
 interface Bar {
   index: number;
   kind: string;
