@@ -2,12 +2,12 @@
 // ixy-capture: receives packets on a port; checks test frames; writes a pcap file.
 import { Command } from 'commander';
 import { PacketBatch, openDevice, type IxyDevice } from '@ixy/core';
-import { StatsReporter, intOption, loadDrivers, pollLoop, runMain, secondsOption } from '@ixy/cli';
+import { StatsReporter, addPollModeOptions, hybridOptions, intOption, loadDrivers, pollLoop, runMain, rxWakeups, secondsOption, type PollModeOptions } from '@ixy/cli';
 import { INDEX_MASK, Mempool } from '@ixy/memory';
 import { Sink } from '@ixy/traffic';
 import { PcapWriter } from './pcap-writer.js';
 
-const program = new Command('ixy-capture')
+const program = addPollModeOptions(new Command('ixy-capture'))
   .description(
     'Receives packets on one port. With --verify, checks every frame as an @ixy/traffic test frame\n' +
       '(as ixy-pktgen sends them): every payload byte, the IP checksum, the sequence numbers (none\n' +
@@ -22,6 +22,7 @@ const program = new Command('ixy-capture')
   .option('-d, --duration <seconds>', 'stop after this many seconds (default: run until Ctrl-C)', secondsOption, 0)
   .option('--idle <seconds>', 'stop after this long without a frame, once one has arrived (0: never)', secondsOption, 0)
   .option('-b, --batch <n>', 'packets per RX batch', intOption(1, 4096), 32)
+  .option('--lossless', 'flow control on the port: when the RX ring is full, frames wait on the link (the sender pauses) instead of being dropped', false)
   .option('--safe', 'safe mode: bounds-checked registers and packet ownership checks (slower)', false)
   .option('--unbind', 'take PCI devices from the kernel driver bound to them (never the card this machine needs)', false)
   .option('--driver <package...>', 'extra driver packages to load (they register themselves)', [])
@@ -34,7 +35,8 @@ Example, a test bed on one machine (three shells):
   ixy-pktgen sim:in:0 -n 1000000              # the source`,
   );
 
-interface CaptureOptions {
+interface CaptureOptions extends PollModeOptions {
+  lossless: boolean;
   unbind: boolean;
   write?: string;
   verify: boolean;
@@ -52,7 +54,7 @@ async function main(): Promise<number> {
   program.parse();
   const opts = program.opts<CaptureOptions>();
   await loadDrivers(opts.driver);
-  const dev: IxyDevice = openDevice(program.args[0], { safe: opts.safe, unbind: opts.unbind });
+  const dev: IxyDevice = openDevice(program.args[0], { safe: opts.safe, unbind: opts.unbind, ...(opts.lossless ? { flowControl: true } : {}) });
   const pcap = opts.write ? new PcapWriter(opts.write) : undefined;
   try {
     const sink = new Sink(opts.count > 0 ? opts.count : undefined);
@@ -63,11 +65,11 @@ async function main(): Promise<number> {
     let lastFrame = 0;
     const epochOffsetMicros = Date.now() * 1000 - performance.now() * 1000;
     console.log(`ixy-capture: receiving on ${dev.address}${pcap ? `, writing ${pcap.path}` : ''} (Ctrl-C stops)`);
-    await pollLoop(
+    const pollResult = await pollLoop(
       () => {
-        if (received >= limit) return;
+        if (received >= limit) return 0;
         const n = dev.rxBatch(0, batch, Math.min(batch.capacity, limit - received));
-        if (n === 0) return;
+        if (n === 0) return 0;
         received += n;
         lastFrame = performance.now();
         if (pcap) {
@@ -80,13 +82,17 @@ async function main(): Promise<number> {
         }
         if (opts.verify) sink.consume(batch);
         else Mempool.freeBatch(batch);
+        return n;
       },
       {
+        wakeups: rxWakeups([dev]),
+        ...hybridOptions(opts),
         durationSeconds: opts.duration,
         onInterval: (ns) => reporter.interval(ns),
         stopWhen: () => received >= limit || (opts.idle > 0 && lastFrame > 0 && performance.now() - lastFrame > opts.idle * 1000),
       },
     );
+    if (process.env.IXY_DEBUG_POLL) console.log(pollResult);
     reporter.totals();
     console.log(`ixy-capture: received ${received} frames${pcap ? `, wrote ${pcap.frames} to ${pcap.path}` : ''}`);
     if (opts.verify) {

@@ -1,20 +1,50 @@
-import type { IxyDevice, PacketBatch } from '@ixy/core';
+import type { DeviceStats, IxyDevice, PacketBatch } from '@ixy/core';
 import { Mempool } from '@ixy/memory';
 
-/**
- * One step of ixy-fwd: receive a batch on `rx`, touch each packet (so the workload is not
- * unrealistically L3-only: ixy increments byte 1, part of the destination MAC), send it on
- * `tx`, free what the TX queue did not take. Allocates nothing.
- */
-export function forwardBatch(rx: IxyDevice, tx: IxyDevice, batch: PacketBatch): number {
-  const n = rx.rxBatch(0, batch);
-  if (n === 0) return 0;
+/** ixy touches byte 1 of each packet (part of the destination MAC), so the workload is not unrealistically L3-only. */
+function touch(batch: PacketBatch, n: number): void {
   const h = batch.handles;
   for (let i = 0; i < n; i++) {
     const pool = Mempool.of(h[i]);
     pool.bytes[pool.dataOffset(h[i]) + 1]++;
   }
+}
+
+/**
+ * One step of ixy-fwd: receive a batch on `rx`, touch each packet, send it on `tx`, free what
+ * the TX queue did not take, counting those in `txStats.txDropped` (when given). Returns the
+ * packets received. Allocates nothing.
+ */
+export function forwardBatch(rx: IxyDevice, tx: IxyDevice, batch: PacketBatch, txStats?: DeviceStats): number {
+  const n = rx.rxBatch(0, batch);
+  if (n === 0) return 0;
+  touch(batch, n);
   const sent = tx.txBatch(0, batch);
-  if (sent < n) Mempool.freeBatch(batch, sent);
+  if (sent < n) {
+    Mempool.freeBatch(batch, sent);
+    if (txStats !== undefined) txStats.txDropped += n - sent;
+  }
   return n;
+}
+
+/**
+ * One step of the lossless variant: packets the TX queue did not take stay in `held` (one
+ * batch per direction) and go first at the next step; nothing more is received on `rx` until
+ * they are gone. So a full TX ring pauses receiving, the RX ring fills, and with flow control
+ * the pressure reaches the sender instead of a frame being dropped. Returns the packets moved
+ * (received or sent), 0 when nothing moved.
+ */
+export function forwardHeld(rx: IxyDevice, tx: IxyDevice, held: PacketBatch): number {
+  let moved = 0;
+  if (held.length > 0) {
+    const sent = tx.txBatch(0, held);
+    held.shift(sent);
+    if (held.length > 0) return sent;
+    moved = sent;
+  }
+  const n = rx.rxBatch(0, held);
+  if (n === 0) return moved;
+  touch(held, n);
+  held.shift(tx.txBatch(0, held));
+  return moved + n;
 }

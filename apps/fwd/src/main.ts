@@ -3,11 +3,12 @@
 import { Worker } from 'node:worker_threads';
 import { Command } from 'commander';
 import { IxyError, PacketBatch, openDevice, type IxyDevice, type OpenOptions } from '@ixy/core';
-import { StatsReporter, intOption, loadDrivers, pollLoop, runMain, secondsOption } from '@ixy/cli';
-import { forwardBatch } from './forward.js';
+import { Mempool } from '@ixy/memory';
+import { StatsReporter, addPollModeOptions, hybridOptions, intOption, loadDrivers, pollLoop, runMain, rxWakeups, secondsOption, type PollModeOptions } from '@ixy/cli';
+import { forwardBatch, forwardHeld } from './forward.js';
 import type { TrafficSummary, TrafficWorkerData } from './traffic-worker.js';
 
-const program = new Command('ixy-fwd')
+const program = addPollModeOptions(new Command('ixy-fwd'))
   .description(
     'Forwards packets between two ports in both directions, batch by batch, touching one byte of\n' +
       'each packet (as ixy-fwd does), and prints each port\'s rates once a second.\n\n' +
@@ -23,11 +24,21 @@ const program = new Command('ixy-fwd')
   .option('--unbind', 'take PCI devices from the kernel driver bound to them (never the card this machine needs)', false)
   .option('--driver <package...>', 'extra driver packages to load (they register themselves)', [])
   .option('--frame-size <bytes>', 'demo only: size of the generated frames', intOption(60, 1514), 60)
+  .option(
+    '--lossless',
+    'pause instead of dropping: flow control on both ports (a full RX ring holds frames on the link and pauses the sender) and packets a full TX ring did not take wait for it (receiving on the other port pauses meanwhile)',
+    false,
+  )
   .addHelpText(
     'after',
     `
 Output, per port and second:  [<port>] RX: <n> Mbit/s <n> Mpps | TX: <n> Mbit/s <n> Mpps
-(Mbit/s counts the wire: 20 bytes of preamble and gap per frame.) Totals at the end.
+(Mbit/s counts the wire: 20 bytes of preamble and gap per frame), followed by
+"| dropped RX: <n> TX: <n>" when frames were dropped: RX by the port (no free descriptor),
+TX by ixy-fwd (the port's TX ring was full). Totals at the end.
+
+Idle, ixy-fwd sleeps until a packet arrives (simulated ports and VFIO interrupts wake it; a
+card without interrupts is polled after sleeps of up to 1 ms); --busy-poll never sleeps.
 
 Examples:
   ixy-fwd                                   simulated demo, no root needed
@@ -39,7 +50,8 @@ take the ports from their kernel driver with --unbind (never a port this machine
 bind them to vfio-pci first (ixy-setup vfio <addr> --user <you>) and run without root.`,
   );
 
-interface FwdOptions {
+interface FwdOptions extends PollModeOptions {
+  lossless: boolean;
   unbind: boolean;
   batch: number;
   duration: number;
@@ -61,7 +73,12 @@ async function main(): Promise<number> {
   const demo = ports.length === 0;
   const cables = [`fwd-${process.pid}-a`, `fwd-${process.pid}-b`];
   const names = demo ? cables.map((c) => `sim:${c}:0`) : ports;
-  const open: OpenOptions = { safe: opts.safe, unbind: opts.unbind, ...(opts.ringSize ? { ringSize: opts.ringSize } : {}) };
+  const open: OpenOptions = {
+    safe: opts.safe,
+    unbind: opts.unbind,
+    ...(opts.ringSize ? { ringSize: opts.ringSize } : {}),
+    ...(opts.lossless ? { flowControl: true } : {}),
+  };
 
   const devs: IxyDevice[] = [];
   try {
@@ -84,15 +101,23 @@ async function main(): Promise<number> {
     }
 
     const reporter = new StatsReporter(devs);
-    const batch = new PacketBatch(opts.batch);
     const [a, b] = devs;
-    await pollLoop(
-      () => {
-        forwardBatch(a, b, batch);
-        forwardBatch(b, a, batch);
-      },
-      { durationSeconds: opts.duration, onInterval: (ns) => reporter.interval(ns) },
-    );
+    const [statsA, statsB] = [reporter.stats(0), reporter.stats(1)];
+    const batch = new PacketBatch(opts.batch);
+    const held = [new PacketBatch(opts.batch), new PacketBatch(opts.batch)];
+    const step = opts.lossless
+      ? (): number => forwardHeld(a, b, held[0]) + forwardHeld(b, a, held[1])
+      : (): number => forwardBatch(a, b, batch, statsB) + forwardBatch(b, a, batch, statsA);
+    await pollLoop(step, {
+      durationSeconds: opts.duration,
+      onInterval: (ns) => reporter.interval(ns),
+      wakeups: rxWakeups(devs),
+      ...hybridOptions(opts),
+    });
+    // what waited for a full TX ring at the stop was not sent: dropped, and counted
+    reporter.countTxDropped(1, held[0].length);
+    reporter.countTxDropped(0, held[1].length);
+    for (const h of held) Mempool.freeBatch(h);
     reporter.totals();
     if (worker && summary) {
       Atomics.store(new Int32Array(stop), 0, 1);

@@ -2,11 +2,11 @@
 // ixy-pktgen: sends numbered test frames out of a port as fast as it can (the classic ixy app).
 import { Command, InvalidArgumentError } from 'commander';
 import { PacketBatch, deviceDma, openDevice, type IxyDevice } from '@ixy/core';
-import { StatsReporter, intOption, loadDrivers, pollLoop, runMain, secondsOption } from '@ixy/cli';
+import { StatsReporter, addPollModeOptions, hybridOptions, intOption, loadDrivers, pollLoop, runMain, rxWakeups, secondsOption, type PollModeOptions } from '@ixy/cli';
 import { Mempool } from '@ixy/memory';
 import { Generator } from '@ixy/traffic';
 
-const program = new Command('ixy-pktgen')
+const program = addPollModeOptions(new Command('ixy-pktgen'))
   .description(
     'Sends UDP test frames out of one port as fast as the port takes them, and prints the port\'s\n' +
       'rates once a second. Each frame carries a 64-bit sequence number and a checkable payload\n' +
@@ -24,6 +24,10 @@ const program = new Command('ixy-pktgen')
   .addHelpText(
     'after',
     `
+"Sent" counts the frames the port took into its TX ring; a frame that is never put on the wire
+(the link went down) is reported at the end. With --rate, the generator never runs ahead of
+the rate by more than two batches: after a stall it does not catch up in a burst.
+
 Examples:
   ixy-pktgen 0000:03:00.0                 60-byte frames at line rate out of an 82599 port
   ixy-pktgen sim:wire:0 -n 1000000        a million frames into a simulated cable`,
@@ -35,7 +39,7 @@ function rateOption(value: string): number {
   return n;
 }
 
-interface PktgenOptions {
+interface PktgenOptions extends PollModeOptions {
   unbind: boolean;
   rate: number;
   size: number;
@@ -62,36 +66,62 @@ async function main(): Promise<number> {
     const limit = opts.count || Infinity;
     let done = false;
     console.log(`ixy-pktgen: sending ${opts.size}-byte frames on ${dev.address} (Ctrl-C stops)`);
-    const start = performance.now();
+    // pacing: frames allowed by now = (now - start) × rate; after a stall the schedule moves on
+    // (start advances) so that at most two batches are owed: no burst to catch up
     const perMs = opts.rate * 1000; // frames per millisecond
-    const stopped = pollLoop(
+    const maxOwed = 2 * batch.capacity;
+    let start = performance.now();
+    let paced = 0; // frames sent since `start`
+    const dueInMs = (): number => (perMs > 0 && !done ? (paced + Math.min(batch.capacity, limit - sent) - (performance.now() - start) * perMs) / perMs : 0);
+    const result = await pollLoop(
       () => {
-        if (done) return;
+        if (done) return 0;
         if (batch.length === 0) {
           // frames the queue did not take stay in the batch and go first next time, so the
           // sequence numbers on the wire have no gaps
           let want = Math.min(batch.capacity, limit - sent);
-          if (perMs > 0) want = Math.min(want, Math.floor((performance.now() - start) * perMs) - sent);
-          if (want <= 0 || gen.fill(batch, want) === 0) return;
+          if (perMs > 0) {
+            const now = performance.now();
+            let allowed = Math.floor((now - start) * perMs) - paced;
+            if (allowed > maxOwed) {
+              start = now - (paced + maxOwed) / perMs;
+              allowed = maxOwed;
+            }
+            want = Math.min(want, allowed);
+          }
+          if (want <= 0 || gen.fill(batch, want) === 0) return 0;
         }
         const n = dev.txBatch(0, batch);
         sent += n;
+        paced += n;
         batch.shift(n);
         if (sent >= limit) done = true;
+        return n;
       },
-      { durationSeconds: opts.duration, onInterval: (ns) => reporter.interval(ns), stopWhen: () => done },
+      {
+        durationSeconds: opts.duration,
+        onInterval: (ns) => reporter.interval(ns),
+        stopWhen: () => done,
+        wakeups: rxWakeups([dev]),
+        dueInMs,
+        ...hybridOptions(opts),
+      },
     );
-    await stopped;
+    if (result.reason === 'signal') console.log('ixy-pktgen: stopped by a signal');
+    if (process.env.IXY_DEBUG_POLL) console.log(result);
     Mempool.freeBatch(batch);
     // let the queue drain: the device still sends what it took (bounded: 2 s)
     const empty = new PacketBatch(1);
     const drainEnd = performance.now() + 2000;
     while (reporter.current(0).txPackets < sent && performance.now() < drainEnd) {
       dev.txBatch(0, empty);
-      await new Promise((resolve) => setImmediate(resolve));
+      await new Promise((resolve) => setTimeout(resolve, 1));
     }
-    reporter.totals();
+    reporter.checkLink(0);
+    const totals = reporter.totals();
     console.log(`ixy-pktgen: sent ${sent} frames`);
+    const stuck = sent - totals[0].txPackets;
+    if (stuck > 0) console.log(`ixy-pktgen: ${stuck} of them never left the port (link ${dev.linkSpeed() === 0 ? 'down' : 'up'}): they were in its TX ring at the stop`);
     return 0;
   } finally {
     dev.close(); // stops the queues first; only then may the pool's memory go

@@ -1,6 +1,32 @@
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
+import type { Wakeup } from '@ixy/core';
+import { waitForWakeups } from '@ixy/memory';
 
-export interface PollLoopOptions {
+/**
+ * How an idle poll loop behaves. The defaults, and why:
+ * - `idleUs` 100: sleeping and being woken costs a few µs of system calls plus the scheduler's
+ *   wake-up latency (tens of µs on a busy machine), so the loop keeps polling through gaps
+ *   shorter than that; under load a queue is never empty that long, so hybrid mode costs one
+ *   comparison per empty poll.
+ * - `maxSleepMs` 10: a sleep ends at the latest after this, so timers, signals (Ctrl-C), stats
+ *   lines and --duration are served on time even when nothing wakes the loop.
+ * - `backoffMaxUs` 1000: a device that cannot wake a sleeper (no interrupts: a card opened
+ *   through sysfs) is polled after sleeps that double from 10 µs up to this: an idle loop
+ *   polls about 1000 times a second, and the first packet after a quiet spell waits up to
+ *   1 ms (the added latency of this mode; the ring holds what arrives meanwhile).
+ */
+export interface HybridOptions {
+  /** Poll without ever sleeping (the benchmark mode, ixy's classic behaviour). */
+  busyPoll?: boolean;
+  /** Sleep after this many µs without work (default 100). */
+  idleUs?: number;
+  /** Longest single sleep in ms (default 10). */
+  maxSleepMs?: number;
+  /** Longest back-off sleep in µs for devices that cannot wake a sleeper (default 1000). */
+  backoffMaxUs?: number;
+}
+
+export interface PollLoopOptions extends HybridOptions {
   /** Stop after this many seconds (0: run until a signal). */
   durationSeconds?: number;
   /** Called about once per `intervalMs` with the elapsed nanoseconds since the last call. */
@@ -10,19 +36,58 @@ export interface PollLoopOptions {
   stopWhen?: () => boolean;
   /** Stop on these signals (default SIGINT and SIGTERM). */
   signals?: NodeJS.Signals[];
+  /**
+   * What the loop sleeps on when idle: the wake-ups of the queues it polls (IxyDevice.rxWakeup).
+   * A null among them (a device that cannot wake a sleeper) makes the loop back off with short
+   * sleeps instead. Left out: the loop only sleeps when `dueInMs` asks it to.
+   */
+  wakeups?: readonly (Wakeup | null)[];
+  /**
+   * For paced work (a rate-limited generator): ms until the step has work again, 0 when it has
+   * work now. After a step without work, the loop sleeps that long at once (at most
+   * `maxSleepMs`), on the wake-ups if any, whatever `idleUs` says.
+   */
+  dueInMs?: () => number;
 }
 
+/** Counts of what an idle loop did, for tests and the benchmark. */
+export interface PollLoopResult {
+  reason: 'signal' | 'duration' | 'stopped';
+  /** Sleeps on wake-ups (interrupts, cable futexes). */
+  sleeps: number;
+  /** Of those, the ones a wake-up ended (the rest timed out). */
+  wakeups: number;
+  /** Back-off sleeps (devices without wake-ups). */
+  backoffs: number;
+}
+
+const BACKOFF_MIN_US = 10;
+
 /**
- * Runs `step` (one batch of work, which must not block) as fast as it can, like ixy's endless
- * loops, but yields to the event loop every few milliseconds so signals and timers are seen:
- * it stops cleanly on SIGINT/SIGTERM or after `durationSeconds`. Checks the clock only every
- * 256 steps; the clock read allocates nothing. Resolves with the reason it stopped.
+ * Runs `step` (one batch of work, which must not block) in a loop, like ixy's endless loops,
+ * and yields to the event loop every few milliseconds so signals and timers are seen: it stops
+ * cleanly on SIGINT/SIGTERM, after `durationSeconds`, or when `stopWhen` says so.
+ *
+ * Hybrid mode (the default; `busyPoll` turns it off): `step` returns how many packets it
+ * handled. While packets flow the loop polls; after `idleUs` without any it arms the queues'
+ * wake-ups and sleeps until one fires (an interrupt, a peer's write to a cable) or
+ * `maxSleepMs` passes, then polls again. A step that returns nothing counts as work.
+ * Reads the clock only every 256 steps while busy, and every 16 empty steps while idle.
  */
-export async function pollLoop(step: () => void, options: PollLoopOptions = {}): Promise<'signal' | 'duration' | 'stopped'> {
+export async function pollLoop(step: () => number | void, options: PollLoopOptions = {}): Promise<PollLoopResult> {
   const signals = options.signals ?? ['SIGINT', 'SIGTERM'];
   const intervalMs = options.intervalMs ?? 1000;
+  const hybrid = options.busyPoll !== true;
+  const idleMs = (options.idleUs ?? 100) / 1000;
+  const maxSleepMs = options.maxSleepMs ?? 10;
+  const backoffMaxUs = options.backoffMaxUs ?? 1000;
+  const wakeups = options.wakeups ?? [];
+  const canWait = wakeups.length > 0 && wakeups.every((w) => w !== null);
+  const armed = wakeups.filter((w): w is Wakeup => w !== null);
+  const dueInMs = options.dueInMs;
   const start = performance.now();
   const end = options.durationSeconds ? start + options.durationSeconds * 1000 : Infinity;
+  const result: PollLoopResult = { reason: 'stopped', sleeps: 0, wakeups: 0, backoffs: 0 };
   let stop: 'signal' | 'duration' | 'stopped' | undefined;
   const onSignal = (): void => {
     stop = 'signal';
@@ -30,9 +95,61 @@ export async function pollLoop(step: () => void, options: PollLoopOptions = {}):
   for (const s of signals) process.on(s, onSignal);
   let lastInterval = start;
   let lastYield = start;
+  let idleSince = 0;
+  let idleSteps = 0;
+  let backoffUs = BACKOFF_MIN_US;
+
+  // one sleep; returns after it (the caller goes on polling)
+  const sleep = (now: number, dueMs: number): void => {
+    let timeout = Math.min(maxSleepMs, dueMs, end - now, lastInterval + intervalMs - now);
+    if (timeout <= 0) return;
+    if (!canWait) {
+      timeout = Math.min(timeout, backoffUs / 1000);
+      backoffUs = Math.min(backoffUs * 2, backoffMaxUs);
+      waitForWakeups([], timeout);
+      result.backoffs++;
+      return;
+    }
+    let i = 0;
+    for (; i < armed.length; i++) if (!armed[i].arm()) break;
+    if (i === armed.length) {
+      result.sleeps++;
+      if (waitForWakeups(armed, timeout)) result.wakeups++;
+      i = armed.length;
+    }
+    // work is waiting (an arm failed) or the sleep is over: disarm and poll again
+    for (let j = 0; j < i; j++) armed[j].disarm();
+    idleSince = performance.now();
+  };
+
   try {
     while (stop === undefined) {
-      for (let i = 0; i < 256; i++) step();
+      for (let i = 0; i < 256; i++) {
+        const work = step();
+        if (work !== 0) {
+          idleSince = 0;
+          continue;
+        }
+        if (!hybrid) continue;
+        if (dueInMs !== undefined) {
+          const due = dueInMs();
+          if (due > 0) {
+            sleep(performance.now(), due);
+            break;
+          }
+        }
+        if (idleSince === 0) {
+          idleSince = performance.now();
+          idleSteps = 0;
+          backoffUs = BACKOFF_MIN_US;
+          continue;
+        }
+        if ((++idleSteps & 15) !== 0) continue;
+        const now = performance.now();
+        if (now - idleSince < idleMs) continue;
+        sleep(now, Infinity);
+        break;
+      }
       const now = performance.now();
       if (now - lastInterval >= intervalMs) {
         options.onInterval?.((now - lastInterval) * 1e6);
@@ -48,5 +165,11 @@ export async function pollLoop(step: () => void, options: PollLoopOptions = {}):
   } finally {
     for (const s of signals) process.off(s, onSignal);
   }
-  return stop;
+  result.reason = stop ?? 'stopped';
+  return result;
+}
+
+/** The wake-ups of receive queue 0 of each device, for `pollLoop`'s `wakeups`. */
+export function rxWakeups(devices: readonly { rxWakeup(queue: number): Wakeup | null }[]): (Wakeup | null)[] {
+  return devices.map((d) => d.rxWakeup(0));
 }

@@ -1,5 +1,6 @@
 import type { PacketBatch } from './packet-batch.js';
 import type { DeviceStats } from './stats.js';
+import type { Wakeup } from './wakeup.js';
 
 /**
  * The interface every driver implements, after ixy's `struct ixy_device`.
@@ -28,6 +29,14 @@ export interface IxyDevice {
    * The rest still belong to the caller (send again, or free them). `batch` is not modified.
    */
   txBatch(queue: number, batch: PacketBatch): number;
+
+  /**
+   * What a poll loop can sleep on while receive queue `queue` is idle (see Wakeup), or null
+   * when this device cannot wake a sleeper (no interrupts, e.g. a card opened through sysfs
+   * without VFIO): then the loop backs off with short sleeps instead. The same object is
+   * returned every time.
+   */
+  rxWakeup(queue: number): Wakeup | null;
 
   /** Adds the counts since the last read to `stats` (which the caller owns and keeps). */
   readStats(stats: DeviceStats): void;

@@ -6,3 +6,4 @@ export * from './device.js';
 export * from './dma.js';
 export * from './registry.js';
 export * from './plugins.js';
+export * from './wakeup.js';

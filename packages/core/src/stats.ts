@@ -10,10 +10,16 @@ export interface DeviceStats {
   txBytes: number;
   /** Frames the device dropped on receive because no descriptor was free (0 where unknown). */
   rxDropped: number;
+  /**
+   * Packets handed to this port for sending that it did not take and were dropped (a full TX
+   * ring in ixy-fwd): counted by the application that dropped them, since the device never
+   * saw them.
+   */
+  txDropped: number;
 }
 
 export function createStats(): DeviceStats {
-  return { rxPackets: 0, txPackets: 0, rxBytes: 0, txBytes: 0, rxDropped: 0 };
+  return { rxPackets: 0, txPackets: 0, rxBytes: 0, txBytes: 0, rxDropped: 0, txDropped: 0 };
 }
 
 export function copyStats(to: DeviceStats, from: DeviceStats): void {
@@ -22,6 +28,7 @@ export function copyStats(to: DeviceStats, from: DeviceStats): void {
   to.rxBytes = from.rxBytes;
   to.txBytes = from.txBytes;
   to.rxDropped = from.rxDropped;
+  to.txDropped = from.txDropped;
 }
 
 /** Per-interval rates between two snapshots, as ixy prints them. */
@@ -58,8 +65,14 @@ export function formatStatsLine(port: string, now: DeviceStats, before: DeviceSt
   const r = statsRates(now, before, nanos);
   return (
     `[${port}] RX: ${r.rxMbit.toFixed(2)} Mbit/s ${r.rxMpps.toFixed(2)} Mpps | ` +
-    `TX: ${r.txMbit.toFixed(2)} Mbit/s ${r.txMpps.toFixed(2)} Mpps`
+    `TX: ${r.txMbit.toFixed(2)} Mbit/s ${r.txMpps.toFixed(2)} Mpps` +
+    dropsText(now.rxDropped - before.rxDropped, now.txDropped - before.txDropped)
   );
+}
+
+/** ` | dropped RX: <n> TX: <n>` when anything was dropped in the interval, else nothing. */
+function dropsText(rx: number, tx: number): string {
+  return rx > 0 || tx > 0 ? ` | dropped RX: ${rx} TX: ${tx}` : '';
 }
 
 /** Totals line for the end of a run. */
@@ -67,6 +80,7 @@ export function formatStatsTotals(port: string, s: DeviceStats): string {
   return (
     `[${port}] total RX: ${s.rxPackets} packets ${s.rxBytes} bytes` +
     (s.rxDropped ? ` (${s.rxDropped} dropped)` : '') +
-    ` | TX: ${s.txPackets} packets ${s.txBytes} bytes`
+    ` | TX: ${s.txPackets} packets ${s.txBytes} bytes` +
+    (s.txDropped ? ` (${s.txDropped} dropped)` : '')
   );
 }

@@ -6,6 +6,7 @@ import {
   type IxyDevice,
   type PacketBatch,
   type Registers,
+  type Wakeup,
 } from '@ixy/core';
 import { Mempool } from '@ixy/memory';
 import * as R from './registers.js';
@@ -33,6 +34,13 @@ export interface IxgbeOptions {
   linkTimeoutMs?: number;
   /** Start in promiscuous mode (default true, as ixy). */
   promisc?: boolean;
+  /**
+   * 802.3x flow control (default false, as C ixy): a full RX ring holds frames in the packet
+   * buffer instead of dropping them (SRRCTL.DROP_EN clear), the card sends PAUSE frames when
+   * the buffer fills, and honours PAUSE frames from the link partner. Lossless when both ends
+   * do it: a slow receiver slows the sender down instead of losing frames.
+   */
+  flowControl?: boolean;
 }
 
 /** Largest frame on the wire including CRC: 1518, the MAXFRS reset value; no jumbo frames. */
@@ -42,6 +50,12 @@ const VLAN_TAG_SIZE = 4;
 /** Largest frame in a buffer (without CRC): the card accepts MFS + 4 for VLAN-tagged frames. */
 export const MAX_FRAME_BYTES = MAX_FRAME_SIZE - CRC_SIZE + VLAN_TAG_SIZE;
 const TWO_POW_32 = 4294967296;
+// flow control thresholds in packet buffer 0 (128 KiB here): XOFF with room left for the
+// frames in flight while the PAUSE frame travels, XON once half of that has drained
+const FC_HIGH_WATER_KB = 112;
+const FC_LOW_WATER_KB = 96;
+/** Pause time in XOFF frames, in quanta of 512 bit times (Linux's default). */
+const FC_PAUSE_TIME = 0x680;
 
 interface ResolvedOptions {
   rxQueues: number;
@@ -51,6 +65,7 @@ interface ResolvedOptions {
   safe: boolean;
   linkTimeoutMs: number;
   promisc: boolean;
+  flowControl: boolean;
 }
 
 function intOption(value: unknown, name: string, fallback: number, min: number, max: number): number {
@@ -76,6 +91,7 @@ export function resolveIxgbeOptions(options: IxgbeOptions, defaultLinkTimeoutMs 
     safe: options.safe === true,
     linkTimeoutMs: intOption(options.linkTimeoutMs, 'linkTimeoutMs', defaultLinkTimeoutMs, 0, 3_600_000),
     promisc: options.promisc !== false,
+    flowControl: options.flowControl === true,
   };
 }
 
@@ -191,10 +207,11 @@ export class IxgbeDevice implements IxyDevice {
       const queue = new RxQueue(i, ringSize, pool, this.access.dma, regs);
       this.rx.push(queue);
       // advanced one-buffer descriptors, drop when no descriptor is free (one full queue must
-      // not stall the shared packet buffer), buffer size
+      // not stall the shared packet buffer; with flow control, holding frames is the point),
+      // buffer size
       let srrctl = regs.read32(R.IXGBE_SRRCTL(i));
-      srrctl &= ~(R.IXGBE_SRRCTL_DESCTYPE_MASK | R.IXGBE_SRRCTL_BSIZEPKT_MASK);
-      srrctl |= R.IXGBE_SRRCTL_DESCTYPE_ADV_ONEBUF | R.IXGBE_SRRCTL_DROP_EN | bsize;
+      srrctl &= ~(R.IXGBE_SRRCTL_DESCTYPE_MASK | R.IXGBE_SRRCTL_BSIZEPKT_MASK | R.IXGBE_SRRCTL_DROP_EN);
+      srrctl |= R.IXGBE_SRRCTL_DESCTYPE_ADV_ONEBUF | (this.options.flowControl ? 0 : R.IXGBE_SRRCTL_DROP_EN) | bsize;
       regs.write32(R.IXGBE_SRRCTL(i), srrctl);
       // §7.1.9 ring: base, length in bytes, empty
       const addr = queue.ringAddress;
@@ -207,7 +224,24 @@ export class IxgbeDevice implements IxyDevice {
     // last sentence of §4.6.7: no-snoop disable, and DCA_RXCTRL bit 12 cleared
     this.setFlags(R.IXGBE_CTRL_EXT, R.IXGBE_CTRL_EXT_NS_DIS);
     for (let i = 0; i < this.rxQueueCount; i++) this.clearFlags(R.IXGBE_DCA_RXCTRL(i), R.IXGBE_DCA_RXCTRL_BIT12);
+    if (this.options.flowControl) this.initFlowControl();
     this.setFlags(R.IXGBE_RXCTRL, R.IXGBE_RXCTRL_RXEN);
+  }
+
+  /**
+   * §3.7.7 link flow control (802.3x), as Linux's ixgbe_fc_enable sets it for "full": XOFF when
+   * packet buffer 0 fills past the high water mark, XON below the low one (thresholds in
+   * bytes, bits 18:5), the pause time sent in XOFF frames and its refresh, transmit of PAUSE
+   * frames (FCCFG.TFCE) and reaction to received ones (MFLCN.RFCE).
+   */
+  private initFlowControl(): void {
+    const regs = this.regs;
+    regs.write32(R.IXGBE_FCRTL_82599(0), ((FC_LOW_WATER_KB << 10) | R.IXGBE_FCRTL_XONE) >>> 0);
+    regs.write32(R.IXGBE_FCRTH_82599(0), ((FC_HIGH_WATER_KB << 10) | R.IXGBE_FCRTH_FCEN) >>> 0);
+    regs.write32(R.IXGBE_FCTTV(0), FC_PAUSE_TIME * 0x00010001);
+    regs.write32(R.IXGBE_FCRTV, FC_PAUSE_TIME >>> 1);
+    this.setFlags(R.IXGBE_FCCFG, R.IXGBE_FCCFG_TFCE_802_3X);
+    this.setFlags(R.IXGBE_MFLCN, R.IXGBE_MFLCN_RFCE);
   }
 
   /** §4.6.8 */
@@ -306,6 +340,11 @@ export class IxgbeDevice implements IxyDevice {
   }
 
   /** §8.2.3.23: clear-on-read counters, added up in JS numbers (exact to 2^53). */
+  /** No interrupts yet (MSI-X through VFIO is to come): the poll loop backs off with short sleeps. */
+  rxWakeup(_queue: number): Wakeup | null {
+    return null;
+  }
+
   readStats(stats: DeviceStats): void {
     this.checkOpen();
     const regs = this.regs;

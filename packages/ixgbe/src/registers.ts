@@ -131,3 +131,15 @@ export const IXGBE_ADVTXD_STAT_DD = 0x00000001;
 export const IXGBE_DESC_SIZE = 16;
 /** Queues of each direction on the 82599. */
 export const IXGBE_MAX_QUEUES = 128;
+
+// §3.7.7 / §8.2.3.3 flow control
+export const IXGBE_FCTTV = (i: number): number => 0x03200 + i * 4; // pause time, 2 TCs per register
+export const IXGBE_FCRTL_82599 = (i: number): number => 0x03220 + i * 4;
+export const IXGBE_FCRTH_82599 = (i: number): number => 0x03260 + i * 4;
+export const IXGBE_FCRTV = 0x032a0;
+export const IXGBE_FCCFG = 0x03d00;
+export const IXGBE_MFLCN = 0x04294;
+export const IXGBE_FCRTL_XONE = 0x80000000;
+export const IXGBE_FCRTH_FCEN = 0x80000000;
+export const IXGBE_FCCFG_TFCE_802_3X = 0x00000008;
+export const IXGBE_MFLCN_RFCE = 0x00000008;

@@ -10,6 +10,9 @@
 #include <string>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <ctime>
+#include <linux/futex.h>
+#include <poll.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 #include <unordered_map>
@@ -24,6 +27,20 @@
 namespace {
 
 constexpr size_t kHugePage = 2u << 20;
+
+#ifndef SYS_futex_waitv
+#define SYS_futex_waitv 449
+#endif
+#ifndef FUTEX_32
+#define FUTEX_32 2
+#endif
+// struct futex_waitv (Linux 5.16), declared here for older headers
+struct WaitvEntry {
+  uint64_t val;
+  uint64_t uaddr;
+  uint32_t flags;
+  uint32_t reserved;
+};
 
 // One mapping handed to JavaScript as an external ArrayBuffer. `freed` is set by an explicit
 // unmap; the finalizer (which runs when the ArrayBuffer is collected) then only deletes it.
@@ -251,6 +268,138 @@ Napi::Value Address(const Napi::CallbackInfo& info) {
   return Napi::Number::New(env, static_cast<double>(reinterpret_cast<uintptr_t>(info[0].As<Napi::ArrayBuffer>().Data())));
 }
 
+// ---- sleeping until a peer or a device wakes us (the poll loop's idle waits) ----
+
+// The address of a 4-byte-aligned 32-bit word inside an ArrayBuffer (or null with a TypeError).
+int32_t* WordAt(Napi::Env env, const Napi::Value& buf, const Napi::Value& off) {
+  if (!buf.IsArrayBuffer() || !off.IsNumber()) throw Napi::TypeError::New(env, "expected (ArrayBuffer, byteOffset)");
+  Napi::ArrayBuffer ab = buf.As<Napi::ArrayBuffer>();
+  int64_t at = off.As<Napi::Number>().Int64Value();
+  if (at < 0 || (at & 3) != 0 || static_cast<size_t>(at) + 4 > ab.ByteLength()) {
+    throw Napi::RangeError::New(env, "futex word outside the buffer or not 4-byte aligned");
+  }
+  return reinterpret_cast<int32_t*>(static_cast<uint8_t*>(ab.Data()) + at);
+}
+
+// futexWake(buffer, byteOffset, count): wakes up to `count` waiters on a word of shared memory
+// (a process-shared futex: no FUTEX_PRIVATE_FLAG, so waiters in other processes wake too).
+Napi::Value FutexWake(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 3 || !info[2].IsNumber()) throw Napi::TypeError::New(env, "futexWake(buffer, byteOffset, count)");
+  int32_t* word = WordAt(env, info[0], info[1]);
+  long n = syscall(SYS_futex, word, FUTEX_WAKE, info[2].As<Napi::Number>().Int32Value(), nullptr, nullptr, 0);
+  if (n < 0) throw SystemError(env, errno, "futex");
+  return Napi::Number::New(env, static_cast<double>(n));
+}
+
+double NowMs() {
+  timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+timespec RelativeTimespec(double ms) {
+  if (ms < 0) ms = 0;
+  timespec ts;
+  ts.tv_sec = static_cast<time_t>(ms / 1000);
+  ts.tv_nsec = static_cast<long>((ms - ts.tv_sec * 1000.0) * 1e6);
+  return ts;
+}
+
+// waitAny(fds: Int32Array, futexBuffers: ArrayBuffer[], futexOffsets: number[], futexValues:
+// number[], timeoutMs): sleeps until one of the fds is readable (an eventfd of an interrupt),
+// one of the futex words no longer holds its value or is woken, a signal arrives, or the
+// timeout passes. Returns true when woken, false on timeout. Readable eventfds are read (reset).
+// One futex: FUTEX_WAIT; several: futex_waitv; fds (with or without futexes): ppoll, in slices
+// of at most 1 ms while futexes are watched too (a futex cannot be polled).
+Napi::Value WaitAny(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 5 || !info[0].IsTypedArray() || !info[1].IsArray() || !info[2].IsArray() || !info[3].IsArray() || !info[4].IsNumber()) {
+    throw Napi::TypeError::New(env, "waitAny(fds: Int32Array, futexBuffers: ArrayBuffer[], futexOffsets: number[], futexValues: number[], timeoutMs)");
+  }
+  Napi::TypedArray fdsArray = info[0].As<Napi::TypedArray>();
+  if (fdsArray.TypedArrayType() != napi_int32_array) throw Napi::TypeError::New(env, "waitAny: fds must be an Int32Array");
+  Napi::Int32Array fdsView = fdsArray.As<Napi::Int32Array>();
+  Napi::Array bufs = info[1].As<Napi::Array>();
+  Napi::Array offs = info[2].As<Napi::Array>();
+  Napi::Array vals = info[3].As<Napi::Array>();
+  double timeout = info[4].As<Napi::Number>().DoubleValue();
+  uint32_t nf = bufs.Length();
+  if (offs.Length() != nf || vals.Length() != nf) throw Napi::TypeError::New(env, "waitAny: one offset and one value per futex buffer");
+  if (nf > 128) throw Napi::RangeError::New(env, "waitAny: at most 128 futexes");
+  size_t nfd = fdsView.ElementLength();
+  if (nfd > 64) throw Napi::RangeError::New(env, "waitAny: at most 64 fds");
+  int32_t* words[128];
+  int32_t expect[128];
+  for (uint32_t i = 0; i < nf; i++) {
+    words[i] = WordAt(env, bufs.Get(i), offs.Get(i));
+    expect[i] = vals.Get(i).As<Napi::Number>().Int32Value();
+    if (__atomic_load_n(words[i], __ATOMIC_SEQ_CST) != expect[i]) return Napi::Boolean::New(env, true);
+  }
+  if (nfd == 0 && nf == 0) {
+    timespec ts = RelativeTimespec(timeout);
+    nanosleep(&ts, nullptr);
+    return Napi::Boolean::New(env, false);
+  }
+  if (nfd == 0 && nf == 1) {
+    timespec ts = RelativeTimespec(timeout);
+    long r = syscall(SYS_futex, words[0], FUTEX_WAIT, expect[0], &ts, nullptr, 0);
+    if (r == 0) return Napi::Boolean::New(env, true);
+    if (errno == ETIMEDOUT) return Napi::Boolean::New(env, false);
+    if (errno == EAGAIN || errno == EINTR) return Napi::Boolean::New(env, true);
+    throw SystemError(env, errno, "futex");
+  }
+  if (nfd == 0) {
+    WaitvEntry w[128];
+    for (uint32_t i = 0; i < nf; i++) {
+      w[i].val = static_cast<uint32_t>(expect[i]);
+      w[i].uaddr = reinterpret_cast<uintptr_t>(words[i]);
+      w[i].flags = FUTEX_32;
+      w[i].reserved = 0;
+    }
+    timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    timespec rel = RelativeTimespec(timeout);
+    timespec abs = {now.tv_sec + rel.tv_sec, now.tv_nsec + rel.tv_nsec};
+    if (abs.tv_nsec >= 1000000000L) {
+      abs.tv_sec++;
+      abs.tv_nsec -= 1000000000L;
+    }
+    long r = syscall(SYS_futex_waitv, w, nf, 0, &abs, CLOCK_MONOTONIC);
+    if (r >= 0) return Napi::Boolean::New(env, true);
+    if (errno == ETIMEDOUT) return Napi::Boolean::New(env, false);
+    if (errno == EAGAIN || errno == EINTR) return Napi::Boolean::New(env, true);
+    if (errno != ENOSYS) throw SystemError(env, errno, "futex_waitv");
+    // kernels before 5.16: fall through to polling the words in slices
+  }
+  pollfd pfds[64];
+  for (size_t i = 0; i < nfd; i++) pfds[i] = {fdsView[i], POLLIN, 0};
+  double end = NowMs() + timeout;
+  for (;;) {
+    double left = end - NowMs();
+    if (left <= 0) return Napi::Boolean::New(env, false);
+    timespec ts = RelativeTimespec(nf > 0 && left > 1 ? 1 : left);
+    int r = ppoll(pfds, nfd, &ts, nullptr);
+    if (r < 0) {
+      if (errno == EINTR) return Napi::Boolean::New(env, true);
+      throw SystemError(env, errno, "ppoll");
+    }
+    if (r > 0) {
+      for (size_t i = 0; i < nfd; i++) {
+        if (pfds[i].revents & POLLIN) {
+          uint64_t count;
+          ssize_t got = read(pfds[i].fd, &count, sizeof count);  // an eventfd: reset it
+          (void)got;
+        }
+      }
+      return Napi::Boolean::New(env, true);
+    }
+    for (uint32_t i = 0; i < nf; i++) {
+      if (__atomic_load_n(words[i], __ATOMIC_SEQ_CST) != expect[i]) return Napi::Boolean::New(env, true);
+    }
+  }
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("allocHugepages", Napi::Function::New(env, AllocHugepages));
   exports.Set("mapFile", Napi::Function::New(env, MapFile));
@@ -258,6 +407,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("unmap", Napi::Function::New(env, Unmap));
   exports.Set("physAddrs", Napi::Function::New(env, PhysAddrs));
   exports.Set("address", Napi::Function::New(env, Address));
+  exports.Set("futexWake", Napi::Function::New(env, FutexWake));
+  exports.Set("waitAny", Napi::Function::New(env, WaitAny));
   return exports;
 }
 

@@ -3,3 +3,4 @@ export { HugepageAllocator, HugepageRegion, HUGEPAGE_SIZE, allocHugepageBuffer, 
 export { SimulatedMemory, SimulatedRegion, simulatedMemory } from './simulated.js';
 export { Mempool, POOL_SHIFT, INDEX_MASK, MAX_POOL_ENTRIES, type MempoolOptions } from './mempool.js';
 export { mapSharedFile, unmapBuffer } from './shared-file.js';
+export { futexWake, waitForWakeups } from './wait.js';

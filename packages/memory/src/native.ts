@@ -16,6 +16,13 @@ export interface NativeMemory {
   physAddrs(buffer: ArrayBuffer, stride: number): Float64Array;
   /** Virtual address of the buffer's first byte. */
   address(buffer: ArrayBuffer): number;
+  /** Wakes up to `count` sleepers on a process-shared futex word; returns how many woke. */
+  futexWake(buffer: ArrayBuffer, byteOffset: number, count: number): number;
+  /**
+   * Sleeps until an fd is readable (then reads it: eventfds reset), a futex word differs from
+   * its value or is woken, a signal arrives, or the timeout passes; true when woken.
+   */
+  waitAny(fds: Int32Array, futexBuffers: ArrayBuffer[], futexOffsets: number[], futexValues: number[], timeoutMs: number): boolean;
 }
 
 let loaded: NativeMemory | undefined;

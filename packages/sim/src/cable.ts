@@ -9,7 +9,7 @@ import { FrameRing } from './frame-ring.js';
 /** Bytes per frame slot: a 4-byte length and up to 2044 bytes of frame. */
 export const CABLE_SLOT_SIZE = 2048;
 /** Frame slots per direction when a cable is created (default). */
-export const DEFAULT_CABLE_SLOTS = 256;
+export const DEFAULT_CABLE_SLOTS = 1024;
 const HEADER_SIZE = 4096;
 const MIN_SLOTS = 16;
 const MAX_SLOTS = 65536;
@@ -20,9 +20,11 @@ const THREAD_WORD = [1, 17];
 const THREAD = threadId + 1;
 // ring index lines (byte offsets): frames sent by end 0, frames sent by end 1
 const RING_INDEX = [256, 384];
+// wake-up words of the two rings, each on its own line
+const RING_WAKE = [512, 576];
 
 export interface CableOptions {
-  /** Frame slots per direction for a new cable, a power of two (default 256). An existing cable keeps its size. */
+  /** Frame slots per direction for a new cable, a power of two (default 1024). An existing cable keeps its size. */
   slots?: number;
   /** Directory of the cable files (default /dev/shm, else the OS temp directory). */
   dir?: string;
@@ -120,8 +122,8 @@ export class Cable {
     this.header = new Int32Array(this.buffer, 0, HEADER_SIZE >>> 2);
     const data = slots * CABLE_SLOT_SIZE;
     this.rings = [
-      new FrameRing(this.buffer, RING_INDEX[0], HEADER_SIZE, slots, CABLE_SLOT_SIZE),
-      new FrameRing(this.buffer, RING_INDEX[1], HEADER_SIZE + data, slots, CABLE_SLOT_SIZE),
+      new FrameRing(this.buffer, RING_INDEX[0], HEADER_SIZE, slots, CABLE_SLOT_SIZE, RING_WAKE[0]),
+      new FrameRing(this.buffer, RING_INDEX[1], HEADER_SIZE + data, slots, CABLE_SLOT_SIZE, RING_WAKE[1]),
     ];
   }
 
@@ -151,6 +153,7 @@ export class Cable {
     tx.syncProducer();
     rx.syncConsumer();
     rx.discardAll();
+    this.wakeBoth(); // a sleeping peer sees the link come up
     return new CableEnd(this, end, tx, rx);
   }
 
@@ -161,6 +164,12 @@ export class Cable {
     if (Atomics.load(this.header, PID_WORD[end]) !== process.pid || Atomics.load(this.header, THREAD_WORD[end]) !== THREAD) return;
     Atomics.store(this.header, THREAD_WORD[end], 0);
     Atomics.compareExchange(this.header, PID_WORD[end], process.pid, 0);
+    this.wakeBoth(); // a sleeping peer sees the link go down
+  }
+
+  private wakeBoth(): void {
+    this.rings[0].wakeAll();
+    this.rings[1].wakeAll();
   }
 
   /** Is some process holding end `end`? `check` also asks the OS whether it is still alive. */

@@ -1,6 +1,17 @@
+import type { FutexWord } from '@ixy/core';
+import { futexWake } from '@ixy/memory';
+
 // index words: the consumer's head and the producer's tail, 64 bytes apart
 const HEAD = 0;
 const TAIL = 16;
+// wake-up words (16 bytes on their own line): a sleeping consumer's flag and the word it sleeps
+// on, which the producer bumps; the same for a producer sleeping until there is room
+const DATA_WAITING = 0;
+const DATA_SEQ = 1;
+const ROOM_WAITING = 2;
+const ROOM_SEQ = 3;
+/** Bytes of the wake-up block. */
+export const FRAME_RING_WAKE_BYTES = 16;
 
 /**
  * A single-producer single-consumer ring of frames in shared memory: one direction of a
@@ -16,6 +27,13 @@ const TAIL = 16;
  * frames costs one shared load when the cached view runs out and one shared store at the end
  * (`flush` for the producer, `commit` for the consumer). The side that attaches an end calls
  * `syncProducer`/`syncConsumer` to take over the indices in shared memory.
+ *
+ * Either side may sleep (a poll loop gone idle): the consumer until a frame arrives, the
+ * producer until there is room. The sleeper raises its flag, reads the sequence word, checks
+ * the ring once more and sleeps on the word (a futex); the other side, after publishing its
+ * index, sees the flag (one atomic load per burst), bumps the word and wakes it (a system
+ * call, only then). Both sides store before they load, with sequentially consistent Atomics,
+ * so either the sleeper sees the new index or the other side sees the flag: no lost wake-up.
  */
 export class FrameRing {
   /** Bytes of frame data per slot. */
@@ -27,6 +45,9 @@ export class FrameRing {
   readonly words: Uint32Array;
   private readonly mask: number;
   private readonly index: Int32Array;
+  private readonly wake: Int32Array;
+  private readonly buffer: ArrayBuffer;
+  private readonly wakeOffset: number;
   private readonly slotSize: number;
   // producer side
   private tail = 0;
@@ -39,8 +60,12 @@ export class FrameRing {
    * @param buffer the shared mapping
    * @param indexOffset byte offset of the two index lines (128 bytes)
    * @param dataOffset byte offset of the slots
+   * @param wakeOffset byte offset of the wake-up words (FRAME_RING_WAKE_BYTES)
    */
-  constructor(buffer: ArrayBuffer, indexOffset: number, dataOffset: number, slots: number, slotSize: number) {
+  constructor(buffer: ArrayBuffer, indexOffset: number, dataOffset: number, slots: number, slotSize: number, wakeOffset: number) {
+    this.buffer = buffer;
+    this.wakeOffset = wakeOffset;
+    this.wake = new Int32Array(buffer, wakeOffset, FRAME_RING_WAKE_BYTES >>> 2);
     this.slots = slots;
     this.mask = slots - 1;
     this.slotSize = slotSize;
@@ -98,6 +123,7 @@ export class FrameRing {
   /** Makes every published frame visible to the consumer. */
   flush(): void {
     Atomics.store(this.index, TAIL, this.tail);
+    if (Atomics.load(this.wake, DATA_WAITING) !== 0) this.wakeSleeper(DATA_WAITING, DATA_SEQ);
   }
 
   // ---- consumer ----
@@ -125,6 +151,63 @@ export class FrameRing {
   /** Hands every released slot back to the producer. */
   commit(): void {
     Atomics.store(this.index, HEAD, this.head);
+    if (Atomics.load(this.wake, ROOM_WAITING) !== 0) this.wakeSleeper(ROOM_WAITING, ROOM_SEQ);
+  }
+
+  // ---- sleeping and waking ----
+
+  private wakeSleeper(flag: number, seq: number): void {
+    if (Atomics.compareExchange(this.wake, flag, 1, 0) !== 1) return; // someone else woke it
+    Atomics.add(this.wake, seq, 1);
+    futexWake(this.buffer, this.wakeOffset + seq * 4);
+  }
+
+  /**
+   * Consumer: announces a sleep until a frame arrives, and sets `word` to sleep on. False (and
+   * nothing announced) when a frame is already waiting.
+   */
+  armConsumer(word: FutexWord): boolean {
+    Atomics.store(this.wake, DATA_WAITING, 1);
+    word.value = Atomics.load(this.wake, DATA_SEQ);
+    if (Atomics.load(this.index, TAIL) !== this.head) {
+      Atomics.store(this.wake, DATA_WAITING, 0);
+      return false;
+    }
+    return true;
+  }
+
+  /** Producer: announces a sleep until there is room; false when there is room already. */
+  armProducer(word: FutexWord): boolean {
+    Atomics.store(this.wake, ROOM_WAITING, 1);
+    word.value = Atomics.load(this.wake, ROOM_SEQ);
+    if (((this.tail - Atomics.load(this.index, HEAD)) >>> 0) < this.slots) {
+      Atomics.store(this.wake, ROOM_WAITING, 0);
+      return false;
+    }
+    return true;
+  }
+
+  /** Consumer: ends an announced sleep (leaves the producer's flag alone). */
+  disarmConsumer(): void {
+    if (this.wake[DATA_WAITING] !== 0) Atomics.store(this.wake, DATA_WAITING, 0);
+  }
+
+  /** Producer: ends an announced sleep (leaves the consumer's flag alone). */
+  disarmProducer(): void {
+    if (this.wake[ROOM_WAITING] !== 0) Atomics.store(this.wake, ROOM_WAITING, 0);
+  }
+
+  /** The word a sleeping consumer (`data`) or producer waits on, for a FutexWord. */
+  wakeWord(data: boolean): { buffer: ArrayBuffer; byteOffset: number } {
+    return { buffer: this.buffer, byteOffset: this.wakeOffset + (data ? DATA_SEQ : ROOM_SEQ) * 4 };
+  }
+
+  /** Wakes both sides whether or not they sleep (a link change). */
+  wakeAll(): void {
+    Atomics.add(this.wake, DATA_SEQ, 1);
+    Atomics.add(this.wake, ROOM_SEQ, 1);
+    futexWake(this.buffer, this.wakeOffset + DATA_SEQ * 4);
+    futexWake(this.buffer, this.wakeOffset + ROOM_SEQ * 4);
   }
 
   /** Throws away every waiting frame (an end that opens discards stale frames). */

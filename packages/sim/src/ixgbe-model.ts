@@ -530,6 +530,24 @@ export class IxgbeModel implements Registers {
     this.receive();
   }
 
+  /** Is a transmit waiting for the cable (full, or no link)? `poll` retries it. */
+  get txWaiting(): boolean {
+    return this.txStalled;
+  }
+
+  /**
+   * Are received packets in queue 0's ring that the driver has not taken yet? The driver
+   * leaves RDT one behind the next descriptor it will check (§7.1.9), so those are the
+   * descriptors from RDT + 1 up to RDH.
+   */
+  get rxPending(): boolean {
+    const q = this.rxq[0];
+    if (!q.enabled) return false;
+    const head = this.store[(q.block + M.Q_HEAD) >>> 2];
+    const tail = this.store[(q.block + M.Q_TAIL) >>> 2];
+    return (tail + 1 === q.count ? 0 : tail + 1) !== head;
+  }
+
   /** §7.2: sends the packets between TDH and TDT down the cable, writes DD back, moves TDH. */
   private transmit(q: QueueState): void {
     const s = this.store;
@@ -595,7 +613,13 @@ export class IxgbeModel implements Registers {
       }
       if (onCable <= 0) throw new ModelError('bad-descriptor', `TX frame of ${total} bytes without IFCS has no room for its CRC`);
       const pad = (hlreg0 & M.HLREG0_TXPADEN) !== 0 && onCable < MIN_FRAME - CRC ? MIN_FRAME - CRC - onCable : 0;
-      if (linked && end !== null) {
+      if (!linked || end === null) {
+        // no link: the MAC sends nothing and the queue waits (the 82599 stops transmitting
+        // while the link is down; Linux's watchdog resets a card that keeps TX work then)
+        this.txStalled = true;
+        break;
+      }
+      {
         const slot = end.tx.reserve();
         if (slot < 0) {
           this.txStalled = true; // the cable is full: the packet waits, like flow control
@@ -608,8 +632,6 @@ export class IxgbeModel implements Registers {
         this.gptc++;
         this.gotc += onCable + pad + CRC;
         if (this.gotc >= TWO_POW_36) this.gotc -= TWO_POW_36; // 36-bit counter
-      } else {
-        this.gather(q, head, i, null, null, 0, onCable); // no link: the frame goes nowhere
       }
       this.writeBackTx(q, head, i);
       head = i;

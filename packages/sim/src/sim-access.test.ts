@@ -35,6 +35,9 @@ class FakeDevice implements IxyDevice {
   readStats(_s: DeviceStats): void {
     this.calls.push('stats');
   }
+  rxWakeup(): null {
+    return null;
+  }
   resetStats(): void {}
   setPromisc(): void {}
   linkSpeed(): number {

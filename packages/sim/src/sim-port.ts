@@ -1,5 +1,48 @@
-import type { DeviceStats, IxyDevice, PacketBatch } from '@ixy/core';
+import type { DeviceStats, FutexWord, IxyDevice, PacketBatch, Wakeup } from '@ixy/core';
 import type { IxgbeModel } from './ixgbe-model.js';
+
+/**
+ * Sleeping on a simulated port: the model has no thread, so nothing happens on the port while
+ * its process sleeps, and what can end the sleep is the peer: a frame arriving on the cable
+ * (the peer's flush wakes us), or room on the cable while a transmit waits for it, or a link
+ * change. Armed only when the driver has nothing left to take from its RX ring.
+ */
+class SimWakeup implements Wakeup {
+  readonly fds: readonly number[] = [];
+  readonly futexes: FutexWord[] = [];
+  private readonly data: FutexWord | null;
+  private readonly room: FutexWord | null;
+
+  constructor(private readonly model: IxgbeModel) {
+    const end = model.cableEnd;
+    this.data = end ? { ...end.rx.wakeWord(true), value: 0 } : null;
+    this.room = end ? { ...end.tx.wakeWord(false), value: 0 } : null;
+  }
+
+  arm(): boolean {
+    const model = this.model;
+    const end = model.cableEnd;
+    this.futexes.length = 0;
+    if (model.rxPending) return false;
+    if (end === null || this.data === null || this.room === null) return true; // unplugged: a plain sleep
+    if (!end.rx.armConsumer(this.data)) return false;
+    this.futexes.push(this.data);
+    if (model.txWaiting) {
+      if (!end.tx.armProducer(this.room)) {
+        end.rx.disarmConsumer();
+        return false;
+      }
+      this.futexes.push(this.room);
+    }
+    return true;
+  }
+
+  disarm(): void {
+    const end = this.model.cableEnd;
+    end?.rx.disarmConsumer();
+    end?.tx.disarmProducer();
+  }
+}
 
 /**
  * A driver's device on a simulated port. The model has no thread of its own, so this thin
@@ -12,6 +55,7 @@ export class SimPortDevice implements IxyDevice {
   readonly driverName: string;
   readonly rxQueueCount: number;
   readonly txQueueCount: number;
+  private wakeup: SimWakeup | null = null;
 
   constructor(
     /** The driver's device. */
@@ -34,6 +78,13 @@ export class SimPortDevice implements IxyDevice {
     const n = this.inner.txBatch(queue, batch);
     this.model.poll();
     return n;
+  }
+
+  /** Queue 0 only (the model receives on queue 0); the peer's cable writes wake it. */
+  rxWakeup(queue: number): Wakeup | null {
+    if (queue !== 0) return null;
+    this.wakeup ??= new SimWakeup(this.model);
+    return this.wakeup;
   }
 
   readStats(stats: DeviceStats): void {

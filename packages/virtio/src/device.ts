@@ -7,6 +7,7 @@ import {
   type DmaRegion,
   type IxyDevice,
   type PacketBatch,
+  type Wakeup,
 } from '@ixy/core';
 import { INDEX_MASK, Mempool } from '@ixy/memory';
 import {
@@ -296,6 +297,11 @@ export class VirtioNetDevice implements IxyDevice {
   }
 
   // ------------------------------------------------------------- statistics
+
+  /** No interrupts yet (MSI-X through VFIO is to come): the poll loop backs off with short sleeps. */
+  rxWakeup(_queue: number): Wakeup | null {
+    return null;
+  }
 
   readStats(stats: DeviceStats): void {
     stats.rxPackets += this.rxPackets;
