@@ -1,10 +1,9 @@
 // A test bed on one machine, as three processes over shared-memory cables:
 //   ixy-pktgen sim:<in>:0  →  ixy-fwd sim:<in>:1 sim:<out>:0  →  ixy-capture sim:<out>:1 --verify
-// Every frame must arrive: count, length, every payload byte, checksum, sequence, no duplicates.
-// pktgen paces itself (10 kpps) so that three busy-polling processes on two cores never
-// overflow a ring while one of them waits for a core (fwd's 4096-descriptor rings absorb 0.4 s):
-// this checks correctness, not speed.
+// Every frame must arrive: count, length, every payload byte, checksum, sequence, no duplicates;
+// or, where the apps may drop, be counted as dropped. No assertion depends on timing.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 
@@ -38,15 +37,39 @@ async function waitFor(p: Running, text: string): Promise<void> {
   if (!p.out().includes(text)) throw new Error(`never printed '${text}': ${p.out()}`);
 }
 
+/** CPU time (user + system) a process has used, in seconds, from /proc/<pid>/stat. */
+function cpuSeconds(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (USER_HZ 100)
+}
+
+/** The drop counts in an app's totals lines: `(N dropped)` after RX and after TX. */
+function drops(out: string): number {
+  return [...out.matchAll(/\((\d+) dropped\)/g)].reduce((a, m) => a + Number(m[1]), 0);
+}
+
 describe('pktgen → fwd → capture, three processes on simulated cables', () => {
-  it('every frame arrives intact, in order, once', async () => {
+  // 1 Mpps through three processes on (say) two cores: busy-polling apps take turns on the
+  // cores and overflow each other's rings (78 % lost, seen). Here idle apps sleep, and
+  // --lossless turns every full ring into back-pressure (flow control, held TX), so the count
+  // is exact whatever the machine's load: a slower machine only takes longer.
+  it('at 1 Mpps with --lossless, every frame arrives intact, in order, once; idle apps sleep', async () => {
     const tag = `tb${process.pid}`;
-    const n = 5000;
-    const capture = start('capture', [`sim:${tag}-out:1`, '--verify', '--in-order', '--count', String(n), '--duration', '120']);
+    const n = 200_000;
+    const capture = start('capture', [`sim:${tag}-out:1`, '--verify', '--in-order', '--lossless', '--count', String(n), '--duration', '300']);
     await waitFor(capture, 'receiving on');
-    const fwd = start('fwd', [`sim:${tag}-in:1`, `sim:${tag}-out:0`, '--duration', '120', '--ring-size', '4096']);
+    const fwd = start('fwd', [`sim:${tag}-in:1`, `sim:${tag}-out:0`, '--lossless', '--duration', '300']);
     await waitFor(fwd, 'forwarding between');
-    const pktgen = start('pktgen', [`sim:${tag}-in:0`, '--count', String(n), '--size', '128', '--rate', '0.01']);
+    // idle: both sleep on their cables instead of burning a core each
+    const before = [cpuSeconds(fwd.child.pid!), cpuSeconds(capture.child.pid!)];
+    const t0 = performance.now();
+    await new Promise((r) => setTimeout(r, 2000));
+    const wall = (performance.now() - t0) / 1000;
+    const used = [cpuSeconds(fwd.child.pid!) - before[0], cpuSeconds(capture.child.pid!) - before[1]];
+    expect(used[0] / wall, `fwd used ${used[0]} s of CPU in ${wall} s idle`).toBeLessThan(0.25);
+    expect(used[1] / wall, `capture used ${used[1]} s of CPU in ${wall} s idle`).toBeLessThan(0.25);
+    // then a burst at 1 Mpps
+    const pktgen = start('pktgen', [`sim:${tag}-in:0`, '--count', String(n), '--size', '128', '--rate', '1']);
     expect(await pktgen.exit, pktgen.out()).toBe(0);
     expect(pktgen.out()).toContain(`sent ${n} frames`);
     expect(await capture.exit, capture.out()).toBe(0);
@@ -54,8 +77,33 @@ describe('pktgen → fwd → capture, three processes on simulated cables', () =
     fwd.child.kill('SIGINT');
     expect(await fwd.exit, fwd.out()).toBe(0);
     // the device counts bytes as the 82599 does: with the 4-byte CRC
-    expect(fwd.out()).toMatch(new RegExp(`\\[sim:${tag}-in:1\\] total RX: ${n} packets ${n * 132} bytes`));
-  }, 180_000);
+    expect(fwd.out()).toMatch(new RegExp(`\\[sim:${tag}-in:1\\] total RX: ${n} packets ${n * 132} bytes \\|`));
+    expect(drops(fwd.out() + capture.out())).toBe(0);
+  }, 300_000);
+
+  // Without --lossless, fwd drops what its full TX ring does not take (as ixy-fwd does) and a
+  // port drops what finds no free descriptor: how many depends on the machine, but every frame
+  // is accounted for, at the port where it was dropped.
+  it('without --lossless, every frame either arrives or is counted as dropped where it was dropped', async () => {
+    const tag = `tc${process.pid}`;
+    const n = 100_000;
+    const capture = start('capture', [`sim:${tag}-out:1`, '--verify', '--idle', '2', '--duration', '300']);
+    await waitFor(capture, 'receiving on');
+    const fwd = start('fwd', [`sim:${tag}-in:1`, `sim:${tag}-out:0`, '--duration', '300']);
+    await waitFor(fwd, 'forwarding between');
+    const pktgen = start('pktgen', [`sim:${tag}-in:0`, '--count', String(n), '--size', '64']);
+    expect(await pktgen.exit, pktgen.out()).toBe(0);
+    expect(pktgen.out()).toContain(`sent ${n} frames`);
+    await capture.exit;
+    fwd.child.kill('SIGINT');
+    expect(await fwd.exit, fwd.out()).toBe(0);
+    const verified = /verified (\d+) frames, \d+ bytes, (\d+) bad, \d+ lost(?:, (\d+) duplicated)?/.exec(capture.out());
+    expect(verified, capture.out()).not.toBeNull();
+    const [got, bad, dup] = verified!.slice(1).map((v) => Number(v ?? 0));
+    expect(bad).toBe(0);
+    expect(dup).toBe(0);
+    expect(got + drops(fwd.out()) + drops(capture.out()), `${fwd.out()}\n${capture.out()}`).toBe(n);
+  }, 300_000);
 
   it('pktgen and capture explain themselves and reject bad input clearly', async () => {
     const help = start('pktgen', ['--help']);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { IxyError, type IxyDevice, createStats, type DeviceStats } from '@ixy/core';
+import { IxyError, type IxyDevice, createStats, type DeviceStats, type Wakeup } from '@ixy/core';
 import { pollLoop } from './poll-loop.js';
 import { reportError } from './run-main.js';
 import { StatsReporter } from './stats-reporter.js';
@@ -25,7 +25,7 @@ describe('pollLoop', () => {
   it('stops when asked, having run the step', async () => {
     let steps = 0;
     const why = await pollLoop(() => steps++, { stopWhen: () => steps >= 1000 });
-    expect(why).toBe('stopped');
+    expect(why.reason).toBe('stopped');
     expect(steps).toBeGreaterThanOrEqual(1000);
   });
 
@@ -33,15 +33,86 @@ describe('pollLoop', () => {
     let steps = 0;
     setTimeout(() => process.emit('SIGTERM', 'SIGTERM'), 20);
     const why = await pollLoop(() => steps++);
-    expect(why).toBe('signal');
+    expect(why.reason).toBe('signal');
     expect(process.listenerCount('SIGTERM')).toBe(0);
   });
 
   it('stops after a duration and reports intervals', async () => {
     let intervals = 0;
     const why = await pollLoop(() => {}, { durationSeconds: 0.05, intervalMs: 10, onInterval: () => intervals++ });
-    expect(why).toBe('duration');
+    expect(why.reason).toBe('duration');
     expect(intervals).toBeGreaterThan(0);
+  });
+});
+
+/** A wake-up that records what the loop does with it; `ready` says whether work is waiting at arm. */
+function fakeWakeup(ready: () => boolean): Wakeup & { arms: number; disarms: number } {
+  return {
+    arms: 0,
+    disarms: 0,
+    fds: [],
+    futexes: [],
+    arm() {
+      this.arms++;
+      return !ready();
+    },
+    disarm() {
+      this.disarms++;
+    },
+  };
+}
+
+describe('pollLoop in hybrid mode', () => {
+  it('sleeps on the wake-ups once idle, and never while there is work', async () => {
+    const w = fakeWakeup(() => false);
+    let steps = 0;
+    const r = await pollLoop(() => (steps++ < 1000 ? 1 : 0), { wakeups: [w], durationSeconds: 0.1, maxSleepMs: 5 });
+    expect(r.reason).toBe('duration');
+    expect(r.sleeps).toBeGreaterThan(0);
+    expect(w.arms).toBe(r.sleeps);
+    expect(w.disarms).toBe(w.arms);
+    // no wake-up fired: every sleep ran into its timeout, so the loop stepped far less than a busy one
+    expect(r.wakeups).toBe(0);
+    expect(r.backoffs).toBe(0);
+  });
+
+  it('does not sleep when a wake-up reports work at arm time, and disarms the ones it armed', async () => {
+    const idle = fakeWakeup(() => false);
+    const busy = fakeWakeup(() => true);
+    const r = await pollLoop(() => 0, { wakeups: [idle, busy], durationSeconds: 0.05 });
+    expect(r.sleeps).toBe(0);
+    expect(busy.arms).toBeGreaterThan(0);
+    expect(idle.disarms).toBe(idle.arms);
+  });
+
+  it('backs off with short sleeps when a device cannot wake a sleeper', async () => {
+    const w = fakeWakeup(() => false);
+    const r = await pollLoop(() => 0, { wakeups: [w, null], durationSeconds: 0.05 });
+    expect(r.sleeps).toBe(0);
+    expect(r.backoffs).toBeGreaterThan(0);
+    expect(w.arms).toBe(0);
+  });
+
+  it('never sleeps with busyPoll', async () => {
+    const w = fakeWakeup(() => false);
+    const r = await pollLoop(() => 0, { wakeups: [w], busyPoll: true, durationSeconds: 0.03 });
+    expect(r.sleeps + r.backoffs).toBe(0);
+    expect(w.arms).toBe(0);
+  });
+
+  it('sleeps at once for paced work that is not due yet', async () => {
+    let sent = 0;
+    const start = performance.now();
+    // 10 units per ms: due when the clock allows the next unit
+    const r = await pollLoop(
+      () => {
+        if (sent >= Math.floor((performance.now() - start) * 10)) return 0;
+        sent++;
+        return 1;
+      },
+      { durationSeconds: 0.05, dueInMs: () => (sent + 1) / 10 - (performance.now() - start), wakeups: [] },
+    );
+    expect(r.backoffs).toBeGreaterThan(0);
   });
 });
 
@@ -50,6 +121,7 @@ describe('StatsReporter', () => {
     let reads = 0;
     const dev = {
       address: 'sim:t:0',
+      linkSpeed: () => 10_000,
       readStats(s: DeviceStats) {
         reads++;
         s.rxPackets += 1_000_000;
@@ -64,7 +136,25 @@ describe('StatsReporter', () => {
     expect(lines[1]).toMatch(/total RX: 2000000 packets 120000000 bytes/);
     expect(totals[0].rxPackets).toBe(2_000_000);
     expect(reads).toBe(2);
+    r.countTxDropped(0, 5);
+    r.totals();
+    expect(lines[2]).toMatch(/TX: 0 packets 0 bytes \(5 dropped\)$/);
     void createStats;
+  });
+});
+
+describe('StatsReporter link lines', () => {
+  it('says when a link goes down and comes back', () => {
+    let speed = 10_000;
+    const dev = { address: 'sim:l:0', linkSpeed: () => speed, readStats() {} } as unknown as IxyDevice;
+    const lines: string[] = [];
+    const r = new StatsReporter([dev], (l) => lines.push(l));
+    speed = 0;
+    r.interval(1e9);
+    speed = 10_000;
+    r.interval(1e9);
+    r.interval(1e9);
+    expect(lines.filter((l) => /link/.test(l))).toEqual(['[sim:l:0] link down', '[sim:l:0] link up at 10000 Mbit/s']);
   });
 });
 

@@ -1,6 +1,6 @@
-// @ixy/pci native addon: the VFIO ioctls (linux/vfio.h), which JavaScript cannot issue. Flat
-// functions on file descriptors; all logic is in src/vfio.ts. Errors are SystemError-shaped
-// (code, syscall, path) and never exit the process.
+// @ixy/pci native addon: the VFIO ioctls (linux/vfio.h) and eventfds, which JavaScript cannot
+// issue. Flat functions on file descriptors; all logic is in src/vfio.ts. Errors are
+// SystemError-shaped (code, syscall, path) and never exit the process.
 #include <napi.h>
 
 #include <cerrno>
@@ -9,7 +9,9 @@
 #include <fcntl.h>
 #include <linux/vfio.h>
 #include <string>
+#include <sys/eventfd.h>
 #include <sys/ioctl.h>
+#include <vector>
 #include <unistd.h>
 
 namespace {
@@ -20,7 +22,8 @@ Napi::Error SystemError(Napi::Env env, int err, const std::string& syscall, cons
   Napi::Error e = Napi::Error::New(env, msg);
   const char* code = err == EACCES ? "EACCES" : err == EPERM ? "EPERM" : err == ENOENT ? "ENOENT"
                    : err == EBUSY ? "EBUSY" : err == EINVAL ? "EINVAL" : err == ENODEV ? "ENODEV"
-                   : err == ENOMEM ? "ENOMEM" : err == EEXIST ? "EEXIST" : "EIO";
+                   : err == ENOMEM ? "ENOMEM" : err == EEXIST ? "EEXIST" : err == ENOTTY ? "ENOTTY"
+                   : err == EBADF ? "EBADF" : err == EMFILE ? "EMFILE" : err == ENOSPC ? "ENOSPC" : "EIO";
   e.Set("code", Napi::String::New(env, code));
   e.Set("errno", Napi::Number::New(env, err));
   e.Set("syscall", Napi::String::New(env, syscall));
@@ -147,6 +150,74 @@ Napi::Value UnmapDma(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
+// ---- interrupts: eventfds bound to a device's IRQs (VFIO_DEVICE_SET_IRQS) ----
+
+// eventfd(): a non-blocking, close-on-exec eventfd with count 0; the kernel adds 1 per
+// interrupt, a read returns the count and resets it. Closed with fs.closeSync.
+Napi::Value Eventfd(const Napi::CallbackInfo& info) {
+  int fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  if (fd < 0) throw SystemError(info.Env(), errno, "eventfd");
+  return Napi::Number::New(info.Env(), fd);
+}
+
+// irqInfo(device, index): { count, flags } of an IRQ index (VFIO_PCI_INTX/MSI/MSIX_IRQ_INDEX:
+// 0/1/2). count: the vectors (MSI-X: the table size, 0 without MSI-X); flags VFIO_IRQ_INFO_*.
+Napi::Value IrqInfo(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int device = FdArg(info, 0);
+  if (info.Length() < 2 || !info[1].IsNumber()) throw Napi::TypeError::New(env, "irqInfo(device: number, index: number)");
+  vfio_irq_info irq = {};
+  irq.argsz = sizeof(irq);
+  irq.index = info[1].As<Napi::Number>().Uint32Value();
+  if (ioctl(device, VFIO_DEVICE_GET_IRQ_INFO, &irq) != 0) throw SystemError(env, errno, "VFIO_DEVICE_GET_IRQ_INFO");
+  Napi::Object out = Napi::Object::New(env);
+  out.Set("count", Napi::Number::New(env, irq.count));
+  out.Set("flags", Napi::Number::New(env, irq.flags));
+  return out;
+}
+
+// setIrqEventfds(device, index, start, fds: Int32Array): vectors start..start+n-1 of the IRQ
+// index signal fds[0..n-1] (VFIO_IRQ_SET_DATA_EVENTFD | VFIO_IRQ_SET_ACTION_TRIGGER; for MSI-X
+// this also enables MSI-X on the device). An fd of -1 leaves its vector unbound.
+Napi::Value SetIrqEventfds(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int device = FdArg(info, 0);
+  if (info.Length() < 4 || !info[1].IsNumber() || !info[2].IsNumber() || !info[3].IsTypedArray() ||
+      info[3].As<Napi::TypedArray>().TypedArrayType() != napi_int32_array) {
+    throw Napi::TypeError::New(env, "setIrqEventfds(device: number, index: number, start: number, fds: Int32Array)");
+  }
+  Napi::Int32Array fds = info[3].As<Napi::Int32Array>();
+  size_t n = fds.ElementLength();
+  if (n == 0 || n > 2048) throw Napi::RangeError::New(env, "setIrqEventfds: 1 to 2048 eventfds");
+  // struct vfio_irq_set is followed by one __s32 eventfd per vector
+  std::vector<uint8_t> buf(sizeof(vfio_irq_set) + n * sizeof(int32_t));
+  vfio_irq_set* set = reinterpret_cast<vfio_irq_set*>(buf.data());
+  set->argsz = static_cast<uint32_t>(buf.size());
+  set->flags = VFIO_IRQ_SET_DATA_EVENTFD | VFIO_IRQ_SET_ACTION_TRIGGER;
+  set->index = info[1].As<Napi::Number>().Uint32Value();
+  set->start = info[2].As<Napi::Number>().Uint32Value();
+  set->count = static_cast<uint32_t>(n);
+  memcpy(set->data, fds.Data(), n * sizeof(int32_t));
+  if (ioctl(device, VFIO_DEVICE_SET_IRQS, set) != 0) throw SystemError(env, errno, "VFIO_DEVICE_SET_IRQS");
+  return env.Undefined();
+}
+
+// disableIrqs(device, index): unbinds every vector of the IRQ index and, for MSI-X, disables
+// it on the device (VFIO_IRQ_SET_DATA_NONE | VFIO_IRQ_SET_ACTION_TRIGGER, count 0).
+Napi::Value DisableIrqs(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int device = FdArg(info, 0);
+  if (info.Length() < 2 || !info[1].IsNumber()) throw Napi::TypeError::New(env, "disableIrqs(device: number, index: number)");
+  vfio_irq_set set = {};
+  set.argsz = sizeof(set);
+  set.flags = VFIO_IRQ_SET_DATA_NONE | VFIO_IRQ_SET_ACTION_TRIGGER;
+  set.index = info[1].As<Napi::Number>().Uint32Value();
+  set.start = 0;
+  set.count = 0;
+  if (ioctl(device, VFIO_DEVICE_SET_IRQS, &set) != 0) throw SystemError(env, errno, "VFIO_DEVICE_SET_IRQS");
+  return env.Undefined();
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("openContainer", Napi::Function::New(env, OpenContainer));
   exports.Set("addGroup", Napi::Function::New(env, AddGroup));
@@ -154,6 +225,10 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("regionInfo", Napi::Function::New(env, RegionInfo));
   exports.Set("mapDma", Napi::Function::New(env, MapDma));
   exports.Set("unmapDma", Napi::Function::New(env, UnmapDma));
+  exports.Set("eventfd", Napi::Function::New(env, Eventfd));
+  exports.Set("irqInfo", Napi::Function::New(env, IrqInfo));
+  exports.Set("setIrqEventfds", Napi::Function::New(env, SetIrqEventfds));
+  exports.Set("disableIrqs", Napi::Function::New(env, DisableIrqs));
   return exports;
 }
 

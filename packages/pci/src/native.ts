@@ -10,7 +10,15 @@ export interface VfioRegionInfo {
   flags: number;
 }
 
-/** The VFIO ioctls; see native/vfio.cc. Errors carry `code`, `syscall` and `path`. */
+/** An IRQ index of a VFIO device (VFIO_DEVICE_GET_IRQ_INFO). */
+export interface VfioIrqInfo {
+  /** Vectors: MSI-X's table size; 0 when the device has no such interrupt. */
+  count: number;
+  /** VFIO_IRQ_INFO_*: 1 eventfd, 2 maskable, 4 automasked, 8 noresize. */
+  flags: number;
+}
+
+/** The VFIO ioctls and eventfds; see native/vfio.cc. Errors carry `code`, `syscall` and `path`. */
 export interface NativeVfio {
   openContainer(): number;
   addGroup(container: number, groupPath: string, first: boolean): number;
@@ -18,6 +26,13 @@ export interface NativeVfio {
   regionInfo(device: number, index: number): VfioRegionInfo;
   mapDma(container: number, buffer: ArrayBuffer, iova: number): void;
   unmapDma(container: number, iova: number, size: number): void;
+  /** A non-blocking, close-on-exec eventfd (close it with fs.closeSync). */
+  eventfd(): number;
+  irqInfo(device: number, index: number): VfioIrqInfo;
+  /** Binds vectors start.. of IRQ `index` to the eventfds (for MSI-X: enables it). */
+  setIrqEventfds(device: number, index: number, start: number, fds: Int32Array): void;
+  /** Unbinds every vector of IRQ `index` (for MSI-X: disables it). */
+  disableIrqs(device: number, index: number): void;
 }
 
 let loaded: NativeVfio | undefined;

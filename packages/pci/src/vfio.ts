@@ -1,7 +1,7 @@
 import { closeSync, existsSync, readSync, writeSync } from 'node:fs';
 import { IxyError, PermissionError, type DeviceAccess, type DeviceIdentity, type DmaAllocator, type DmaRegion, type Registers } from '@ixy/core';
 import { allocHugepageBuffer, native as nativeMemory, unmapBuffer } from '@ixy/memory';
-import { nativeVfio, type VfioRegionInfo } from './native.js';
+import { nativeVfio, type NativeVfio, type VfioRegionInfo } from './native.js';
 import { CheckedRegisters, IoPortRegisters, MmioRegisters, releaseRegisters } from './registers.js';
 import { pciIdentity, type PciBus } from './sysfs.js';
 
@@ -10,6 +10,10 @@ const CONFIG_REGION = 7;
 const REGION_FLAG_MMAP = 4;
 const COMMAND_REGISTER = 4;
 const COMMAND_BUS_MASTER = 1 << 2;
+/** VFIO IRQ index of MSI-X on a PCI device (VFIO_PCI_MSIX_IRQ_INDEX; INTx is 0, MSI 1). */
+export const VFIO_PCI_MSIX_IRQ_INDEX = 2;
+/** VFIO_IRQ_INFO_EVENTFD: the index can signal eventfds. */
+const IRQ_INFO_EVENTFD = 1;
 
 function vfioError(err: unknown, what: string): never {
   const e = err as { code?: string; message?: string };
@@ -144,6 +148,78 @@ export class VfioDmaAllocator implements DmaAllocator {
 /** The allocator every VFIO device of this process shares. */
 export const vfioDma = new VfioDmaAllocator();
 
+/** The native calls VfioMsix uses (a parameter so tests can inject failures). */
+export type NativeIrqs = Pick<NativeVfio, 'eventfd' | 'irqInfo' | 'setIrqEventfds' | 'disableIrqs'>;
+
+/**
+ * MSI-X vectors of a VFIO device, each signalling an eventfd: when the device raises vector
+ * i, vfio-pci's interrupt handler in the kernel adds 1 to eventfd i, which makes it readable
+ * (ppoll on it sleeps until then; a read resets it). Binding the vectors enables MSI-X on the
+ * device; disabling unbinds them, turns MSI-X off and closes the eventfds. Nothing leaks when
+ * a step fails.
+ */
+export class VfioMsix {
+  private fds: number[] = [];
+
+  constructor(
+    private readonly device: number,
+    private readonly what: string,
+    private readonly native: NativeIrqs = nativeVfio(),
+  ) {}
+
+  /** The eventfds, one per vector (empty while disabled). */
+  get eventfds(): readonly number[] {
+    return this.fds;
+  }
+
+  /** Binds vectors 0..vectors-1 to fresh eventfds and returns them. */
+  enable(vectors: number): number[] {
+    if (!Number.isInteger(vectors) || vectors < 1) throw new RangeError(`MSI-X vectors must be a positive integer, got ${vectors}`);
+    if (this.fds.length > 0) {
+      throw new IxyError('EMSIX', `${this.what}: MSI-X is enabled already (${this.fds.length} vectors)`, 'disable it first (disableMsix)');
+    }
+    let info: { count: number; flags: number };
+    try {
+      info = this.native.irqInfo(this.device, VFIO_PCI_MSIX_IRQ_INDEX);
+    } catch (err) {
+      vfioError(err, `${this.what}: cannot query its MSI-X interrupts`);
+    }
+    if (info.count < vectors || (info.flags & IRQ_INFO_EVENTFD) === 0) {
+      throw new IxyError(
+        'ENOMSIX',
+        info.count === 0
+          ? `${this.what} has no MSI-X interrupts`
+          : info.count < vectors
+            ? `${this.what} has ${info.count} MSI-X vectors, ${vectors} were asked for`
+            : `${this.what}: VFIO cannot signal its MSI-X vectors through eventfds`,
+        'poll the device without interrupts',
+      );
+    }
+    const fds: number[] = [];
+    try {
+      for (let i = 0; i < vectors; i++) fds.push(this.native.eventfd());
+      this.native.setIrqEventfds(this.device, VFIO_PCI_MSIX_IRQ_INDEX, 0, Int32Array.from(fds));
+    } catch (err) {
+      for (const fd of fds) closeSync(fd);
+      vfioError(err, `${this.what}: cannot route MSI-X vectors to eventfds`);
+    }
+    this.fds = fds;
+    return fds.slice();
+  }
+
+  /** Unbinds the vectors (MSI-X off) and closes the eventfds; nothing to do when disabled. */
+  disable(): void {
+    if (this.fds.length === 0) return;
+    const fds = this.fds;
+    this.fds = [];
+    try {
+      this.native.disableIrqs(this.device, VFIO_PCI_MSIX_IRQ_INDEX);
+    } finally {
+      for (const fd of fds) closeSync(fd);
+    }
+  }
+}
+
 /**
  * A PCI device bound to vfio-pci, reached through its VFIO device fd: BARs are regions of the
  * fd (mmap for memory BARs, pread/pwrite for I/O BARs), config space is region 7, and DMA
@@ -155,6 +231,7 @@ export class VfioDeviceAccess implements DeviceAccess {
   private readonly device: number;
   private readonly config: VfioRegionInfo;
   private readonly mapped: (MmioRegisters | IoPortRegisters)[] = [];
+  private msix: VfioMsix | undefined;
   private released = false;
 
   constructor(
@@ -219,10 +296,31 @@ export class VfioDeviceAccess implements DeviceAccess {
     }
   }
 
+  /**
+   * Interrupts: binds MSI-X vectors 0..vectors-1 to eventfds, one per vector, and returns them
+   * (readable when the vector fired; see VfioMsix). Drivers feature-detect this method (a
+   * device reached through sysfs has no way to receive interrupts). Throws IxyError ENOMSIX
+   * when the device has fewer vectors, EMSIX when they are bound already. `release` undoes it.
+   */
+  enableMsix(vectors: number): number[] {
+    if (this.released) throw new IxyError('ERELEASED', `${this.identity.address}: the device was released`);
+    this.msix ??= new VfioMsix(this.device, this.identity.address);
+    return this.msix.enable(vectors);
+  }
+
+  /** Unbinds the MSI-X vectors and closes their eventfds (also done by `release`). */
+  disableMsix(): void {
+    this.msix?.disable();
+  }
+
   release(): void {
     if (this.released) return;
     this.released = true;
-    releaseRegisters(this.mapped);
-    closeSync(this.device);
+    try {
+      this.msix?.disable();
+    } finally {
+      releaseRegisters(this.mapped);
+      closeSync(this.device);
+    }
   }
 }

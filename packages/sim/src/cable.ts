@@ -9,7 +9,7 @@ import { FrameRing } from './frame-ring.js';
 /** Bytes per frame slot: a 4-byte length and up to 2044 bytes of frame. */
 export const CABLE_SLOT_SIZE = 2048;
 /** Frame slots per direction when a cable is created (default). */
-export const DEFAULT_CABLE_SLOTS = 1024;
+export const DEFAULT_CABLE_SLOTS = 256;
 const HEADER_SIZE = 4096;
 const MIN_SLOTS = 16;
 const MAX_SLOTS = 65536;
@@ -24,7 +24,7 @@ const RING_INDEX = [256, 384];
 const RING_WAKE = [512, 576];
 
 export interface CableOptions {
-  /** Frame slots per direction for a new cable, a power of two (default 1024). An existing cable keeps its size. */
+  /** Frame slots per direction for a new cable, a power of two (default 256). An existing cable keeps its size. */
   slots?: number;
   /** Directory of the cable files (default /dev/shm, else the OS temp directory). */
   dir?: string;

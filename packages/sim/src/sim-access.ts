@@ -6,7 +6,7 @@ import { SimPortDevice } from './sim-port.js';
 
 /** Options of a simulated port, passed with the driver's options to openDevice. */
 export interface SimPortOptions {
-  /** Frame slots per direction when the cable is created (power of two, default 1024). */
+  /** Frame slots per direction when the cable is created (power of two, default 256). */
   cableSlots?: number;
   /** Directory for cable files (default /dev/shm, else the OS temp directory). */
   cableDir?: string;

@@ -97,6 +97,12 @@ export const VIRTQ_AVAIL_F_NO_INTERRUPT = 1;
 // ---- §2.7.8 The Virtqueue Used Ring ----
 export const VIRTQ_USED_F_NO_NOTIFY = 1;
 
+// ---- §4.1.5.1.2 MSI-X Vector Configuration ----
+/** "No vector": an event without interrupt; read back when the device refuses a mapping. */
+export const VIRTIO_MSI_NO_VECTOR = 0xffff;
+/** The MSI-X vector the receive queue raises (the only one this driver maps). */
+export const RX_MSIX_VECTOR = 0;
+
 /** Largest split virtqueue (§2.7 Split Virtqueues: Queue Size is a power of 2, at most 32768). */
 export const MAX_QUEUE_SIZE = 32768;
 /** Legacy: the queue address register holds a page frame number of 4096-byte pages (§4.1.4.10). */

@@ -34,6 +34,7 @@ import type { ControlQueue } from './control-queue.js';
 import type { FeatureSet } from './features.js';
 import type { VirtioTransport } from './transport.js';
 import type { Virtqueue } from './virtqueue.js';
+import { VirtqueueWakeup } from './wakeup.js';
 
 /** Link speed reported when the device does not tell one (virtio has no physical link). */
 export const DEFAULT_LINK_SPEED = 1000;
@@ -51,6 +52,10 @@ export interface VirtioNetParts {
   readonly rxPool: Mempool;
   /** The DMA region holding the rings and the control buffer. */
   readonly rings: DmaRegion;
+  /** The eventfd the receive queue's MSI-X vector signals; absent: no interrupts. */
+  readonly rxEventfd?: number;
+  /** Why the receive queue has no interrupt (when `rxEventfd` is absent). */
+  readonly noInterruptReason?: string;
 }
 
 /**
@@ -78,6 +83,13 @@ export class VirtioNetDevice implements IxyDevice {
   readonly queueSizes: { readonly rx: number; readonly tx: number };
   /** The mempool receive buffers come from. */
   readonly rxPool: Mempool;
+  /**
+   * 'msix': the receive queue raises an MSI-X vector into an eventfd while a poller sleeps
+   * (modern virtio opened through VFIO); 'none': it cannot wake a sleeper, `interruptNote`
+   * says why.
+   */
+  readonly rxInterrupt: 'msix' | 'none';
+  readonly interruptNote: string;
 
   private readonly access: DeviceAccess;
   private readonly transport: VirtioTransport;
@@ -85,6 +97,7 @@ export class VirtioNetDevice implements IxyDevice {
   private readonly tx: Virtqueue;
   private readonly ctrl: ControlQueue | undefined;
   private readonly rings: DmaRegion;
+  private readonly wakeup: VirtqueueWakeup | null;
   /** 16-bit views of the mempools sent packets come from, by pool id (for zeroing headers). */
   private readonly hdrWords: Uint16Array[] = [];
   private readonly hdrPools: (Mempool | undefined)[] = [];
@@ -124,6 +137,11 @@ export class VirtioNetDevice implements IxyDevice {
     this.ringSize = this.rx.usable;
     this.queueSizes = { rx: this.rx.size, tx: this.tx.size };
     this.rxDescLen = this.rxPool.bufSize + this.hdrLen;
+    this.wakeup = parts.rxEventfd === undefined ? null : new VirtqueueWakeup(this.rx, parts.rxEventfd);
+    this.rxInterrupt = this.wakeup ? 'msix' : 'none';
+    this.interruptNote = this.wakeup
+      ? `receive queue: MSI-X vector 0 into eventfd ${parts.rxEventfd}`
+      : (parts.noInterruptReason ?? 'no interrupts');
   }
 
   /** Is promiscuous mode on (as last set through the control queue)? */
@@ -298,9 +316,16 @@ export class VirtioNetDevice implements IxyDevice {
 
   // ------------------------------------------------------------- statistics
 
-  /** No interrupts yet (MSI-X through VFIO is to come): the poll loop backs off with short sleeps. */
-  rxWakeup(_queue: number): Wakeup | null {
-    return null;
+  /**
+   * The receive queue's MSI-X interrupt as a Wakeup (its eventfd; notifications on between
+   * `arm` and `disarm`, §2.7.7) when the device is modern virtio opened through VFIO. Null
+   * otherwise: legacy virtio (this driver maps no vectors there), a device opened through
+   * sysfs (no way to receive interrupts), or a device that refused the vector; the poll loop
+   * then backs off with short sleeps. `interruptNote` says which.
+   */
+  rxWakeup(queue: number): Wakeup | null {
+    if (queue !== 0) this.badQueue('rx', queue);
+    return this.wakeup;
   }
 
   readStats(stats: DeviceStats): void {
@@ -393,6 +418,7 @@ export class VirtioNetDevice implements IxyDevice {
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    if (this.wakeup) this.wakeup.closed = true;
     try {
       this.transport.reset();
     } finally {

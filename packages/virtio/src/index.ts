@@ -38,6 +38,7 @@ export { LegacyTransport, LEGACY_CONFIG_OFFSET, LEGACY_CONFIG_OFFSET_MSIX } from
 export { ModernTransport } from './modern-transport.js';
 export { ControlQueue, ControlCommandError, CTRL_BUFFER_BYTES } from './control-queue.js';
 export { VirtioNetDevice, DEFAULT_LINK_SPEED, type VirtioNetParts } from './device.js';
+export { VirtqueueWakeup, hasMsix, type MsixAccess } from './wakeup.js';
 export { openVirtio, negotiateFeatures, DEFAULT_RING_SIZE, RX_ENTRY_SIZE, type VirtioOptions } from './open.js';
 export { virtioDriver, isVirtioNet } from './driver.js';
 

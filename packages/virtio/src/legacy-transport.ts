@@ -1,5 +1,5 @@
 import { IxyError, type Registers } from '@ixy/core';
-import { LEGACY_QUEUE_ALIGN } from './constants.js';
+import { LEGACY_QUEUE_ALIGN, VIRTIO_MSI_NO_VECTOR } from './constants.js';
 import { FeatureSet } from './features.js';
 import type { VirtioTransport } from './transport.js';
 import type { Virtqueue } from './virtqueue.js';
@@ -58,7 +58,8 @@ export class LegacyTransport implements VirtioTransport {
     return this.regs.read16(QUEUE_SIZE);
   }
 
-  setupQueue(vq: Virtqueue): void {
+  /** No MSI-X vectors here: this driver takes no interrupts from a legacy device. */
+  setupQueue(vq: Virtqueue, _msixVector = VIRTIO_MSI_NO_VECTOR): number {
     const max = this.queueMaxSize(vq.index);
     if (vq.size !== max) {
       throw new IxyError('EQUEUESIZE', `legacy queue ${vq.index} has ${max} entries, not ${vq.size}: a legacy device cannot resize it`);
@@ -76,6 +77,11 @@ export class LegacyTransport implements VirtioTransport {
     const pfn = vq.descAddr / LEGACY_QUEUE_ALIGN;
     if (pfn > 0xffffffff) throw new IxyError('EQUEUEADDR', `legacy queue ${vq.index} lies above the 44-bit limit of the queue address register`);
     this.regs.write32(QUEUE_ADDRESS, pfn);
+    return VIRTIO_MSI_NO_VECTOR;
+  }
+
+  setConfigVector(_vector: number): number {
+    return VIRTIO_MSI_NO_VECTOR;
   }
 
   notify(index: number): void {

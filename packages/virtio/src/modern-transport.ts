@@ -1,5 +1,6 @@
 import { IxyError, type Registers } from '@ixy/core';
 import type { VirtioPciCaps } from './capabilities.js';
+import { VIRTIO_MSI_NO_VECTOR } from './constants.js';
 import { FeatureSet } from './features.js';
 import type { VirtioTransport } from './transport.js';
 import type { Virtqueue } from './virtqueue.js';
@@ -9,11 +10,13 @@ const DEVICE_FEATURE_SELECT = 0x00; // le32
 const DEVICE_FEATURE = 0x04; // le32, read-only
 const DRIVER_FEATURE_SELECT = 0x08; // le32
 const DRIVER_FEATURE = 0x0c; // le32
+const CONFIG_MSIX_VECTOR = 0x10; // le16
 const NUM_QUEUES = 0x12; // le16, read-only
 const DEVICE_STATUS = 0x14; // u8
 const CONFIG_GENERATION = 0x15; // u8, read-only
 const QUEUE_SELECT = 0x16; // le16
 const QUEUE_SIZE = 0x18; // le16: the maximum on reading, until the driver writes a smaller one
+const QUEUE_MSIX_VECTOR = 0x1a; // le16
 const QUEUE_ENABLE = 0x1c; // le16
 const QUEUE_NOTIFY_OFF = 0x1e; // le16, read-only
 const QUEUE_DESC = 0x20; // le64, written as two le32 halves (§4.1.3.1)
@@ -110,8 +113,8 @@ export class ModernTransport implements VirtioTransport {
     return this.common.read16(this.commonBase + QUEUE_SIZE);
   }
 
-  /** §4.1.5.1.3 Virtqueue Configuration. */
-  setupQueue(vq: Virtqueue): void {
+  /** §4.1.5.1.3 Virtqueue Configuration; the vector as §4.1.5.1.2 says (written, read back). */
+  setupQueue(vq: Virtqueue, msixVector = VIRTIO_MSI_NO_VECTOR): number {
     const c = this.common;
     const b = this.commonBase;
     const max = this.queueMaxSize(vq.index);
@@ -131,7 +134,20 @@ export class ModernTransport implements VirtioTransport {
       throw new IxyError('ECAPS', `notification address of queue ${vq.index} lies outside the notification structure`);
     }
     this.notifyAt[vq.index] = at;
+    // While the queue is selected and before queue_enable; the device reads back NO_VECTOR
+    // when it cannot map it (beyond its MSI-X table). Unmapped since reset otherwise.
+    let vector = VIRTIO_MSI_NO_VECTOR;
+    if (msixVector !== VIRTIO_MSI_NO_VECTOR) {
+      c.write16(b + QUEUE_MSIX_VECTOR, msixVector);
+      vector = c.read16(b + QUEUE_MSIX_VECTOR);
+    }
     c.write16(b + QUEUE_ENABLE, 1);
+    return vector;
+  }
+
+  setConfigVector(vector: number): number {
+    this.common.write16(this.commonBase + CONFIG_MSIX_VECTOR, vector);
+    return this.common.read16(this.commonBase + CONFIG_MSIX_VECTOR);
   }
 
   notify(index: number): void {

@@ -5,6 +5,7 @@ import {
   CTRL_QUEUE,
   NET_HDR_LEN_LEGACY,
   NET_HDR_LEN_MODERN,
+  RX_MSIX_VECTOR,
   RX_QUEUE,
   STATUS_ACKNOWLEDGE,
   STATUS_DEVICE_NEEDS_RESET,
@@ -16,6 +17,7 @@ import {
   VIRTIO_F_ACCESS_PLATFORM,
   VIRTIO_F_ANY_LAYOUT,
   VIRTIO_F_VERSION_1,
+  VIRTIO_MSI_NO_VECTOR,
   VIRTIO_NET_F_CTRL_MAC_ADDR,
   VIRTIO_NET_F_CTRL_RX,
   VIRTIO_NET_F_CTRL_VQ,
@@ -32,6 +34,7 @@ import { ModernTransport } from './modern-transport.js';
 import type { VirtioTransport } from './transport.js';
 import { Virtqueue } from './virtqueue.js';
 import { isPowerOfTwo, packBlocks, virtqueueLayout, withinOneChunk } from './virtqueue-layout.js';
+import { hasMsix } from './wakeup.js';
 
 /** Options of the virtio driver: core's OpenOptions plus the interface choice. */
 export interface VirtioOptions extends OpenOptions {
@@ -141,6 +144,25 @@ function createTransport(access: DeviceAccess, choice: 'auto' | 'legacy' | 'mode
 }
 
 /**
+ * The receive queue's interrupt: an eventfd for MSI-X vector 0 when the device is modern and
+ * reached through VFIO (the only way a user-space process receives a device's interrupts),
+ * else the reason there is none. Never fails the open: without it the device is polled.
+ */
+function rxInterrupt(access: DeviceAccess, t: VirtioTransport): { eventfd?: number; reason?: string } {
+  if (t.kind === 'legacy') {
+    return { reason: 'legacy virtio: no interrupts (this driver maps MSI-X vectors on the modern interface only)' };
+  }
+  if (!hasMsix(access)) {
+    return { reason: 'no interrupts without VFIO: bind the device to vfio-pci (with the IOMMU on) for MSI-X wake-ups' };
+  }
+  try {
+    return { eventfd: access.enableMsix(1)[0] };
+  } catch (err) {
+    return { reason: `no interrupts: MSI-X through VFIO failed (${(err as Error).message})` };
+  }
+}
+
+/**
  * Opens a virtio-net device: takes it from the kernel, resets it and walks the status
  * handshake (§3.1.1 Driver Requirements: Device Initialization): ACKNOWLEDGE, DRIVER, feature
  * negotiation, FEATURES_OK (modern, read back), queue setup, DRIVER_OK. On any failure the
@@ -206,7 +228,18 @@ export function openVirtio(access: DeviceAccess, options: VirtioOptions = {}): V
     const rx = new Virtqueue(RX_QUEUE, rings, packed.offsets[0], rxLayout, ringSize);
     const tx = new Virtqueue(TX_QUEUE, rings, packed.offsets[1], txLayout, ringSize);
     const ctrlVq = ctrlLayout ? new Virtqueue(CTRL_QUEUE, rings, packed.offsets[3], ctrlLayout) : undefined;
-    t.setupQueue(rx);
+    // Interrupts (§4.1.5.1.2): MSI-X on (VFIO) before vectors are mapped; configuration
+    // changes raise none (link state is read when asked); the receive queue raises vector 0,
+    // mapped while it is selected and before it is enabled (setupQueue). TX and control
+    // queues raise none. Notifications stay suppressed until a poller arms the wake-up.
+    const irq = rxInterrupt(access, t);
+    if (irq.eventfd !== undefined) t.setConfigVector(VIRTIO_MSI_NO_VECTOR);
+    const rxVector = t.setupQueue(rx, irq.eventfd !== undefined ? RX_MSIX_VECTOR : VIRTIO_MSI_NO_VECTOR);
+    if (irq.eventfd !== undefined && rxVector !== RX_MSIX_VECTOR) {
+      irq.reason = `no interrupts: the device refused MSI-X vector ${RX_MSIX_VECTOR} for the receive queue (read back 0x${rxVector.toString(16)})`;
+      irq.eventfd = undefined;
+      if (hasMsix(access)) access.disableMsix?.();
+    }
     t.setupQueue(tx);
     if (ctrlVq) t.setupQueue(ctrlVq);
 
@@ -235,6 +268,8 @@ export function openVirtio(access: DeviceAccess, options: VirtioOptions = {}): V
       ctrl,
       rxPool,
       rings,
+      rxEventfd: irq.eventfd,
+      noInterruptReason: irq.reason,
     });
     device.refillRx();
     // Always say which: devices differ in their default (QEMU's is promiscuous).

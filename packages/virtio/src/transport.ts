@@ -21,8 +21,16 @@ export interface VirtioTransport {
   /**
    * Tells the device where queue `vq.index` is and how large, and enables it.
    * Legacy devices cannot resize a queue: `vq.size` must equal queueMaxSize.
+   * `msixVector`: the MSI-X vector the queue raises (VIRTIO_MSI_NO_VECTOR, the default: none).
+   * Returns the vector the device took, read back: VIRTIO_MSI_NO_VECTOR when it refused
+   * (§4.1.5.1.2). Legacy: vectors are not supported, always VIRTIO_MSI_NO_VECTOR.
    */
-  setupQueue(vq: Virtqueue): void;
+  setupQueue(vq: Virtqueue, msixVector?: number): number;
+  /**
+   * Maps configuration change interrupts to `vector` (VIRTIO_MSI_NO_VECTOR: none) and returns
+   * the vector read back (§4.1.5.1.2). Legacy: not supported, returns VIRTIO_MSI_NO_VECTOR.
+   */
+  setConfigVector(vector: number): number;
   /** Available buffer notification for queue `index` (§4.1.5.2). */
   notify(index: number): void;
   /** Device-specific config (§4.1.4.6; legacy: after the header). */

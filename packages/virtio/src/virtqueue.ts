@@ -70,7 +70,8 @@ export class Virtqueue {
     // lowest index on top, so descriptors are used 0, 1, 2, ... at first
     for (let i = 0; i < usable; i++) this.freeStack[i] = usable - 1 - i;
     this.freeTop = usable;
-    // We poll: ask the device not to interrupt (§2.7.7 Used Buffer Notification Suppression).
+    // We poll: ask the device not to interrupt (§2.7.7 Used Buffer Notification Suppression);
+    // a receive queue with a wake-up allows interrupts only while its poller sleeps.
     this.avail[0] = VIRTQ_AVAIL_F_NO_INTERRUPT;
   }
 
@@ -131,6 +132,34 @@ export class Virtqueue {
   /** Does the device want a notification now (§2.7.10, without VIRTIO_F_EVENT_IDX)? */
   needsNotify(): boolean {
     return (Atomics.load(this.usedIdx16, 0) & VIRTQ_USED_F_NO_NOTIFY) === 0;
+  }
+
+  /**
+   * Asks the device for used buffer notifications (interrupts) again by clearing
+   * VIRTQ_AVAIL_F_NO_INTERRUPT (§2.7.7), then looks at the used ring once more: the device
+   * decides whether to interrupt when it adds a buffer, so one added before the flag was
+   * cleared raised none. Returns false, with notifications suppressed again, when used buffers
+   * are waiting (then poll instead of sleeping). Without VIRTIO_F_EVENT_IDX (not negotiated).
+   */
+  enableInterrupts(): boolean {
+    // A sequentially consistent store (xchg on x86): the flag is visible to the device
+    // before the used idx is read below.
+    Atomics.store(this.avail, 0, 0);
+    if (Atomics.load(this.usedIdx16, 1) !== this.lastUsed) {
+      Atomics.store(this.avail, 0, VIRTQ_AVAIL_F_NO_INTERRUPT);
+      return false;
+    }
+    return true;
+  }
+
+  /** Suppresses used buffer notifications (§2.7.7): the driver polls. The state after set-up. */
+  disableInterrupts(): void {
+    Atomics.store(this.avail, 0, VIRTQ_AVAIL_F_NO_INTERRUPT);
+  }
+
+  /** Are used buffer notifications suppressed (VIRTQ_AVAIL_F_NO_INTERRUPT set)? */
+  get interruptsSuppressed(): boolean {
+    return (Atomics.load(this.avail, 0) & VIRTQ_AVAIL_F_NO_INTERRUPT) !== 0;
   }
 
   /** The device's used idx, read from memory. */

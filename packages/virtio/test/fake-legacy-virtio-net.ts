@@ -6,8 +6,6 @@
 import type { DeviceAccess, DeviceIdentity, Registers } from '@ixy/core';
 import { SimulatedMemory } from '@ixy/memory';
 
-const HDR = 10;
-
 interface QueueState {
   size: number;
   pfn: number;
@@ -23,7 +21,7 @@ export interface SeenDescriptor {
 }
 
 export class FakeLegacyVirtioNet implements Registers {
-  readonly size = 0x20;
+  readonly size: number = 0x20;
   offered = 0;
   driverFeatures = 0;
   status = 0;
@@ -33,7 +31,7 @@ export class FakeLegacyVirtioNet implements Registers {
   mac = Uint8Array.of(0x52, 0x54, 0, 0x12, 0x34, 0x56);
   linkUp = true;
   promisc = true;
-  peer: FakeLegacyVirtioNet | null = null;
+  peer: { deliver(frame: Uint8Array): void } | null = null;
   /** Notifications per queue. */
   readonly notified = [0, 0, 0];
   /** Set VIRTQ_USED_F_NO_NOTIFY on a queue (as a device busy processing it does). */
@@ -60,16 +58,24 @@ export class FakeLegacyVirtioNet implements Registers {
   }
 
   // ---- DMA helpers ----
-  private bytesAt(addr: number, len: number): { bytes: Uint8Array; at: number } {
+  protected bytesAt(addr: number, len: number): { bytes: Uint8Array; at: number } {
     const region = this.mem.find(addr, len);
     if (!region) throw new Error(`device DMA to 0x${addr.toString(16)} (+${len}) outside DMA memory`);
     return { bytes: region.bytes, at: addr - region.base };
   }
-  private view(addr: number, len: number): DataView {
+  protected view(addr: number, len: number): DataView {
     const { bytes, at } = this.bytesAt(addr, len);
     return new DataView(bytes.buffer, bytes.byteOffset + at, len);
   }
-  private rings(q: number): { desc: number; avail: number; used: number; size: number } {
+  /** Bytes of struct virtio_net_hdr: 10 on the legacy interface. */
+  protected get hdrLen(): number {
+    return 10;
+  }
+  /** Has the driver given queue q its address? */
+  protected queueReady(q: number): boolean {
+    return this.queues[q].pfn !== 0;
+  }
+  protected rings(q: number): { desc: number; avail: number; used: number; size: number } {
     const s = this.queues[q];
     if (s.pfn === 0) throw new Error(`queue ${q} used before its address was set`);
     const desc = s.pfn * 4096;
@@ -86,7 +92,7 @@ export class FakeLegacyVirtioNet implements Registers {
     return d;
   }
   /** Next available head, or -1. */
-  private popAvail(q: number): number {
+  protected popAvail(q: number): number {
     const r = this.rings(q);
     const s = this.queues[q];
     const v = this.view(r.avail, 4 + 2 * r.size);
@@ -95,7 +101,7 @@ export class FakeLegacyVirtioNet implements Registers {
     s.lastAvail = (s.lastAvail + 1) & 0xffff;
     return head;
   }
-  private pushUsed(q: number, id: number, len: number): void {
+  protected pushUsed(q: number, id: number, len: number): void {
     const r = this.rings(q);
     const s = this.queues[q];
     const v = this.view(r.used, 4 + 8 * r.size);
@@ -104,9 +110,9 @@ export class FakeLegacyVirtioNet implements Registers {
     s.usedIdx = (s.usedIdx + 1) & 0xffff;
     v.setUint16(2, s.usedIdx, true);
   }
-  private updateFlags(): void {
+  protected updateFlags(): void {
     for (let q = 0; q < 3; q++) {
-      if (this.queues[q].pfn === 0) continue;
+      if (!this.queueReady(q)) continue;
       this.view(this.rings(q).used, 2).setUint16(0, this.suppress[q] ? 1 : 0, true);
     }
   }
@@ -118,8 +124,8 @@ export class FakeLegacyVirtioNet implements Registers {
     this.process(2);
   }
 
-  private process(q: number): void {
-    if (this.queues[q].pfn === 0 || (this.status & 4) === 0) return;
+  protected process(q: number): void {
+    if (!this.queueReady(q) || (this.status & 4) === 0) return;
     this.updateFlags();
     if (q === 1) {
       for (let head = this.popAvail(1); head >= 0; head = this.popAvail(1)) {
@@ -133,9 +139,9 @@ export class FakeLegacyVirtioNet implements Registers {
           id = d.next;
         }
         const all = concat(parts);
-        if (all.length < HDR) throw new Error('tx buffer shorter than the virtio-net header');
-        if (all.subarray(0, HDR).some((b) => b !== 0)) throw new Error('tx virtio-net header is not zeroed');
-        this.peer?.deliver(all.slice(HDR));
+        if (all.length < this.hdrLen) throw new Error('tx buffer shorter than the virtio-net header');
+        if (all.subarray(0, this.hdrLen).some((b) => b !== 0)) throw new Error('tx virtio-net header is not zeroed');
+        this.peer?.deliver(all.slice(this.hdrLen));
         this.pushUsed(1, head, 0);
       }
     } else if (q === 2 && this.answerControl) {
@@ -172,7 +178,7 @@ export class FakeLegacyVirtioNet implements Registers {
       this.filtered++;
       return;
     }
-    if (this.queues[0].pfn === 0 || (this.status & 4) === 0) {
+    if (!this.queueReady(0) || (this.status & 4) === 0) {
       this.dropped++;
       return;
     }
@@ -183,12 +189,13 @@ export class FakeLegacyVirtioNet implements Registers {
     }
     const d = this.readDesc(0, head);
     if (!(d.flags & 2) || d.flags & 1) throw new Error('rx descriptor must be a single device-writable buffer');
-    if (d.len < HDR + frame.length) throw new Error(`rx buffer of ${d.len} bytes too small for ${frame.length}`);
-    const { bytes, at } = this.bytesAt(d.addr, HDR + frame.length);
-    bytes.fill(0, at, at + HDR);
-    bytes.set(frame, at + HDR);
+    const hdr = this.hdrLen;
+    if (d.len < hdr + frame.length) throw new Error(`rx buffer of ${d.len} bytes too small for ${frame.length}`);
+    const { bytes, at } = this.bytesAt(d.addr, hdr + frame.length);
+    bytes.fill(0, at, at + hdr);
+    bytes.set(frame, at + hdr);
     this.received.push(frame);
-    this.pushUsed(0, head, HDR + frame.length);
+    this.pushUsed(0, head, hdr + frame.length);
   }
 
   // ---- Registers: the legacy header (§4.1.4.10) and the net config after it ----
