@@ -5,7 +5,7 @@
 // VFIO call) and the clean-up. The real device is tested in the guest (guest-vfio.test.ts).
 import { readdirSync } from 'node:fs';
 import { PacketBatch, type IxyError } from '@ixy/core';
-import { Mempool, SimulatedMemory, waitForWakeups } from '@ixy/memory';
+import { INDEX_MASK, Mempool, SimulatedMemory, waitForWakeups } from '@ixy/memory';
 import { afterEach, describe, expect, it } from 'vitest';
 import { hasMsix, openVirtio, type VirtioNetDevice, type VirtioOptions } from '../src/index.js';
 import { FakeAccess, FakeLegacyVirtioNet } from './fake-legacy-virtio-net.js';
@@ -70,12 +70,12 @@ describe('the modern model without interrupts (as through sysfs)', () => {
       const at = pool.dataOffset(out.handles[i]);
       pool.bytes.set(b.macAddress(), at);
       pool.bytes[at + 20] = i;
-      pool.length[out.handles[i] & 0xffffff] = 60 + i;
+      pool.length[out.handles[i] & INDEX_MASK] = 60 + i;
     }
     expect(a.txBatch(0, out)).toBe(8);
     const got = new PacketBatch(32);
     expect(b.rxBatch(0, got)).toBe(8);
-    expect(Array.from(got.handles.subarray(0, 8), (h) => b.rxPool.length[h & 0xffffff])).toEqual([60, 61, 62, 63, 64, 65, 66, 67]);
+    expect(Array.from(got.handles.subarray(0, 8), (h) => b.rxPool.length[h & INDEX_MASK])).toEqual([60, 61, 62, 63, 64, 65, 66, 67]);
     Mempool.freeBatch(got);
   });
 

@@ -13,9 +13,9 @@ if [ -n "${IXY_AS_USER:-}" ]; then
   ulimit -l unlimited # DMA memory is locked: the one limit an ordinary user must be given
   run="node $here/run-as.mjs $IXY_AS_USER"
 fi
-$run apps/capture/dist/main.js "$p3" --verify --count "$n" --duration 240 > "$out/capture.log" 2>&1 &
+$run apps/capture/dist/main.js "$p3" --verify --lossless --count "$n" --duration 240 > "$out/capture.log" 2>&1 &
 cap=$!
-$run apps/fwd/dist/main.js "$p1" "$p2" --duration 240 > "$out/fwd.log" 2>&1 &
+$run apps/fwd/dist/main.js "$p1" "$p2" --lossless --duration 240 > "$out/fwd.log" 2>&1 &
 fwd=$!
 for i in $(seq 1 600); do
   grep -q 'receiving on' "$out/capture.log" && grep -q 'forwarding between' "$out/fwd.log" && break
