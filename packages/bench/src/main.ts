@@ -7,6 +7,7 @@ import { describeMachine } from './machine.js';
 import { formatRates } from './measure.js';
 import { mempools, registerAccessors } from './micro.js';
 import { simForward } from './sim-forward.js';
+import { formatLatency, hybridAtFullLoad, wakeupLatency } from './hybrid.js';
 
 const seconds = Number(process.env.IXY_BENCH_SECONDS ?? 1);
 const m = describeMachine();
@@ -22,3 +23,12 @@ console.log();
 console.log(formatRates('Register accessors (one write + one read, on ordinary memory)', registerAccessors(m.ghz, seconds)));
 console.log();
 console.log(formatRates('Mempool operations per packet', mempools(m.ghz, seconds)));
+console.log();
+console.log(formatRates('Hybrid poll mode at full load (the fwd loop above, batch 32, through the apps\' pollLoop)', await hybridAtFullLoad(m.ghz, seconds)));
+console.log();
+console.log(
+  formatLatency(
+    'Wake-up latency on an idle simulated port: one frame every 2 ms from another thread, stamp to receipt (and the receiver\'s CPU use)',
+    await wakeupLatency(Math.max(500, Math.round(500 * seconds)), 2),
+  ),
+);
