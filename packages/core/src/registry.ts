@@ -36,6 +36,13 @@ export interface DeviceAccess {
    * for a card's own concurrency): wraps the driver's device. Hardware buses leave it out.
    */
   wrapDevice?(device: IxyDevice): IxyDevice;
+  /**
+   * Interrupts (VFIO): routes MSI-X vectors 0..count-1 of the device to new eventfds and
+   * returns them (fd i fires for vector i); they are closed and the vectors disabled at
+   * `release`. Left out where the device cannot interrupt the process (sysfs without VFIO,
+   * device models): drivers then return null from rxWakeup.
+   */
+  enableMsix?(count: number): number[];
   /** Unmaps what `registers` mapped. */
   release(): void;
 }

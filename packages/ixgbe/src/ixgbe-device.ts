@@ -5,6 +5,7 @@ import {
   type DeviceStats,
   type IxyDevice,
   type PacketBatch,
+  type FutexWord,
   type Registers,
   type Wakeup,
 } from '@ixy/core';
@@ -56,6 +57,29 @@ const FC_HIGH_WATER_KB = 112;
 const FC_LOW_WATER_KB = 96;
 /** Pause time in XOFF frames, in quanta of 512 bit times (Linux's default). */
 const FC_PAUSE_TIME = 0x680;
+/** RX queues with an interrupt: vectors 0..15, the RTxQ bits of EICR/EIMS. */
+const INTERRUPT_QUEUES = 16;
+/** EITR interval field (bits 11:3, 2 µs units): 0x028 = 10 µs between interrupts, as C ixy. */
+const EITR_INTERVAL = 0x028;
+
+/** A receive queue's MSI-X interrupt as a Wakeup: an eventfd from VFIO, unmasked while armed. */
+class RxInterrupt implements Wakeup {
+  readonly fds: readonly number[];
+  readonly futexes: readonly FutexWord[] = [];
+  constructor(
+    private readonly device: IxgbeDevice,
+    private readonly queue: number,
+    fd: number,
+  ) {
+    this.fds = [fd];
+  }
+  arm(): boolean {
+    return this.device.armRxInterrupt(this.queue);
+  }
+  disarm(): void {
+    this.device.disarmRxInterrupt(this.queue);
+  }
+}
 
 interface ResolvedOptions {
   rxQueues: number;
@@ -111,6 +135,8 @@ export class IxgbeDevice implements IxyDevice {
   private readonly tx: TxQueue[] = [];
   private readonly pools: Mempool[] = [];
   private closed = false;
+  private msixFds: number[] | null = null;
+  private readonly wakeups: (RxInterrupt | undefined)[] = [];
 
   constructor(
     private readonly access: DeviceAccess,
@@ -160,6 +186,7 @@ export class IxgbeDevice implements IxyDevice {
     for (const q of this.rx) this.startRxQueue(q);
     for (const q of this.tx) this.startTxQueue(q);
     this.setPromisc(this.options.promisc);
+    this.initInterrupts();
     this.waitForLink();
   }
 
@@ -272,6 +299,47 @@ export class IxgbeDevice implements IxyDevice {
     regs.write32(R.IXGBE_DMATXCTL, R.IXGBE_DMATXCTL_TE);
   }
 
+  /**
+   * §7.3 interrupts, set up as C ixy does for its interrupt mode, but left masked: MSI-X mode
+   * with a vector per RX queue (GPIE.MSIX_MODE; IVAR maps RX queue i's cause to vector i,
+   * §7.3.4.1), the cause cleared when its message is sent (EIAC), and at most one interrupt per
+   * EITR interval (§7.3.2.1.1; 10 µs, C ixy's rate). A poll loop unmasks a queue's vector
+   * (EIMS) only while it sleeps: `armRxInterrupt`.
+   */
+  private initInterrupts(): void {
+    const regs = this.regs;
+    regs.write32(R.IXGBE_GPIE, (regs.read32(R.IXGBE_GPIE) | R.IXGBE_GPIE_MSIX_MODE | R.IXGBE_GPIE_PBA_SUPPORT) >>> 0);
+    let queues = 0;
+    for (let q = 0; q < Math.min(this.rxQueueCount, INTERRUPT_QUEUES); q++) {
+      // RX cause of queue q: byte 0 (even q) or byte 2 (odd q) of IVAR(q / 2)
+      const shift = (q & 1) * 16;
+      const ivar = regs.read32(R.IXGBE_IVAR(q >>> 1)) & ~(0xff << shift);
+      regs.write32(R.IXGBE_IVAR(q >>> 1), (ivar | ((R.IXGBE_IVAR_ALLOC_VAL | q) << shift)) >>> 0);
+      regs.write32(R.IXGBE_EITR(q), EITR_INTERVAL & R.IXGBE_EITR_ITR_INTERVAL_MASK);
+      queues |= 1 << q;
+    }
+    regs.write32(R.IXGBE_EIAC, queues);
+  }
+
+  /**
+   * Unmasks RX queue `queue`'s interrupt for a sleep; false (and left masked) when a packet is
+   * already waiting in the ring. A packet written back after the first check raises the
+   * interrupt, or is seen by the second check.
+   */
+  armRxInterrupt(queue: number): boolean {
+    const q = this.rxQueue(queue);
+    if (queue >= INTERRUPT_QUEUES || q.hasPacket()) return false;
+    this.regs.write32(R.IXGBE_EIMS, 1 << queue);
+    if (!q.hasPacket()) return true;
+    this.regs.write32(R.IXGBE_EIMC, 1 << queue);
+    return false;
+  }
+
+  /** Masks RX queue `queue`'s interrupt again: the queue is polled. */
+  disarmRxInterrupt(queue: number): void {
+    if (queue < INTERRUPT_QUEUES) this.regs.write32(R.IXGBE_EIMC, 1 << queue);
+  }
+
   private startRxQueue(q: RxQueue): void {
     q.fill();
     this.setFlags(R.IXGBE_RXDCTL(q.queue), R.IXGBE_RXDCTL_ENABLE);
@@ -340,9 +408,17 @@ export class IxgbeDevice implements IxyDevice {
   }
 
   /** §8.2.3.23: clear-on-read counters, added up in JS numbers (exact to 2^53). */
-  /** No interrupts yet (MSI-X through VFIO is to come): the poll loop backs off with short sleeps. */
-  rxWakeup(_queue: number): Wakeup | null {
-    return null;
+  /**
+   * RX queue `queue`'s MSI-X interrupt, where the device was opened through VFIO (the vectors
+   * are routed to eventfds on first use); null without VFIO (sysfs: no interrupts reach the
+   * process) and for queues past the 16 with a vector of their own.
+   */
+  rxWakeup(queue: number): Wakeup | null {
+    this.rxQueue(queue);
+    if (queue >= INTERRUPT_QUEUES || this.access.enableMsix === undefined) return null;
+    if (this.msixFds === null) this.msixFds = this.access.enableMsix(Math.min(this.rxQueueCount, INTERRUPT_QUEUES));
+    this.wakeups[queue] ??= new RxInterrupt(this, queue, this.msixFds[queue]);
+    return this.wakeups[queue];
   }
 
   readStats(stats: DeviceStats): void {
@@ -415,6 +491,7 @@ export class IxgbeDevice implements IxyDevice {
     this.closed = true;
     const regs = this.regs;
     try {
+      this.disableInterrupts();
       this.clearFlags(R.IXGBE_RXCTRL, R.IXGBE_RXCTRL_RXEN);
       for (const q of this.rx) this.clearFlags(R.IXGBE_RXDCTL(q.queue), R.IXGBE_RXDCTL_ENABLE);
       for (const q of this.tx) this.clearFlags(R.IXGBE_TXDCTL(q.queue), R.IXGBE_TXDCTL_ENABLE);

@@ -22,6 +22,17 @@ export const IXGBE_EICR = 0x00800;
 export const IXGBE_EIMS = 0x00880;
 export const IXGBE_EIMC = 0x00888;
 export const IXGBE_IRQ_CLEAR_MASK = 0xffffffff;
+export const IXGBE_EIAC = 0x00810; // auto clear of EICR bits when their MSI-X message is sent
+export const IXGBE_EITR = (i: number): number => (i <= 23 ? 0x00820 + i * 4 : 0x012300 + (i - 24) * 4); // throttling
+export const IXGBE_EITR_ITR_INTERVAL_MASK = 0x00000ff8; // bits 11:3, in 2 µs units
+export const IXGBE_GPIE = 0x00898;
+export const IXGBE_GPIE_MSIX_MODE = 0x00000010;
+export const IXGBE_GPIE_EIAME = 0x40000000; // auto mask enable
+export const IXGBE_GPIE_PBA_SUPPORT = 0x80000000;
+export const IXGBE_IVAR = (i: number): number => 0x00900 + i * 4; // 64 registers, 2 RX + 2 TX causes each
+export const IXGBE_IVAR_ALLOC_VAL = 0x80; // the entry is valid
+/** EICR/EIMS bits of the RX/TX queue causes (the vectors they map to, in MSI-X mode). */
+export const IXGBE_EICR_RTX_QUEUE = 0x0000ffff;
 
 // §8.2.3.8 Receive DMA
 export const IXGBE_RDBAL = (i: number): number => (i < 64 ? 0x01000 + i * 0x40 : 0x0d000 + (i - 64) * 0x40);

@@ -132,6 +132,11 @@ export class RxQueue {
     return n;
   }
 
+  /** Has the device written a packet back into the next descriptor to check? (an atomic read) */
+  hasPacket(): boolean {
+    return (Atomics.load(this.ring, (this.index << 2) + 2) & IXGBE_RXDADV_STAT_DD) !== 0;
+  }
+
   /** Returns every buffer to the pool and frees the ring (the queue must be stopped). */
   free(): void {
     for (let i = 0; i < this.filled; i++) this.pool.driverFree(this.handles[i]);

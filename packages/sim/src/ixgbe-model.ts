@@ -98,6 +98,8 @@ export class IxgbeModel implements Registers {
   private roc = 0;
   private ruc = 0;
   private trace: RegisterAccess[] | null = null;
+  /** MSI-X messages the device has sent, per vector (interrupts; tests read them). */
+  readonly interrupts = new Float64Array(64);
   /** 32-bit views of DMA regions, for word-wise copies. */
   private readonly regionWords = new WeakMap<SimulatedRegion, Uint32Array>();
   private wordsRegion: SimulatedRegion | undefined;
@@ -696,6 +698,7 @@ export class IxgbeModel implements Registers {
     const tailAt = (q.block + M.Q_TAIL) >>> 2;
     const data = cable.data;
     const words = cable.words;
+    let written = 0;
     for (let budget = cable.slots; budget > 0; budget--) {
       const at = cable.peek();
       if (at < 0) break;
@@ -754,11 +757,34 @@ export class IxgbeModel implements Registers {
       ring[w + 3] = size;
       ring[w + 2] = M.RXD_STAT_DD | M.RXD_STAT_EOP;
       s[headAt] = head + 1 === q.count ? 0 : head + 1;
+      written++;
       this.gprc++;
       this.gorc += wire;
       if (this.gorc >= TWO_POW_36) this.gorc -= TWO_POW_36; // 36-bit counter
     }
     cable.commit();
+    if (written > 0) this.raiseRxCause(0);
+  }
+
+  /**
+   * §7.3: a queue wrote back packets: set its cause in EICR (the bit IVAR maps it to; no valid
+   * IVAR entry, no cause). If the cause is enabled in EIMS, the device sends the interrupt (here:
+   * counts it per vector; what wakes a sleeping simulated port is its cable), and then clears
+   * the cause when EIAC says so and masks it when GPIE.EIAME and EIAM say so. EITR throttling is
+   * not modelled: a sleeping process polls only once woken anyway.
+   */
+  private raiseRxCause(queue: number): void {
+    const s = this.store;
+    const entry = (s[(M.IVAR0 + (queue >>> 1) * 4) >>> 2] >>> ((queue & 1) * 16)) & 0xff;
+    if ((entry & M.IVAR_ALLOC_VAL) === 0) return;
+    const vector = entry & 0x3f;
+    if (vector > 15) return; // vectors past 15 have their causes in EICR_EX registers (not modelled)
+    const bit = 1 << vector;
+    s[M.EICR >>> 2] |= bit;
+    if ((s[M.EIMS >>> 2] & bit) === 0) return;
+    this.interrupts[vector]++;
+    if ((s[M.GPIE >>> 2] & M.GPIE_MSIX_MODE) !== 0 && (s[M.EIAC >>> 2] & bit) !== 0) s[M.EICR >>> 2] &= ~bit;
+    if ((s[M.GPIE >>> 2] & M.GPIE_EIAME) !== 0 && (s[M.EIAM >>> 2] & bit) !== 0) s[M.EIMS >>> 2] &= ~bit;
   }
 
   /** Receive filtering (§7.1.1): broadcast with BAM, multicast with MPE, unicast to RAL0 or with UPE. */

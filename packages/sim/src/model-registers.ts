@@ -13,6 +13,13 @@ export const CTRL_EXT = 0x00018;
 export const EICR = 0x00800;
 export const EIMS = 0x00880;
 export const EIMC = 0x00888;
+export const EIAC = 0x00810;
+export const EIAM = 0x00890;
+export const GPIE = 0x00898;
+export const GPIE_MSIX_MODE = 1 << 4;
+export const GPIE_EIAME = 1 << 30;
+export const IVAR0 = 0x00900; // 64 registers: RX cause of queue 2n in byte 0, of 2n+1 in byte 2
+export const IVAR_ALLOC_VAL = 0x80;
 export const EEC = 0x10010;
 export const EEC_ARD = 1 << 9;
 

@@ -7,13 +7,30 @@ import type { IxgbeModel } from './ixgbe-model.js';
  * (the peer's flush wakes us), or room on the cable while a transmit waits for it, or a link
  * change. Armed only when the driver has nothing left to take from its RX ring.
  */
+/** The driver's side of an interrupt, where it has one (the ixgbe driver unmasks EIMS). */
+interface InterruptArming {
+  armRxInterrupt(queue: number): boolean;
+  disarmRxInterrupt(queue: number): void;
+}
+
+function interruptArming(device: IxyDevice): InterruptArming | null {
+  const d = device as Partial<InterruptArming>;
+  return typeof d.armRxInterrupt === 'function' && typeof d.disarmRxInterrupt === 'function' ? (d as InterruptArming) : null;
+}
+
 class SimWakeup implements Wakeup {
   readonly fds: readonly number[] = [];
   readonly futexes: FutexWord[] = [];
   private readonly data: FutexWord | null;
   private readonly room: FutexWord | null;
 
-  constructor(private readonly model: IxgbeModel) {
+  private readonly irq: InterruptArming | null;
+
+  constructor(
+    private readonly model: IxgbeModel,
+    driver: IxyDevice,
+  ) {
+    this.irq = interruptArming(driver);
     const end = model.cableEnd;
     this.data = end ? { ...end.rx.wakeWord(true), value: 0 } : null;
     this.room = end ? { ...end.tx.wakeWord(false), value: 0 } : null;
@@ -24,12 +41,19 @@ class SimWakeup implements Wakeup {
     const end = model.cableEnd;
     this.futexes.length = 0;
     if (model.rxPending) return false;
+    // the driver unmasks its queue's interrupt, as it would on a card (the model counts what
+    // it sends); the cable is what wakes this process
+    if (this.irq !== null && !this.irq.armRxInterrupt(0)) return false;
     if (end === null || this.data === null || this.room === null) return true; // unplugged: a plain sleep
-    if (!end.rx.armConsumer(this.data)) return false;
+    if (!end.rx.armConsumer(this.data)) {
+      this.irq?.disarmRxInterrupt(0);
+      return false;
+    }
     this.futexes.push(this.data);
     if (model.txWaiting) {
       if (!end.tx.armProducer(this.room)) {
         end.rx.disarmConsumer();
+        this.irq?.disarmRxInterrupt(0);
         return false;
       }
       this.futexes.push(this.room);
@@ -38,6 +62,7 @@ class SimWakeup implements Wakeup {
   }
 
   disarm(): void {
+    this.irq?.disarmRxInterrupt(0);
     const end = this.model.cableEnd;
     end?.rx.disarmConsumer();
     end?.tx.disarmProducer();
@@ -83,7 +108,7 @@ export class SimPortDevice implements IxyDevice {
   /** Queue 0 only (the model receives on queue 0); the peer's cable writes wake it. */
   rxWakeup(queue: number): Wakeup | null {
     if (queue !== 0) return null;
-    this.wakeup ??= new SimWakeup(this.model);
+    this.wakeup ??= new SimWakeup(this.model, this.inner);
     return this.wakeup;
   }
 

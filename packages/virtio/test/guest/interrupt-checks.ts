@@ -31,6 +31,9 @@ const ROUNDS = [1, 1, 8, 1, 32, 1];
 /** Frames moved while the receiver polls (notifications suppressed). */
 const POLLED = 200;
 const SLEEP_MS = 2000;
+const trace = (what: string): void => {
+  if (process.env.IXY_TRACE) console.error(`[${process.pid} ${(performance.now() / 1000).toFixed(2)}] ${what}`);
+};
 
 /** Interrupts of the device's VFIO MSI-X vectors so far (/proc/interrupts: "vfio-msix[0](addr)"). */
 function msixInterrupts(address: string): number {
@@ -52,7 +55,9 @@ function bind(addrs: string[]): void {
 
 /** The child: opens the sending port, then sends `send <n>` frames per command line. */
 async function sender(address: string): Promise<void> {
+  trace('sender: opening');
   const dev = openDevice(address) as VirtioNetDevice;
+  trace('sender: opened');
   const pool = new Mempool({ allocator: deviceDma(dev), entries: 256 });
   const batch = new PacketBatch(32);
   let seq = 0;
@@ -101,7 +106,9 @@ interface Round {
 async function wake(rxAddr: string, txAddr: string): Promise<void> {
   const result: Record<string, unknown> = { rxAddr, txAddr };
   let child: ChildProcess | undefined;
+  trace('receiver: opening');
   const dev = openDevice(rxAddr) as VirtioNetDevice;
+  trace(`receiver: opened, ${dev.interruptNote}`);
   try {
     result.interfaceKind = dev.interfaceKind;
     result.rxInterrupt = dev.rxInterrupt;
@@ -120,6 +127,7 @@ async function wake(rxAddr: string, txAddr: string): Promise<void> {
     const command = (line: string): Promise<void> =>
       new Promise((resolve, reject) => child!.stdin!.write(`${line}\n`, (err) => (err ? reject(err) : resolve())));
     await expectLine('ready');
+    trace('sender ready');
 
     const batch = new PacketBatch(32);
     const seen = new Set<number>();
@@ -156,6 +164,7 @@ async function wake(rxAddr: string, txAddr: string): Promise<void> {
     const polled = await receive(POLLED);
     await expectLine('sent');
     const irq1 = msixInterrupts(rxAddr);
+    trace('polled');
     result.polled = { frames: POLLED, received: polled, interrupts: irq1 - irq0, eventfdSignalled: waitForWakeups([w], 0) };
 
     // 2. Armed with nothing arriving: the sleep times out (no spurious wake-up).
@@ -175,6 +184,7 @@ async function wake(rxAddr: string, txAddr: string): Promise<void> {
       const received = await receive(frames);
       await expectLine('sent');
       rounds.push({ frames, armed, woken, received });
+      trace(`round ${JSON.stringify(rounds.at(-1))}`);
     }
     result.rounds = rounds;
     result.roundInterrupts = msixInterrupts(rxAddr) - irq2;
