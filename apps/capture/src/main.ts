@@ -65,7 +65,7 @@ async function main(): Promise<number> {
     let lastFrame = 0;
     const epochOffsetMicros = Date.now() * 1000 - performance.now() * 1000;
     console.log(`ixy-capture: receiving on ${dev.address}${pcap ? `, writing ${pcap.path}` : ''} (Ctrl-C stops)`);
-    const pollResult = await pollLoop(
+    await pollLoop(
       () => {
         if (received >= limit) return 0;
         const n = dev.rxBatch(0, batch, Math.min(batch.capacity, limit - received));
@@ -92,7 +92,6 @@ async function main(): Promise<number> {
         stopWhen: () => received >= limit || (opts.idle > 0 && lastFrame > 0 && performance.now() - lastFrame > opts.idle * 1000),
       },
     );
-    if (process.env.IXY_DEBUG_POLL) console.log(pollResult);
     reporter.totals();
     console.log(`ixy-capture: received ${received} frames${pcap ? `, wrote ${pcap.frames} to ${pcap.path}` : ''}`);
     if (opts.verify) {

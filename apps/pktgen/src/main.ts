@@ -108,7 +108,6 @@ async function main(): Promise<number> {
       },
     );
     if (result.reason === 'signal') console.log('ixy-pktgen: stopped by a signal');
-    if (process.env.IXY_DEBUG_POLL) console.log(result);
     Mempool.freeBatch(batch);
     // let the queue drain: the device still sends what it took (bounded: 2 s)
     const empty = new PacketBatch(1);

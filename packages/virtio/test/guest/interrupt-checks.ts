@@ -94,6 +94,7 @@ async function sender(address: string): Promise<void> {
   }
   dev.close();
   pool.close();
+  process.stdin.destroy();
 }
 
 interface Round {
@@ -120,7 +121,7 @@ async function wake(rxAddr: string, txAddr: string): Promise<void> {
     child = spawn(process.execPath, [process.argv[1], 'send', txAddr], { stdio: ['pipe', 'pipe', 'inherit'] });
     const lines = createInterface({ input: child.stdout! })[Symbol.asyncIterator]();
     const expectLine = async (prefix: string): Promise<string> => {
-      const next = await Promise.race([lines.next(), sleep(120_000).then(() => ({ done: true, value: 'timeout' }))]);
+      const next = await Promise.race([lines.next(), sleep(120_000, undefined, { ref: false }).then(() => ({ done: true, value: 'timeout' }))]);
       if (next.done || !String(next.value).startsWith(prefix)) throw new Error(`the sender said ${String(next.value)}, expected ${prefix}`);
       return String(next.value);
     };
@@ -192,8 +193,10 @@ async function wake(rxAddr: string, txAddr: string): Promise<void> {
     result.received = seen.size;
     result.duplicates = duplicates;
     result.foreign = foreign;
+    const exited = new Promise((resolve) => child!.once('exit', (code) => resolve(code)));
     await command('quit');
-    result.senderExit = await new Promise((resolve) => child!.once('exit', (code) => resolve(code)));
+    child.stdin!.end();
+    result.senderExit = await exited;
     child = undefined;
   } catch (err) {
     result.error = { message: (err as Error).message, stack: (err as Error).stack };
