@@ -4,7 +4,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import { PacketBatch, deviceDma, openDevice, type IxyDevice } from '@ixy/core';
 import { StatsReporter, addPollModeOptions, hybridOptions, intOption, loadDrivers, pollLoop, runMain, rxWakeups, secondsOption, type PollModeOptions } from '@ixy/cli';
 import { Mempool } from '@ixy/memory';
-import { Generator } from '@ixy/traffic';
+import { Generator, Pacer } from '@ixy/traffic';
 
 const program = addPollModeOptions(new Command('ixy-pktgen'))
   .description(
@@ -66,13 +66,9 @@ async function main(): Promise<number> {
     const limit = opts.count || Infinity;
     let done = false;
     console.log(`ixy-pktgen: sending ${opts.size}-byte frames on ${dev.address} (Ctrl-C stops)`);
-    // pacing: frames allowed by now = (now - start) × rate; after a stall the schedule moves on
-    // (start advances) so that at most two batches are owed: no burst to catch up
-    const perMs = opts.rate * 1000; // frames per millisecond
-    const maxOwed = 2 * batch.capacity;
-    let start = performance.now();
-    let paced = 0; // frames sent since `start`
-    const dueInMs = (): number => (perMs > 0 && !done ? (paced + Math.min(batch.capacity, limit - sent) - (performance.now() - start) * perMs) / perMs : 0);
+    // pacing: at most two batches owed after a stall, so no burst to catch up
+    const pacer = opts.rate > 0 ? new Pacer(opts.rate * 1000, 2 * batch.capacity, performance.now()) : null;
+    const dueInMs = (): number => (pacer !== null && !done ? pacer.dueInMs(performance.now(), Math.min(batch.capacity, limit - sent)) : 0);
     const result = await pollLoop(
       () => {
         if (done) return 0;
@@ -80,20 +76,12 @@ async function main(): Promise<number> {
           // frames the queue did not take stay in the batch and go first next time, so the
           // sequence numbers on the wire have no gaps
           let want = Math.min(batch.capacity, limit - sent);
-          if (perMs > 0) {
-            const now = performance.now();
-            let allowed = Math.floor((now - start) * perMs) - paced;
-            if (allowed > maxOwed) {
-              start = now - (paced + maxOwed) / perMs;
-              allowed = maxOwed;
-            }
-            want = Math.min(want, allowed);
-          }
+          if (pacer !== null) want = Math.min(want, pacer.allowed(performance.now()));
           if (want <= 0 || gen.fill(batch, want) === 0) return 0;
         }
         const n = dev.txBatch(0, batch);
         sent += n;
-        paced += n;
+        pacer?.took(n);
         batch.shift(n);
         if (sent >= limit) done = true;
         return n;

@@ -41,6 +41,19 @@ describe('ixy-pktgen', () => {
     expect(sink.summary()).toBe(`${n} frames, ${n * 200} bytes, 0 bad, 0 lost, 0 out of order`);
   });
 
+  it('counts as sent only what the port took, and says what never left a port without link', async () => {
+    const tag = `pgnolink${process.pid}`;
+    // nobody holds the far end: no link, so the port transmits nothing and its ring fills
+    const pktgen = run([`sim:${tag}:0`, '--count', '2000', '--duration', '1']);
+    expect(await pktgen.exit, pktgen.out()).toBe(0);
+    const out = pktgen.out();
+    expect(out).toMatch(/TX: 0 packets 0 bytes/);
+    const sent = Number(/sent (\d+) frames/.exec(out)?.[1]);
+    expect(sent).toBeGreaterThan(0);
+    expect(sent).toBeLessThan(2000); // the TX ring's worth, no more
+    expect(out).toContain(`${sent} of them never left the port (link down)`);
+  });
+
   it('explains itself and rejects bad input with one line', async () => {
     const help = run(['--help']);
     expect(await help.exit).toBe(0);

@@ -1,6 +1,6 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { Cable } from '@ixy/sim';
 import { freshCable } from './test/helpers.js';
 
@@ -13,12 +13,19 @@ interface Outcome {
   output: string;
 }
 
+// a failed or timed-out test must not leave a peer spinning behind it
+const children: ChildProcess[] = [];
+afterEach(() => {
+  for (const c of children.splice(0)) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+});
+
 function start(args: string[]): { child: ChildProcess; done: Promise<Outcome>; ready: Promise<void> } {
   const child = fork(PEER, args, {
     cwd: PACKAGE_DIR,
     execArgv: ['--conditions=@ixy/source', '--import', 'tsx'],
     stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
   });
+  children.push(child);
   let output = '';
   child.stdout?.on('data', (d: Buffer) => (output += d.toString()));
   child.stderr?.on('data', (d: Buffer) => (output += d.toString()));

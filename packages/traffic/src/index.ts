@@ -1,3 +1,4 @@
 export * from './frame.js';
 export { Generator, type GeneratorOptions } from './generator.js';
 export { Sink } from './sink.js';
+export { Pacer } from './pacer.js';
