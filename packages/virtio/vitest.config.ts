@@ -1,5 +1,6 @@
 import { mergeConfig } from 'vitest/config';
 import shared from '../../vitest.shared.ts';
 
-// Guest tests boot a QEMU guest: give them minutes, not the default seconds.
-export default mergeConfig(shared, { test: { testTimeout: 20_000, hookTimeout: 600_000 } });
+// Guest tests boot a QEMU guest: give them minutes, not the default seconds, and one file at a
+// time (two guests at once would compete for the cores; both files compile build/guest).
+export default mergeConfig(shared, { test: { testTimeout: 20_000, hookTimeout: 600_000, fileParallelism: false } });

@@ -2,19 +2,18 @@ import type { DeviceAccess, FutexWord, Wakeup } from '@ixy/core';
 import type { Virtqueue } from './virtqueue.js';
 
 /**
- * A DeviceAccess that can route MSI-X vectors to eventfds: @ixy/pci's VfioDeviceAccess. Found
- * by feature detection (`hasMsix`), as core's DeviceAccess does not (yet) declare it.
+ * A DeviceAccess that routes MSI-X vectors to eventfds (core's optional `enableMsix`, which
+ * @ixy/pci's VfioDeviceAccess implements), and may undo that before `release`.
  */
 export interface MsixAccess extends DeviceAccess {
-  /** Binds vectors 0..vectors-1 to eventfds and returns them; `release` undoes it. */
-  enableMsix(vectors: number): number[];
-  /** Unbinds them again (and closes the eventfds). */
+  enableMsix(count: number): number[];
+  /** Unbinds the vectors again and closes their eventfds (VfioDeviceAccess has it). */
   disableMsix?(): void;
 }
 
 /** Can this access deliver MSI-X interrupts into eventfds (a device opened through VFIO)? */
 export function hasMsix(access: DeviceAccess): access is MsixAccess {
-  return typeof (access as Partial<MsixAccess>).enableMsix === 'function';
+  return typeof access.enableMsix === 'function';
 }
 
 const NO_FUTEXES: readonly FutexWord[] = [];
