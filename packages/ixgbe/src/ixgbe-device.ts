@@ -57,6 +57,10 @@ const FC_HIGH_WATER_KB = 112;
 const FC_LOW_WATER_KB = 96;
 /** Pause time in XOFF frames, in quanta of 512 bit times (Linux's default). */
 const FC_PAUSE_TIME = 0x680;
+/** Time the device needs after CTRL.RST before it answers reads (§4.6.3.2; Linux waits 1 ms). */
+const RESET_DELAY_MS = 1;
+/** How long close() waits for a queue to stop (Linux: up to 10 × 1 ms per queue). */
+const STOP_TIMEOUT_MS = 100;
 /** RX queues with an interrupt: vectors 0..15, the RTxQ bits of EICR/EIMS. */
 const INTERRUPT_QUEUES = 16;
 /** EITR interval field (bits 11:3, 2 µs units): 0x028 = 10 µs between interrupts, as C ixy. */
@@ -103,7 +107,8 @@ function intOption(value: unknown, name: string, fallback: number, min: number, 
 /** Checks the options and fills in defaults. */
 export function resolveIxgbeOptions(options: IxgbeOptions, defaultLinkTimeoutMs = 10_000): ResolvedOptions {
   const rxQueues = intOption(options.rxQueues, 'rxQueues', 1, 1, R.IXGBE_MAX_QUEUES);
-  const txQueues = intOption(options.txQueues, 'txQueues', 1, 1, R.IXGBE_MAX_QUEUES);
+  // MTQC's reset value (no DCB, no virtualization) serves 64 TX queues, as C ixy assumes
+  const txQueues = intOption(options.txQueues, 'txQueues', 1, 1, R.IXGBE_MAX_TX_QUEUES);
   const ringSize = intOption(options.ringSize, 'ringSize', 512, 64, 4096);
   if ((ringSize & (ringSize - 1)) !== 0) throw new InvalidOptionError(`ixgbe: ringSize must be a power of two, got ${ringSize}`, 'e.g. 256, 512, 1024, 2048, 4096');
   const poolSize = intOption(options.poolSize, 'poolSize', Math.max(4096, 2 * ringSize), ringSize + 1, 1 << 20);
@@ -167,8 +172,10 @@ export class IxgbeDevice implements IxyDevice {
     const regs = this.regs;
     // §4.6.3.1: mask all interrupts (we poll)
     this.disableInterrupts();
-    // §4.6.3.2: global reset (device and link), wait for the bits to self-clear, then 10 ms
+    // §4.6.3.2: global reset (device and link); the device does not answer for about 1 ms, so
+    // wait that long before polling for the bits to self-clear (as Linux does), then 10 ms
     regs.write32(R.IXGBE_CTRL, R.IXGBE_CTRL_RST_MASK);
+    sleepMs(RESET_DELAY_MS);
     waitRegister(regs, 'CTRL', R.IXGBE_CTRL, R.IXGBE_CTRL_RST_MASK, false);
     sleepMs(10);
     // §4.6.3.1: interrupts again, the reset re-armed them
@@ -486,18 +493,34 @@ export class IxgbeDevice implements IxyDevice {
   }
 
   /** Stops receive and transmit, frees rings and pools, releases the device. Idempotent. */
+  /**
+   * Stops DMA before any memory goes back (Linux's ixgbe_disable_rx/tx order): interrupts
+   * masked, receive off, each RX queue disabled and waited for until RXDCTL.ENABLE reads 0 (the
+   * card finishes the descriptor it is writing), each TX queue flushed (TXDCTL.SWFLSH) and
+   * disabled and waited for, transmit off (DMATXCTL.TE). Only then are rings and buffers freed:
+   * without an IOMMU a late write would land in memory that has a new owner. If the card does
+   * not stop in time, the rings are kept (leaked) rather than freed under it.
+   */
   close(): void {
     if (this.closed) return;
     this.closed = true;
     const regs = this.regs;
+    let stopped = false;
     try {
       this.disableInterrupts();
       this.clearFlags(R.IXGBE_RXCTRL, R.IXGBE_RXCTRL_RXEN);
       for (const q of this.rx) this.clearFlags(R.IXGBE_RXDCTL(q.queue), R.IXGBE_RXDCTL_ENABLE);
-      for (const q of this.tx) this.clearFlags(R.IXGBE_TXDCTL(q.queue), R.IXGBE_TXDCTL_ENABLE);
+      for (const q of this.rx) waitRegister(regs, `RXDCTL[${q.queue}]`, R.IXGBE_RXDCTL(q.queue), R.IXGBE_RXDCTL_ENABLE, false, STOP_TIMEOUT_MS);
+      for (const q of this.tx) {
+        this.setFlags(R.IXGBE_TXDCTL(q.queue), R.IXGBE_TXDCTL_SWFLSH);
+        this.clearFlags(R.IXGBE_TXDCTL(q.queue), R.IXGBE_TXDCTL_ENABLE);
+      }
+      for (const q of this.tx) waitRegister(regs, `TXDCTL[${q.queue}]`, R.IXGBE_TXDCTL(q.queue), R.IXGBE_TXDCTL_ENABLE, false, STOP_TIMEOUT_MS);
       regs.write32(R.IXGBE_DMATXCTL, 0);
+      stopped = true;
     } finally {
-      this.freeQueues();
+      if (stopped) this.freeQueues();
+      else process.emitWarning(`${this.address}: the queues did not stop; their memory is kept, not freed under the card`, 'IxyWarning');
       this.access.release();
     }
   }

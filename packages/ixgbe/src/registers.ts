@@ -101,6 +101,7 @@ export const IXGBE_TDH = (i: number): number => 0x06010 + i * 0x40;
 export const IXGBE_TDT = (i: number): number => 0x06018 + i * 0x40;
 export const IXGBE_TXDCTL = (i: number): number => 0x06028 + i * 0x40;
 export const IXGBE_TXDCTL_ENABLE = 0x02000000;
+export const IXGBE_TXDCTL_SWFLSH = 0x04000000; // software flush of pending descriptor write-backs
 // TXDCTL thresholds: PTHRESH 6:0, HTHRESH 14:8, WTHRESH 22:16 (§8.2.3.9.10)
 export const IXGBE_TXDCTL_THRESH_MASK = 0x7f | (0x7f << 8) | (0x7f << 16);
 export const IXGBE_DMATXCTL = 0x04a80;
@@ -142,6 +143,8 @@ export const IXGBE_ADVTXD_STAT_DD = 0x00000001;
 export const IXGBE_DESC_SIZE = 16;
 /** Queues of each direction on the 82599. */
 export const IXGBE_MAX_QUEUES = 128;
+/** TX queues MTQC serves at its reset value (no DCB, no virtualization): 64. */
+export const IXGBE_MAX_TX_QUEUES = 64;
 
 // §3.7.7 / §8.2.3.3 flow control
 export const IXGBE_FCTTV = (i: number): number => 0x03200 + i * 4; // pause time, 2 TCs per register

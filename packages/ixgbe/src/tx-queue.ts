@@ -29,6 +29,12 @@ const TX_CMD = IXGBE_ADVTXD_DCMD_EOP | IXGBE_ADVTXD_DCMD_RS | IXGBE_ADVTXD_DCMD_
  * sends them, moves TDH and writes DD back. Sent buffers are freed in batches of 32 by checking
  * DD of the batch's last descriptor (ixy's scheme; the device writes back in order).
  */
+/**
+ * The smallest frame the advanced TX descriptor takes: PAYLEN of at least 17 bytes (§7.2.3.2.4;
+ * Linux pads anything shorter to 17). The card pads frames to 64 bytes on the wire itself.
+ */
+export const MIN_TX_FRAME = 17;
+
 export class TxQueue {
   readonly region: DmaRegion;
   readonly ring: Uint32Array;
@@ -122,7 +128,7 @@ export class TxQueue {
         if (pool === undefined) break; // (not reached: narrows the type)
         const i = h & INDEX_MASK;
         const len = pool.length[i];
-        if (len === 0 || len > this.maxFrame || len > pool.bufSize) throw this.sizeError(len, pool.bufSize);
+        if (len < MIN_TX_FRAME || len > this.maxFrame || len > pool.bufSize) throw this.sizeError(len, pool.bufSize);
         pool.driverTake(h);
         handles[index] = h;
         const addr = pool.physAddr[i];
@@ -148,8 +154,12 @@ export class TxQueue {
 
   private sizeError(len: number, bufSize: number): FrameSizeError {
     return new FrameSizeError(
-      `tx queue ${this.queue}: cannot send a frame of ${len} bytes (buffer holds ${bufSize}, the wire at most ${this.maxFrame} without CRC)`,
-      len === 0 ? 'set the packet length (pool.length[handle & INDEX_MASK]) before sending' : 'jumbo frames are not supported: keep frames at most 1514 bytes (1518 with a VLAN tag)',
+      `tx queue ${this.queue}: cannot send a frame of ${len} bytes (the card takes ${MIN_TX_FRAME} to ${Math.min(this.maxFrame, bufSize)}: buffer holds ${bufSize}, the wire at most ${this.maxFrame} without CRC)`,
+      len === 0
+        ? 'set the packet length (pool.length[handle & INDEX_MASK]) before sending'
+        : len < MIN_TX_FRAME
+          ? `pad the frame to at least ${MIN_TX_FRAME} bytes (the card pads it to 64 on the wire)`
+          : 'jumbo frames are not supported: keep frames at most 1514 bytes (1518 with a VLAN tag)',
     );
   }
 

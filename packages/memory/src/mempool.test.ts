@@ -148,3 +148,26 @@ describe('SimulatedMemory', () => {
     expect(m.regionCount).toBe(1);
   });
 });
+
+describe('Mempool.close with buffers still out', () => {
+  it('keeps the memory until the last buffer comes back (e.g. from another device\'s TX ring), and allocates nothing meanwhile', () => {
+    for (const safe of [false, true]) {
+      const pool = new Mempool({ allocator: new SimulatedMemory(), entries: 8, safe });
+      const out = pool.alloc();
+      pool.driverTake(out); // now in a "TX ring", as a forwarded packet in another device
+      const app = pool.alloc();
+      pool.close();
+      expect(pool.isReleased).toBe(false);
+      expect(pool.region.size).toBeGreaterThan(0);
+      expect(pool.alloc()).toBe(-1);
+      expect(pool.driverAlloc()).toBe(-1);
+      pool.free(app);
+      expect(pool.isReleased).toBe(false);
+      expect(Mempool.of(out)).toBe(pool); // still resolvable while a device holds one
+      pool.driverFree(out);
+      expect(pool.isReleased).toBe(true);
+      expect(Mempool.of(out)).toBeUndefined();
+    }
+  });
+});
+

@@ -62,6 +62,7 @@ export class Mempool {
       if (pool === undefined) throw new OwnershipError(`freeing handle 0x${handle.toString(16)}, which belongs to no pool`);
       if (pool.safe) pool.transfer(handle, APP, FREE, 'free');
       pool.freeStack[pool.top++] = handle & INDEX_MASK;
+      if (pool.top === pool.releaseAt) pool.release();
     }
     batch.length = from;
   }
@@ -83,7 +84,12 @@ export class Mempool {
   private readonly freeStack: Uint32Array;
   private top: number;
   private readonly state: Uint8Array;
+  /** Allocation fails while `top` is at or below this: 0 while open, above `entries` once closed. */
+  private allocFloor = 0;
+  /** The memory is released when `top` comes back to this: never while open, `entries` once closed. */
+  private releaseAt = -1;
   private closed = false;
+  private released = false;
 
   constructor(options: MempoolOptions) {
     const entrySize = options.entrySize ?? 2048;
@@ -143,7 +149,7 @@ export class Mempool {
 
   /** Takes a buffer for the application; returns its handle, or -1 when the pool is empty. */
   alloc(): number {
-    if (this.top === 0) return -1;
+    if (this.top <= this.allocFloor) return -1;
     const index = this.freeStack[--this.top];
     if (this.safe) this.state[index] = APP;
     return ((this.id << POOL_SHIFT) | index) >>> 0;
@@ -161,7 +167,7 @@ export class Mempool {
    * contents; returns how many it got.
    */
   allocBatch(batch: PacketBatch, count = batch.capacity): number {
-    const n = Math.min(count, batch.capacity, this.top);
+    const n = Math.max(0, Math.min(count, batch.capacity, this.top - this.allocFloor));
     const h = batch.handles;
     const stack = this.freeStack;
     const tag = this.id << POOL_SHIFT;
@@ -178,13 +184,14 @@ export class Mempool {
     const index = handle & INDEX_MASK;
     if (this.safe) this.transfer(handle, APP, FREE, 'free');
     this.freeStack[this.top++] = index;
+    if (this.top === this.releaseAt) this.release();
   }
 
   // ---- transfers between driver and application (drivers call these) ----
 
   /** A driver takes a buffer for itself (RX refill). Returns -1 when the pool is empty. */
   driverAlloc(): number {
-    if (this.top === 0) return -1;
+    if (this.top <= this.allocFloor) return -1;
     const index = this.freeStack[--this.top];
     if (this.safe) this.state[index] = DRIVER;
     return ((this.id << POOL_SHIFT) | index) >>> 0;
@@ -204,12 +211,13 @@ export class Mempool {
   driverFree(handle: number): void {
     if (this.safe) this.transfer(handle, DRIVER, FREE, 'release');
     this.freeStack[this.top++] = handle & INDEX_MASK;
+    if (this.top === this.releaseAt) this.release();
   }
 
   /** Safe mode: is this handle one of ours and in state `from`? Then move it to `to`. */
   private transfer(handle: number, from: number, to: number, what: string): void {
     const index = handle & INDEX_MASK;
-    if (this.closed) throw new OwnershipError(`${what}: mempool ${this.id} is closed`);
+    if (this.released) throw new OwnershipError(`${what}: mempool ${this.id} is closed`);
     if (handle >>> POOL_SHIFT !== this.id || index >= this.entries) {
       throw new OwnershipError(
         `${what} of a foreign buffer: handle 0x${(handle >>> 0).toString(16)} is not a buffer of mempool ${this.id}`,
@@ -228,10 +236,30 @@ export class Mempool {
     this.state[index] = to;
   }
 
-  /** Releases the pool's memory. Handles of it become invalid. */
+  /**
+   * Closes the pool: nothing more is allocated from it, and its memory is released as soon as
+   * every buffer is back: at once if all are free, else when the last one comes back. A
+   * buffer may still sit in another device's TX ring (ixy-fwd sends one port's packets out of
+   * the other): that device frees it once it has stopped, and only then does the memory go,
+   * never under a queue that can still use it. Handles of a released pool are invalid.
+   */
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    this.allocFloor = this.entries + 1;
+    this.releaseAt = this.entries;
+    if (this.top === this.entries) this.release();
+  }
+
+  /** Is the pool's memory released (closed with every buffer back)? */
+  get isReleased(): boolean {
+    return this.released;
+  }
+
+  private release(): void {
+    if (this.released) return;
+    this.released = true;
+    this.releaseAt = -1;
     Mempool.pools[this.id] = undefined;
     this.region.free();
   }

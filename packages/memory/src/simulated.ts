@@ -30,8 +30,8 @@ export class SimulatedRegion implements DmaRegion {
 
   free(): void {
     if (this.freed) return;
+    this.owner.forget(this); // a device model may refuse (throw): then nothing is freed
     this.freed = true;
-    this.owner.forget(this);
   }
 }
 
@@ -45,6 +45,7 @@ export class SimulatedRegion implements DmaRegion {
 export class SimulatedMemory implements DmaAllocator {
   readonly name = 'simulated';
   private readonly regions: SimulatedRegion[] = [];
+  private readonly freeListeners: ((region: SimulatedRegion) => void)[] = [];
   private next = BASE;
   private last: SimulatedRegion | undefined;
 
@@ -78,8 +79,22 @@ export class SimulatedMemory implements DmaAllocator {
     return this.regions.length;
   }
 
+  /**
+   * Calls `listener` with each region about to be freed (before its memory goes): a device
+   * model checks that none of its queues can still write there. Returns a function that
+   * removes the listener.
+   */
+  onFree(listener: (region: SimulatedRegion) => void): () => void {
+    this.freeListeners.push(listener);
+    return () => {
+      const at = this.freeListeners.indexOf(listener);
+      if (at >= 0) this.freeListeners.splice(at, 1);
+    };
+  }
+
   /** @internal */
   forget(region: SimulatedRegion): void {
+    for (const l of this.freeListeners) l(region);
     const at = this.regions.indexOf(region);
     if (at >= 0) this.regions.splice(at, 1);
     if (this.last === region) this.last = undefined;

@@ -16,6 +16,14 @@ const RESET_READS = 2;
 /** Reads of EEC / RDRXCTL before ARD / DMAIDONE appear after a reset. */
 const EEPROM_READS = 2;
 const DMA_INIT_READS = 1;
+/** §4.6.3.2: after CTRL.RST the device answers no access for about 1 ms. */
+const RESET_QUIET_MS = 1;
+/** Reads of RXDCTL/TXDCTL that still show ENABLE after a disable: the queue finishes its DMA. */
+const STOP_READS = 2;
+/** TX queues MTQC serves at its reset value (no DCB, no virtualization). */
+const TX_QUEUES_SERVED = 64;
+/** The smallest PAYLEN an advanced TX data descriptor takes (§7.2.3.2.4). */
+const MIN_TX_PAYLEN = 17;
 
 /** One register access, as recorded by `startTrace`. */
 export interface RegisterAccess {
@@ -42,6 +50,8 @@ export interface IxgbeModelOptions {
 
 class QueueState {
   enabled = false;
+  /** Reads of RXDCTL/TXDCTL that still show ENABLE after it was cleared (DMA in flight). */
+  stopping = 0;
   base = 0;
   count = 0;
   region: SimulatedRegion | undefined;
@@ -116,6 +126,44 @@ export class IxgbeModel implements Registers {
       this.txq.push(new QueueState(false, i, M.TX_BLOCK + i * 0x40));
     }
     this.powerOn();
+    this.stopWatchingFrees = this.memory.onFree((region) => this.checkFree(region));
+  }
+
+  private readonly stopWatchingFrees: () => void;
+  private resetAt = -Infinity;
+
+  /** Stops watching the DMA memory (the port is gone). */
+  dispose(): void {
+    this.stopWatchingFrees();
+  }
+
+  /**
+   * Memory is about to be freed: no queue that can still write (enabled, or disabled but not yet
+   * seen stopped) may have its ring or its buffers there. On a card without an IOMMU, a late
+   * write would corrupt whatever the memory is used for next.
+   */
+  private checkFree(region: SimulatedRegion): void {
+    for (const q of [...this.rxq, ...this.txq]) {
+      if (!q.enabled || q.ring === null) continue;
+      const what = q.region === region ? 'its descriptor ring' : this.ringPointsInto(q, region) ? `buffers of descriptors it owns` : null;
+      if (what === null) continue;
+      throw new ModelError(
+        'freed-while-active',
+        `memory with ${what} is freed while ${q.rx ? 'RX' : 'TX'} queue ${q.index} can still ${q.rx ? 'write to' : 'use'} it (${q.rx ? 'RXDCTL' : 'TXDCTL'}.ENABLE ${q.stopping > 0 ? 'still reads 1: wait until it reads 0' : 'is set: disable the queue and wait until ENABLE reads 0'})`,
+      );
+    }
+  }
+
+  /** Does a descriptor the device owns (head up to tail: RX buffers it fills, TX packets it still sends) point into `region`? */
+  private ringPointsInto(q: QueueState, region: SimulatedRegion): boolean {
+    const ring = q.ring as Uint32Array;
+    const end = region.base + region.bytes.length;
+    const tail = this.store[(q.block + M.Q_TAIL) >>> 2];
+    for (let i = this.store[(q.block + M.Q_HEAD) >>> 2]; i !== tail; i = i + 1 === q.count ? 0 : i + 1) {
+      const addr = ring[i << 2] + ring[(i << 2) + 1] * TWO_POW_32;
+      if (addr >= region.base && addr < end) return true;
+    }
+    return false;
   }
 
   // ---- wiring ----
@@ -184,6 +232,7 @@ export class IxgbeModel implements Registers {
   private reset(): void {
     this.loadDefaults();
     this.store[M.CTRL >>> 2] = M.CTRL_RST | M.CTRL_LRST;
+    this.resetAt = performance.now();
     this.resetReads = RESET_READS;
     this.store[M.EEC >>> 2] &= ~M.EEC_ARD;
     this.eepromReads = EEPROM_READS;
@@ -193,6 +242,7 @@ export class IxgbeModel implements Registers {
 
   private disable(q: QueueState): void {
     q.enabled = false;
+    q.stopping = 0;
     q.ring = null;
     q.region = undefined;
   }
@@ -202,6 +252,12 @@ export class IxgbeModel implements Registers {
   private check(offset: number, write: boolean): void {
     if (!Number.isInteger(offset) || offset < 0 || offset + 4 > M.BAR0_SIZE || (offset & 3) !== 0) {
       throw new ModelError('bad-register-access', `32-bit ${write ? 'write' : 'read'} at ${hex(offset)} is outside BAR0 or misaligned`);
+    }
+    if (performance.now() - this.resetAt < RESET_QUIET_MS) {
+      throw new ModelError(
+        'access-during-reset',
+        `${write ? 'write to' : 'read of'} ${hex(offset)} ${(performance.now() - this.resetAt).toFixed(2)} ms after CTRL.RST: wait about 1 ms before accessing the device (§4.6.3.2)`,
+      );
     }
     if (this.resetReads > 0 && (write || offset !== M.CTRL)) {
       throw new ModelError('access-during-reset', `${write ? 'write to' : 'read of'} ${hex(offset)} while the device is still resetting (poll CTRL until RST clears)`);
@@ -238,6 +294,12 @@ export class IxgbeModel implements Registers {
 
   private readRegister(offset: number): number {
     const s = this.store;
+    const q = this.queueOf(offset);
+    if (q !== null && (offset & 0x3f) === M.Q_CTL && q.stopping > 0) {
+      // the queue finishes the DMA it has started: ENABLE still reads 1 for a while
+      if (--q.stopping === 0) this.disable(q);
+      return (s[offset >>> 2] | (q.stopping > 0 ? M.Q_ENABLE : 0)) >>> 0;
+    }
     switch (offset) {
       case M.CTRL:
         if (this.resetReads > 0 && --this.resetReads === 0) s[M.CTRL >>> 2] &= ~(M.CTRL_RST | M.CTRL_LRST);
@@ -378,6 +440,14 @@ export class IxgbeModel implements Registers {
     s[this.alias(offset) >>> 2] = value;
   }
 
+  /** The queue whose register block holds `offset`, or null. */
+  private queueOf(offset: number): QueueState | null {
+    if (offset >= M.TX_BLOCK && offset < M.TX_BLOCK + 128 * 0x40) return this.txq[(offset - M.TX_BLOCK) >>> 6];
+    if (offset >= M.RX_BLOCK_LOW && offset < M.RX_BLOCK_LOW + 64 * 0x40) return this.rxq[(offset - M.RX_BLOCK_LOW) >>> 6];
+    if (offset >= M.RX_BLOCK_HIGH && offset < M.RX_BLOCK_HIGH + 64 * 0x40) return this.rxq[64 + ((offset - M.RX_BLOCK_HIGH) >>> 6)];
+    return null;
+  }
+
   private isQprdc(offset: number): boolean {
     return offset >= M.QPRDC0 && offset < M.QPRDC0 + 16 * 0x40 && (offset & 0x3f) === 0x30;
   }
@@ -433,7 +503,7 @@ export class IxgbeModel implements Registers {
         const was = q.enabled;
         s[at] = value;
         if ((value & M.Q_ENABLE) !== 0 && !was) this.enable(q);
-        else if ((value & M.Q_ENABLE) === 0 && was) this.disable(q);
+        else if ((value & M.Q_ENABLE) === 0 && was && q.stopping === 0) q.stopping = STOP_READS; // stops once it has been read stopped
         return;
       }
     }
@@ -443,6 +513,10 @@ export class IxgbeModel implements Registers {
   /** Queue enable (RXDCTL/TXDCTL.ENABLE): the ring must be set up and inside DMA memory. */
   private enable(q: QueueState): void {
     const s = this.store;
+    if (!q.rx && q.index >= TX_QUEUES_SERVED) {
+      s[(q.block + M.Q_CTL) >>> 2] &= ~M.Q_ENABLE;
+      throw new ModelError('queue-not-served', `TXDCTL[${q.index}].ENABLE: MTQC at its reset value serves TX queues 0..${TX_QUEUES_SERVED - 1} only`);
+    }
     const low = s[(q.block + M.Q_BAL) >>> 2];
     const high = s[(q.block + M.Q_BAH) >>> 2];
     const len = s[(q.block + M.Q_LEN) >>> 2];
@@ -603,6 +677,9 @@ export class IxgbeModel implements Registers {
           continue;
         }
         break; // the driver has not written the packet's last descriptor yet
+      }
+      if (total < MIN_TX_PAYLEN) {
+        throw new ModelError('frame-too-small', `TX packet on queue ${q.index} of ${total} bytes: the advanced descriptor takes at least ${MIN_TX_PAYLEN} (pad it)`);
       }
       if (total !== paylen) {
         throw new ModelError('bad-descriptor', `TX packet on queue ${q.index}: PAYLEN ${paylen} but its buffers hold ${total} bytes`);

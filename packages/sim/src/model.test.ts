@@ -77,6 +77,7 @@ class Bench {
     ring.set([addr % TWO_POW_32, Math.floor(addr / TWO_POW_32), cmd | len, paylen << M.TXD_PAYLEN_SHIFT], i * 4);
   }
   close(): void {
+    this.model.dispose(); // the bench frees memory under running queues on purpose
     for (const r of this.regions) r.free();
     this.cable.close();
     Cable.remove(this.name);
@@ -117,6 +118,8 @@ describe('82599 model: registers', () => {
     const { model } = open();
     model.write32(0x0a200, 0x12345678);
     model.write32(M.CTRL, M.CTRL_RST | M.CTRL_LRST);
+    const quiet = performance.now() + 1.5; // §4.6.3.2: no access for about 1 ms
+    while (performance.now() < quiet);
     expect(model.read32(M.CTRL) & M.CTRL_RST).not.toBe(0);
     let reads = 1;
     while (model.read32(M.CTRL) & (M.CTRL_RST | M.CTRL_LRST)) reads++;
@@ -430,3 +433,52 @@ describe('82599 model: driver mistakes it rejects', () => {
     mistake('bad-register-access', () => b.model.write8(0, 1));
   });
 });
+
+describe('82599 model: what real hardware needs at reset and shutdown', () => {
+  it('refuses any access within about 1 ms of CTRL.RST (§4.6.3.2), then resets as usual', () => {
+    const b = open();
+    b.model.write32(M.CTRL, M.CTRL_RST);
+    mistake('access-during-reset', () => b.model.read32(M.CTRL));
+    const until = performance.now() + 1.5;
+    while (performance.now() < until); // the driver sleeps here
+    let reads = 0;
+    while ((b.model.read32(M.CTRL) & M.CTRL_RST) !== 0) reads++;
+    expect(reads).toBeGreaterThan(0);
+  });
+
+  it('keeps a disabled queue running until ENABLE has been read 0, and refuses to have its memory freed before', () => {
+    const b = open();
+    const { bufs } = b.setupRx();
+    b.model.write32(RXDCTL(0), 0);
+    // the queue still writes: its buffers may not be freed yet
+    mistake('freed-while-active', () => bufs.free());
+    expect(bufs.freed).toBe(false);
+    const f = frame(100, 9);
+    b.peer.tx.send(f);
+    b.model.poll();
+    expect(b.model.read32(M.GPRC)).toBe(1); // DMA still happened after the disable
+    let reads = 0;
+    while ((b.model.read32(RXDCTL(0)) & ENABLE) !== 0) reads++;
+    expect(reads).toBeGreaterThan(0);
+    bufs.free(); // now it has stopped
+    expect(bufs.freed).toBe(true);
+  });
+
+  it('refuses a ring freed under a running TX queue', () => {
+    const b = open();
+    b.setupTx();
+    const ring = b.regions[0];
+    mistake('freed-while-active', () => ring.free());
+  });
+
+  it('serves TX queues 0..63 only (MTQC reset value) and refuses packets under 17 bytes', () => {
+    const b = open();
+    const ringRegion = b.alloc(16 * 16);
+    b.setBase(TDBAL(64), TDBAH(64), TDLEN(64), ringRegion.physAddr(0), 16 * 16);
+    mistake('queue-not-served', () => b.model.write32(TXDCTL(64), ENABLE));
+    const { ring, bufs } = b.setupTx();
+    b.txDescriptor(ring, 0, bufs.physAddr(0), 16);
+    mistake('frame-too-small', () => b.model.write32(TDT(0), 1));
+  });
+});
+

@@ -89,6 +89,7 @@ export class SimDeviceAccess implements DeviceAccess {
   /** Lets the cable end go (the peer's link drops) and closes the cable. Idempotent. */
   release(): void {
     this.model.plug(null);
+    this.model.dispose();
     this.end?.detach();
     this.end = null;
     this.cable?.close();
