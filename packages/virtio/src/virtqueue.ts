@@ -157,11 +157,6 @@ export class Virtqueue {
     Atomics.store(this.avail, 0, VIRTQ_AVAIL_F_NO_INTERRUPT);
   }
 
-  /** Are used buffer notifications suppressed (VIRTQ_AVAIL_F_NO_INTERRUPT set)? */
-  get interruptsSuppressed(): boolean {
-    return (Atomics.load(this.avail, 0) & VIRTQ_AVAIL_F_NO_INTERRUPT) !== 0;
-  }
-
   /** The device's used idx, read from memory. */
   usedIdx(): number {
     return Atomics.load(this.usedIdx16, 1);
