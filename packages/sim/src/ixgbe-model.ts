@@ -578,8 +578,15 @@ export class IxgbeModel implements Registers {
     return words;
   }
 
-  /** Translates a bus address, trying `hint` first; undefined when outside DMA memory. */
-  private translate(hint: SimulatedRegion | undefined, addr: number, len: number): SimulatedRegion | undefined {
+  /**
+   * Translates the bus address in descriptor words `w`, `w + 1` of `ring` (`len` bytes from
+   * there), trying `hint` first; undefined when outside DMA memory. Takes the words rather than
+   * the address: a bus address above 2^31 is a double, and a double passed to a call the
+   * compiler did not inline is boxed on the heap, once per packet (a garbage collection every
+   * few dozen milliseconds, seen in fwd's demo).
+   */
+  private translate(hint: SimulatedRegion | undefined, ring: Uint32Array, w: number, len: number): SimulatedRegion | undefined {
+    const addr = ring[w] + ring[w + 1] * TWO_POW_32;
     if (hint !== undefined && !hint.freed && addr >= hint.base && addr + len <= hint.base + hint.bytes.length) return hint;
     return this.memory.find(addr, len);
   }
@@ -729,7 +736,7 @@ export class IxgbeModel implements Registers {
       if (((cmd >>> M.TXD_DTYP_SHIFT) & 0xf) !== M.TXD_DTYP_DATA) continue;
       const len = cmd & M.TXD_DTALEN_MASK;
       const addr = ring[w] + ring[w + 1] * TWO_POW_32;
-      const region = this.translate(this.txRegion, addr, len);
+      const region = this.translate(this.txRegion, ring, w, len);
       this.txRegion = region;
       if (region === undefined) {
         throw new ModelError('dma-out-of-range', `TX descriptor ${i} of queue ${q.index}: buffer ${hex(ring[w + 1])}:${hex(ring[w])} (+${len}) is not in DMA memory`);
@@ -813,7 +820,7 @@ export class IxgbeModel implements Registers {
       if (size > bsize) {
         throw new ModelError('buffer-too-small', `a ${size}-byte frame does not fit BSIZEPACKET (${bsize} bytes) of queue 0; set BSIZEPACKET and the max frame size so every frame fits one buffer`);
       }
-      const region = this.translate(this.rxRegion, addr, size);
+      const region = this.translate(this.rxRegion, ring, w, size);
       this.rxRegion = region;
       if (region === undefined) {
         throw new ModelError('dma-out-of-range', `RX descriptor ${head} of queue 0: buffer ${hex(ring[w + 1])}:${hex(ring[w])} (+${size}) is not in DMA memory`);
