@@ -12,7 +12,8 @@ const program = addPollModeOptions(new Command('ixy-capture'))
     'Receives packets on one port. With --verify, checks every frame as an @ixy/traffic test frame\n' +
       '(as ixy-pktgen sends them): every payload byte, the IP checksum, the sequence numbers (none\n' +
       'lost, none duplicated; with --count they are counted exactly, and the order is reported).\n' +
-      'With --write, stores the frames in a pcap file for Wireshark/tcpdump.',
+      "With --write, stores the frames in a pcap file for Wireshark/tcpdump. --verify takes C ixy-pktgen's\n" +
+      "frames too (ixy-pktgen --format ixy sends them).",
   )
   .argument('<dev>', 'the port: a PCI address (0000:03:00.0) or a simulated port (sim:<cable>:<0|1>)')
   .option('-w, --write <file.pcap>', 'write the received frames to this pcap file')
@@ -96,6 +97,7 @@ async function main(): Promise<number> {
     console.log(`ixy-capture: received ${received} frames${pcap ? `, wrote ${pcap.frames} to ${pcap.path}` : ''}`);
     if (opts.verify) {
       console.log(`ixy-capture: verified ${sink.summary()}`);
+      if (sink.cIxyFrames > 0) console.log(`ixy-capture: ${sink.cIxyFrames} of them in C ixy-pktgen's format (32-bit sequence numbers)`);
       if (sink.bad > 0 || sink.lost > 0 || sink.duplicates > 0 || (opts.inOrder && sink.outOfOrder > 0)) return 1;
     }
     return 0;

@@ -105,6 +105,21 @@ describe('pktgen → fwd → capture, three processes on simulated cables', () =
     expect(got + drops(fwd.out()) + drops(capture.out()), `${fwd.out()}\n${capture.out()}`).toBe(n);
   }, 300_000);
 
+  it("pktgen --format ixy sends C ixy-pktgen's frames, and capture --verify checks them", async () => {
+    const tag = `tx${process.pid}`;
+    const n = 2000;
+    const capture = start('capture', [`sim:${tag}:1`, '--verify', '--in-order', '--lossless', '--count', String(n), '--duration', '120']);
+    await waitFor(capture, 'receiving on');
+    const pktgen = start('pktgen', [`sim:${tag}:0`, '--count', String(n), '--format', 'ixy']);
+    expect(await pktgen.exit, pktgen.out()).toBe(0);
+    expect(await capture.exit, capture.out()).toBe(0);
+    expect(capture.out()).toContain(`verified ${n} frames, ${n * 60} bytes, 0 bad, 0 lost, 0 duplicated, 0 out of order`);
+    expect(capture.out()).toContain(`${n} of them in C ixy-pktgen's format`);
+    const size = start('pktgen', [`sim:${tag}:0`, '--format', 'ixy', '--size', '64']);
+    expect(await size.exit).toBe(1);
+    expect(size.out()).toMatch(/C ixy-pktgen's frames, which are 60 bytes/);
+  }, 180_000);
+
   it('pktgen and capture explain themselves and reject bad input clearly', async () => {
     const help = start('pktgen', ['--help']);
     expect(await help.exit).toBe(0);

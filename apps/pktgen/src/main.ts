@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // ixy-pktgen: sends numbered test frames out of a port as fast as it can (the classic ixy app).
-import { Command, InvalidArgumentError } from 'commander';
-import { PacketBatch, deviceDma, openDevice, type IxyDevice } from '@ixy/core';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { IxyError, PacketBatch, deviceDma, openDevice, type IxyDevice } from '@ixy/core';
 import { StatsReporter, addPollModeOptions, hybridOptions, intOption, loadDrivers, pollLoop, runMain, rxWakeups, secondsOption, type PollModeOptions } from '@ixy/cli';
 import { Mempool } from '@ixy/memory';
 import { Generator, Pacer } from '@ixy/traffic';
@@ -14,6 +14,11 @@ const program = addPollModeOptions(new Command('ixy-pktgen'))
   )
   .argument('<dev>', 'the port: a PCI address (0000:03:00.0) or a simulated port (sim:<cable>:<0|1>)')
   .option('-s, --size <bytes>', 'frame size without CRC', intOption(60, 1514), 60)
+  .addOption(
+    new Option('--format <format>', "frames to send: ixy-ts (numbered test frames, any size) or ixy (exactly C ixy-pktgen's 60-byte frames)")
+      .choices(['ixy-ts', 'ixy'])
+      .default('ixy-ts'),
+  )
   .option('-b, --batch <n>', 'packets per TX batch', intOption(1, 4096), 32)
   .option('-n, --count <n>', 'stop after sending this many frames (0: no limit)', intOption(0, Number.MAX_SAFE_INTEGER), 0)
   .option('-d, --duration <seconds>', 'stop after this many seconds (default: run until Ctrl-C)', secondsOption, 0)
@@ -40,6 +45,7 @@ function rateOption(value: string): number {
 }
 
 interface PktgenOptions extends PollModeOptions {
+  format: 'ixy-ts' | 'ixy';
   unbind: boolean;
   rate: number;
   size: number;
@@ -54,12 +60,15 @@ async function main(): Promise<number> {
   program.exitOverride();
   program.parse();
   const opts = program.opts<PktgenOptions>();
+  if (opts.format === 'ixy' && opts.size !== 60) {
+    throw new IxyError('EUSAGE', `--format ixy sends C ixy-pktgen's frames, which are 60 bytes (got --size ${opts.size})`, 'leave out --size, or use --format ixy-ts');
+  }
   await loadDrivers(opts.driver);
   const dev: IxyDevice = openDevice(program.args[0], { safe: opts.safe, unbind: opts.unbind });
   let pool: Mempool | undefined;
   try {
     pool = new Mempool({ allocator: deviceDma(dev), entries: 4096, safe: opts.safe });
-    const gen = new Generator(pool, { size: opts.size });
+    const gen = new Generator(pool, { size: opts.size, format: opts.format });
     const batch = new PacketBatch(opts.batch);
     const reporter = new StatsReporter([dev]);
     let sent = 0;

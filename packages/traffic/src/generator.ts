@@ -1,5 +1,6 @@
 import type { PacketBatch } from '@ixy/core';
 import { INDEX_MASK, Mempool } from '@ixy/memory';
+import { C_IXY_FRAME_SIZE, writeCIxyFrame, writeCIxySeq } from './c-ixy-frame.js';
 import { DEFAULT_TEMPLATE, MAX_FRAME, MIN_FRAME, type FrameTemplate, writeFrame, writeSeq } from './frame.js';
 
 export interface GeneratorOptions {
@@ -8,6 +9,12 @@ export interface GeneratorOptions {
   /** Cycle through these sizes, one per frame (each frame is then written whole). */
   sizes?: readonly number[];
   template?: FrameTemplate;
+  /**
+   * `ixy-ts` (default): our test frames, any size, 64-bit sequence numbers and a checkable
+   * payload. `ixy`: exactly C ixy-pktgen's 60-byte frames (see c-ixy-frame.ts), to mix C ixy
+   * and ixy-ts in one test bed.
+   */
+  format?: 'ixy-ts' | 'ixy';
 }
 
 /**
@@ -20,6 +27,7 @@ export class Generator {
   private readonly size: number;
   private readonly sizes: readonly number[] | undefined;
   private readonly template: FrameTemplate;
+  private readonly cIxy: boolean;
 
   constructor(
     readonly pool: Mempool,
@@ -27,6 +35,10 @@ export class Generator {
   ) {
     this.template = options.template ?? DEFAULT_TEMPLATE;
     this.sizes = options.sizes && options.sizes.length > 0 ? options.sizes : undefined;
+    this.cIxy = options.format === 'ixy';
+    if (this.cIxy && ((options.size !== undefined && options.size !== C_IXY_FRAME_SIZE) || this.sizes !== undefined)) {
+      throw new RangeError(`C ixy's frames (format 'ixy') are ${C_IXY_FRAME_SIZE} bytes`);
+    }
     this.size = options.size ?? MIN_FRAME;
     for (const s of this.sizes ?? [this.size]) {
       if (!Number.isInteger(s) || s < MIN_FRAME || s > Math.min(MAX_FRAME, pool.bufSize)) {
@@ -35,7 +47,8 @@ export class Generator {
     }
     if (!this.sizes) {
       for (let i = 0; i < pool.entries; i++) {
-        writeFrame(pool.bytes, i * pool.entrySize + pool.headroom, this.size, this.template);
+        if (this.cIxy) writeCIxyFrame(pool.bytes, i * pool.entrySize + pool.headroom);
+        else writeFrame(pool.bytes, i * pool.entrySize + pool.headroom, this.size, this.template);
         pool.length[i] = this.size;
       }
     }
@@ -54,7 +67,8 @@ export class Generator {
         writeFrame(pool.bytes, off, size, this.template);
         pool.length[h[i] & INDEX_MASK] = size;
       }
-      writeSeq(pool.bytes, off, this.seq++);
+      if (this.cIxy) writeCIxySeq(pool.bytes, off, this.seq++);
+      else writeSeq(pool.bytes, off, this.seq++);
     }
     return n;
   }

@@ -1,10 +1,12 @@
 import type { PacketBatch } from '@ixy/core';
 import { INDEX_MASK, Mempool } from '@ixy/memory';
+import { C_IXY_FRAME_SIZE, readCIxySeq, verifyCIxyFrame } from './c-ixy-frame.js';
 import { FRAME_FAULT_NAMES, FrameFault, readSeq, verifyFrame } from './frame.js';
 
 /**
  * Receives test frames and checks each one: every byte (but the destination MAC), the IP
- * checksum, the sequence. Frees what it checks.
+ * checksum, the sequence. Frees what it checks. Takes ixy-ts's test frames and C ixy-pktgen's
+ * 60-byte frames alike (see c-ixy-frame.ts): a test bed may mix the two implementations.
  *
  * Told how many frames to expect (sequence numbers 0 .. expected-1), it keeps a bitmap and
  * tells loss, duplicates and reordering apart exactly. Without, it counts gaps as they appear
@@ -21,6 +23,8 @@ export class Sink {
   duplicates = 0;
   /** The highest sequence number seen plus one. */
   nextSeq = 0;
+  /** Of the good frames, those in C ixy-pktgen's format (32-bit sequence numbers). */
+  cIxyFrames = 0;
   /** The first fault seen, for messages. */
   firstFault = '';
   private gaps = 0;
@@ -49,8 +53,11 @@ export class Sink {
       this.received++;
       this.bytes += len;
       const fault = verifyFrame(pool.bytes, off, len);
-      if (fault !== FrameFault.None) this.fault(`frame ${this.received - 1} (${len} bytes): ${FRAME_FAULT_NAMES[fault]}`);
-      else this.sequence(readSeq(pool.bytes, off));
+      if (fault === FrameFault.None) this.sequence(readSeq(pool.bytes, off));
+      else if (len === C_IXY_FRAME_SIZE && verifyCIxyFrame(pool.bytes, off, len) === FrameFault.None) {
+        this.cIxyFrames++;
+        this.sequence(readCIxySeq(pool.bytes, off));
+      } else this.fault(`frame ${this.received - 1} (${len} bytes): ${FRAME_FAULT_NAMES[fault]}`);
       pool.free(h[i]);
     }
     batch.length = 0;
