@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { InvalidOptionError, openDevice, registeredDrivers, type DeviceIdentity } from '@ixy/core';
-import { Cable, SimDeviceAccess, type RegisterAccess } from '@ixy/sim';
+import { Cable, SimDeviceAccess, type IxgbeModel, type RegisterAccess } from '@ixy/sim';
 import { IXGBE_DEVICE_IDS, IxgbeDevice, ixgbeDriver, registers as R, resolveIxgbeOptions } from './index.js';
 import { freshCable } from './test/helpers.js';
 
@@ -33,18 +33,22 @@ describe('ixgbe initialisation (§4.6.3) against the model', () => {
         return at;
       };
       const eimc1 = step('EIMC', find(W, R.IXGBE_EIMC, (v) => v === 0xffffffff));
-      const rst = step('CTRL.RST', find(W, R.IXGBE_CTRL, (v) => (v & R.IXGBE_CTRL_RST_MASK) === R.IXGBE_CTRL_RST_MASK, eimc1));
+      const gioDis = step('CTRL.GIO_DIS', find(W, R.IXGBE_CTRL, (v) => (v & R.IXGBE_CTRL_GIO_DIS) !== 0, eimc1));
+      const gioIdle = step('STATUS.GIO reads 0', find('read', R.IXGBE_STATUS, (v) => (v & R.IXGBE_STATUS_GIO) === 0, gioDis));
+      const rst = step('CTRL.RST', find(W, R.IXGBE_CTRL, (v) => (v & R.IXGBE_CTRL_RST_MASK) === R.IXGBE_CTRL_RST_MASK, gioIdle));
       const rstDone = step('CTRL reads clear', find('read', R.IXGBE_CTRL, (v) => (v & R.IXGBE_CTRL_RST_MASK) === 0, rst));
       const eimc2 = step('EIMC again', find(W, R.IXGBE_EIMC, (v) => v === 0xffffffff, rstDone));
       const ard = step('EEC.ARD', find('read', R.IXGBE_EEC, (v) => (v & R.IXGBE_EEC_ARD) !== 0, eimc2));
       const dma = step('DMAIDONE', find('read', R.IXGBE_RDRXCTL, (v) => (v & R.IXGBE_RDRXCTL_DMAIDONE) !== 0, ard));
-      const autoc = step('AUTOC LMS', find(W, R.IXGBE_AUTOC, (v) => (v & R.IXGBE_AUTOC_LMS_MASK) === R.IXGBE_AUTOC_LMS_10G_SERIAL, dma));
-      const an = step('AUTOC AN restart', find(W, R.IXGBE_AUTOC, (v) => (v & R.IXGBE_AUTOC_AN_RESTART) !== 0, autoc));
+      // §4.6.4: auto-negotiation restarted in the link mode the EEPROM loaded (10G serial here)
+      const an = step('AUTOC AN restart', find(W, R.IXGBE_AUTOC, (v) => (v & R.IXGBE_AUTOC_AN_RESTART) !== 0 && (v & R.IXGBE_AUTOC_LMS_MASK) === R.IXGBE_AUTOC_LMS_10G_SERIAL, dma));
       const stats = step('stats read', find('read', R.IXGBE_GPRC, undefined, an));
       const rxOff = step('RXCTRL off', find(W, R.IXGBE_RXCTRL, (v) => (v & R.IXGBE_RXCTRL_RXEN) === 0, stats));
       const pb = step('RXPBSIZE', find(W, R.IXGBE_RXPBSIZE(0), (v) => v === R.IXGBE_RXPBSIZE_128KB, rxOff));
       const crc = step('HLREG0 CRC strip', find(W, R.IXGBE_HLREG0, (v) => (v & R.IXGBE_HLREG0_RXCRCSTRP) !== 0, pb));
-      const bam = step('FCTRL.BAM', find(W, R.IXGBE_FCTRL, (v) => (v & R.IXGBE_FCTRL_BAM) !== 0, crc));
+      const must = R.IXGBE_RDRXCTL_RSCACKC | R.IXGBE_RDRXCTL_FCOE_WRFIX;
+      const rdrx = step('RDRXCTL must-be-1 bits', find(W, R.IXGBE_RDRXCTL, (v) => (v & must) === must, crc));
+      const bam = step('FCTRL.BAM', find(W, R.IXGBE_FCTRL, (v) => (v & R.IXGBE_FCTRL_BAM) !== 0, rdrx));
       const srr = step('SRRCTL', find(W, R.IXGBE_SRRCTL(0), undefined, bam));
       const rdbal = step('RDBAL', find(W, R.IXGBE_RDBAL(0), undefined, srr));
       const rdlen = step('RDLEN', find(W, R.IXGBE_RDLEN(0), (v) => v === 256 * 16, rdbal));
@@ -103,12 +107,20 @@ describe('ixgbe initialisation (§4.6.3) against the model', () => {
     }
   });
 
-  it('writes three AUTOC values in a row during link set-up, each reaching the model', () => {
-    const { dev, trace, cable } = tracedOpen();
+  it('keeps the link mode the EEPROM loaded (a KX4 board stays KX4) and only restarts auto-negotiation', () => {
+    const cable = freshCable();
+    const access = new SimDeviceAccess(`sim:${cable}:0`);
+    // a fresh model for a KX4 backplane board: LMS = 001 (KX4/KX auto-negotiation)
+    const kx4 = 0x1 << R.IXGBE_AUTOC_LMS_SHIFT;
+    access.model.dispose();
+    Object.assign(access, { model: new (access.model.constructor as typeof IxgbeModel)({ memory: access.dma, autoc: kx4 }) });
+    const trace = access.model.startTrace();
+    const dev = ixgbeDriver.open(access, { linkTimeoutMs: 0 }) as IxgbeDevice;
     try {
       const autoc = trace.filter((a) => a.op === 'write' && a.offset === R.IXGBE_AUTOC);
-      expect(autoc).toHaveLength(3);
-      expect(autoc[2].value & R.IXGBE_AUTOC_AN_RESTART).toBe(R.IXGBE_AUTOC_AN_RESTART);
+      expect(autoc).toHaveLength(1);
+      expect(autoc[0].value & R.IXGBE_AUTOC_LMS_MASK).toBe(kx4);
+      expect(autoc[0].value & R.IXGBE_AUTOC_AN_RESTART).toBe(R.IXGBE_AUTOC_AN_RESTART);
     } finally {
       dev.close();
       Cable.remove(cable);
@@ -135,7 +147,7 @@ describe('ixgbe driver registration and options', () => {
     expect(() => resolveIxgbeOptions({ ringSize: 32 })).toThrow(/64\.\.4096/);
     expect(() => resolveIxgbeOptions({ ringSize: 8192 })).toThrow(InvalidOptionError);
     expect(() => resolveIxgbeOptions({ rxQueues: 0 })).toThrow(InvalidOptionError);
-    expect(() => resolveIxgbeOptions({ txQueues: 129 })).toThrow(InvalidOptionError);
+    expect(() => resolveIxgbeOptions({ txQueues: 65 })).toThrow(InvalidOptionError); // MTQC serves 64
     expect(() => resolveIxgbeOptions({ ringSize: 512, poolSize: 512 })).toThrow(InvalidOptionError);
   });
 

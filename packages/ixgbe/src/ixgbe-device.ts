@@ -59,6 +59,8 @@ const FC_LOW_WATER_KB = 96;
 const FC_PAUSE_TIME = 0x680;
 /** Time the device needs after CTRL.RST before it answers reads (§4.6.3.2; Linux waits 1 ms). */
 const RESET_DELAY_MS = 1;
+/** How long pending PCIe requests may take to finish after master disable (Linux: 800 × 100 µs). */
+const MASTER_DISABLE_TIMEOUT_MS = 80;
 /** How long close() waits for a queue to stop (Linux: up to 10 × 1 ms per queue). */
 const STOP_TIMEOUT_MS = 100;
 /** RX queues with an interrupt: vectors 0..15, the RTxQ bits of EICR/EIMS. */
@@ -172,8 +174,13 @@ export class IxgbeDevice implements IxyDevice {
     const regs = this.regs;
     // §4.6.3.1: mask all interrupts (we poll)
     this.disableInterrupts();
-    // §4.6.3.2: global reset (device and link); the device does not answer for about 1 ms, so
-    // wait that long before polling for the bits to self-clear (as Linux does), then 10 ms
+    // §4.6.3.2: before the reset, stop the card's DMA: master disable (§5.2.5.3.2), and wait
+    // until no request is pending (as Linux's ixgbe_disable_pcie_master)
+    this.setFlags(R.IXGBE_CTRL, R.IXGBE_CTRL_GIO_DIS);
+    waitRegister(regs, 'STATUS', R.IXGBE_STATUS, R.IXGBE_STATUS_GIO, false, MASTER_DISABLE_TIMEOUT_MS);
+    // global reset (device and link; it enables mastering again); the device does not answer
+    // for about 1 ms, so wait that long before polling for the bits to self-clear (as Linux
+    // does), then 10 ms
     regs.write32(R.IXGBE_CTRL, R.IXGBE_CTRL_RST_MASK);
     sleepMs(RESET_DELAY_MS);
     waitRegister(regs, 'CTRL', R.IXGBE_CTRL, R.IXGBE_CTRL_RST_MASK, false);
@@ -202,11 +209,13 @@ export class IxgbeDevice implements IxyDevice {
     this.regs.read32(R.IXGBE_EICR); // clear-on-read: drop pending causes
   }
 
-  /** §4.6.4: 10G serial link mode, XAUI PMA/PMD, restart auto-negotiation. */
+  /**
+   * §4.6.4 link set-up: restart auto-negotiation in the link mode the EEPROM loaded into AUTOC.
+   * C ixy forces LMS to 10G serial (SFI, the SFP+ boards) and notes that the EEPROM should
+   * already have set it; keeping the EEPROM's mode also serves the KX4/CX4/XAUI variants of the
+   * device ID list, whose links another mode would not bring up.
+   */
   private initLink(): void {
-    const regs = this.regs;
-    regs.write32(R.IXGBE_AUTOC, (regs.read32(R.IXGBE_AUTOC) & ~R.IXGBE_AUTOC_LMS_MASK) | R.IXGBE_AUTOC_LMS_10G_SERIAL);
-    regs.write32(R.IXGBE_AUTOC, (regs.read32(R.IXGBE_AUTOC) & ~R.IXGBE_AUTOC_10G_PMA_PMD_MASK) | R.IXGBE_AUTOC_10G_XAUI);
     this.setFlags(R.IXGBE_AUTOC, R.IXGBE_AUTOC_AN_RESTART);
   }
 
@@ -222,6 +231,8 @@ export class IxgbeDevice implements IxyDevice {
     // strip the CRC (HLREG0 and RDRXCTL must agree), accept broadcasts
     this.setFlags(R.IXGBE_HLREG0, R.IXGBE_HLREG0_RXCRCSTRP);
     this.setFlags(R.IXGBE_RDRXCTL, R.IXGBE_RDRXCTL_CRCSTRIP);
+    // bits the datasheet says must be set (§8.2.3.8.8), as Linux sets them on the 82599
+    this.setFlags(R.IXGBE_RDRXCTL, R.IXGBE_RDRXCTL_RSCACKC | R.IXGBE_RDRXCTL_FCOE_WRFIX);
     // max frame 1518 without jumbo frames: the card never writes more than 1518 - 4 + 4 (VLAN)
     // bytes into a buffer, which every pool buffer holds (checked below)
     this.clearFlags(R.IXGBE_HLREG0, R.IXGBE_HLREG0_JUMBOEN);

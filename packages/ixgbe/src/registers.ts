@@ -9,7 +9,9 @@ export const IXGBE_CTRL = 0x00000;
 export const IXGBE_CTRL_LNK_RST = 0x00000008; // link reset
 export const IXGBE_CTRL_RST = 0x04000000; // device (software) reset
 export const IXGBE_CTRL_RST_MASK = IXGBE_CTRL_LNK_RST | IXGBE_CTRL_RST;
+export const IXGBE_CTRL_GIO_DIS = 0x00000004; // PCIe master disable (§5.2.5.3.2)
 export const IXGBE_STATUS = 0x00008;
+export const IXGBE_STATUS_GIO = 0x00080000; // PCIe master enable status: requests may be pending
 export const IXGBE_CTRL_EXT = 0x00018;
 export const IXGBE_CTRL_EXT_NS_DIS = 0x00010000; // no-snoop disable (§4.6.7 last step)
 
@@ -56,6 +58,8 @@ export const IXGBE_DCA_RXCTRL_BIT12 = 1 << 12;
 export const IXGBE_RDRXCTL = 0x02f00;
 export const IXGBE_RDRXCTL_CRCSTRIP = 0x00000002;
 export const IXGBE_RDRXCTL_DMAIDONE = 0x00000008; // DMA init done
+export const IXGBE_RDRXCTL_RSCACKC = 0x02000000; // "must be set to 1" (§8.2.3.8.8)
+export const IXGBE_RDRXCTL_FCOE_WRFIX = 0x04000000; // "must be set to 1" (§8.2.3.8.8)
 export const IXGBE_RXCTRL = 0x03000;
 export const IXGBE_RXCTRL_RXEN = 0x00000001;
 export const IXGBE_RXPBSIZE = (i: number): number => 0x03c00 + i * 4;

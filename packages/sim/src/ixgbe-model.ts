@@ -46,6 +46,11 @@ export interface IxgbeModelOptions {
   memory: SimulatedMemory;
   /** MAC address loaded from "EEPROM" into RAL0/RAH0 at every reset. */
   mac?: Uint8Array;
+  /**
+   * AUTOC as the EEPROM loads it at every reset: the board's link mode (default LMS = 10G
+   * serial, an SFP+ board such as the X520).
+   */
+  autoc?: number;
 }
 
 class QueueState {
@@ -87,6 +92,7 @@ export class IxgbeModel implements Registers {
   private readonly store = new Uint32Array(M.BAR0_SIZE >>> 2);
   private readonly memory: SimulatedMemory;
   private readonly mac: Uint8Array;
+  private readonly autoc: number;
   private end: CableEnd | null = null;
   private readonly rxq: QueueState[] = [];
   private readonly txq: QueueState[] = [];
@@ -121,6 +127,7 @@ export class IxgbeModel implements Registers {
   constructor(options: IxgbeModelOptions) {
     this.memory = options.memory;
     this.mac = options.mac ?? Uint8Array.of(0x02, 0x00, 0x00, 0x82, 0x59, 0x90);
+    this.autoc = options.autoc ?? M.AUTOC_LMS_10G_SERIAL;
     for (let i = 0; i < 128; i++) {
       this.rxq.push(new QueueState(true, i, i < 64 ? M.RX_BLOCK_LOW + i * 0x40 : M.RX_BLOCK_HIGH + (i - 64) * 0x40));
       this.txq.push(new QueueState(false, i, M.TX_BLOCK + i * 0x40));
@@ -209,6 +216,8 @@ export class IxgbeModel implements Registers {
     const s = this.store;
     s.fill(0);
     s[M.EEC >>> 2] = M.EEC_ARD;
+    s[M.STATUS >>> 2] = M.STATUS_GIO; // bus mastering on
+    s[M.AUTOC >>> 2] = this.autoc; // from the EEPROM
     s[M.RDRXCTL >>> 2] = M.RDRXCTL_DMAIDONE; // CRCSTRIP resets to 0
     s[M.HLREG0 >>> 2] = M.HLREG0_TXCRCEN | M.HLREG0_RXCRCSTRP | M.HLREG0_TXPADEN;
     s[M.MAXFRS >>> 2] = 1518 << 16;
@@ -398,8 +407,18 @@ export class IxgbeModel implements Registers {
     }
     switch (offset) {
       case M.CTRL:
-        if ((value & M.CTRL_RST) !== 0) this.reset();
-        else s[0] = value & ~M.CTRL_LRST; // a link reset alone completes at once here
+        if ((value & M.CTRL_RST) !== 0) {
+          // §4.6.3.2: master disable (§5.2.5.3.2) first, so no DMA is in flight at the reset
+          if ((s[M.STATUS >>> 2] & M.STATUS_GIO) !== 0 && [...this.rxq, ...this.txq].some((q) => q.enabled)) {
+            throw new ModelError('reset-without-master-disable', 'CTRL.RST while queues run and PCIe mastering is on: set CTRL.GIO_DIS and wait for STATUS.GIO to clear first');
+          }
+          this.reset();
+          return;
+        }
+        s[0] = value & ~M.CTRL_LRST; // a link reset alone completes at once here
+        // master disable: the model has no requests pending, so mastering stops at once
+        if ((value & M.CTRL_GIO_DIS) !== 0) s[M.STATUS >>> 2] &= ~M.STATUS_GIO;
+        else s[M.STATUS >>> 2] |= M.STATUS_GIO;
         return;
       case M.EIMC:
         s[M.EIMS >>> 2] &= ~value;
@@ -457,6 +476,9 @@ export class IxgbeModel implements Registers {
     const rd = (this.store[M.RDRXCTL >>> 2] & M.RDRXCTL_CRCSTRIP) !== 0;
     if (hl !== rd) {
       throw new ModelError('crc-strip-mismatch', `RX enabled with HLREG0.RXCRCSTRP=${+hl} but RDRXCTL.CRCSTRIP=${+rd}: they must agree`);
+    }
+    if ((this.store[M.RDRXCTL >>> 2] & M.RDRXCTL_MUST_BE_1) !== M.RDRXCTL_MUST_BE_1) {
+      throw new ModelError('reserved-bits', 'RX enabled with RDRXCTL.RSCACKC or FCOE_WRFIX clear: §8.2.3.8.8 says both must be set to 1');
     }
   }
 

@@ -18,7 +18,9 @@ export type DriverMistake =
   | 'queue-not-served' // a TX queue enabled beyond the 64 that MTQC's reset value serves
   | 'freed-while-active' // ring or buffer memory freed while its queue can still write (ENABLE not yet read 0)
   | 'buffer-too-small' // a received frame does not fit BSIZEPACKET (the model does not chain buffers)
-  | 'crc-strip-mismatch'; // HLREG0.RXCRCSTRP and RDRXCTL.CRCSTRIP differ when RX is enabled (§8.2.3.8.8)
+  | 'crc-strip-mismatch' // HLREG0.RXCRCSTRP and RDRXCTL.CRCSTRIP differ when RX is enabled (§8.2.3.8.8)
+  | 'reserved-bits' // bits the datasheet says must be set are clear (RDRXCTL.RSCACKC, FCOE_WRFIX)
+  | 'reset-without-master-disable'; // CTRL.RST with queues running and PCIe mastering on (§4.6.3.2, §5.2.5.3.2)
 
 /**
  * A driver mistake the device model caught. It is thrown from the register access or the

@@ -57,7 +57,7 @@ class Bench {
     }
     m.write32(SRRCTL0, srrctl);
     this.setBase(RDBAL(0), RDBAH(0), RDLEN(0), ringRegion.physAddr(0), count * 16);
-    m.write32(M.RDRXCTL, m.read32(M.RDRXCTL) | M.RDRXCTL_CRCSTRIP);
+    m.write32(M.RDRXCTL, m.read32(M.RDRXCTL) | M.RDRXCTL_CRCSTRIP | M.RDRXCTL_MUST_BE_1);
     m.write32(M.RXCTRL, M.RXCTRL_RXEN);
     m.write32(RXDCTL(0), ENABLE);
     m.write32(RDT(0), count - 1);
@@ -469,6 +469,26 @@ describe('82599 model: what real hardware needs at reset and shutdown', () => {
     b.setupTx();
     const ring = b.regions[0];
     mistake('freed-while-active', () => ring.free());
+  });
+
+  it('refuses a reset while queues run with PCIe mastering on; master disable first (§5.2.5.3.2)', () => {
+    const b = open();
+    b.setupTx();
+    mistake('reset-without-master-disable', () => b.model.write32(M.CTRL, M.CTRL_RST));
+    expect(b.model.read32(M.STATUS) & M.STATUS_GIO).toBe(M.STATUS_GIO);
+    b.model.write32(M.CTRL, b.model.read32(M.CTRL) | M.CTRL_GIO_DIS);
+    expect(b.model.read32(M.STATUS) & M.STATUS_GIO).toBe(0);
+    b.model.write32(M.CTRL, M.CTRL_RST); // accepted now; the reset turns mastering back on
+    const quiet = performance.now() + 1.5;
+    while (performance.now() < quiet);
+    while ((b.model.read32(M.CTRL) & M.CTRL_RST) !== 0);
+    expect(b.model.read32(M.STATUS) & M.STATUS_GIO).toBe(M.STATUS_GIO);
+  });
+
+  it('refuses RX enable with RDRXCTL bits clear that §8.2.3.8.8 says must be 1', () => {
+    const b = open();
+    b.model.write32(M.RDRXCTL, b.model.read32(M.RDRXCTL) | M.RDRXCTL_CRCSTRIP);
+    mistake('reserved-bits', () => b.model.write32(M.RXCTRL, M.RXCTRL_RXEN));
   });
 
   it('serves TX queues 0..63 only (MTQC reset value) and refuses packets under 17 bytes', () => {
