@@ -5,8 +5,9 @@ import { measure, type Rate } from './measure.js';
 
 /**
  * What one register access costs through each accessor, on ordinary memory (so this is the
- * engine's cost, not the bus's): a plain typed-array element, MmioRegisters (Atomics), and the
- * bounds-checked CheckedRegisters of safe mode. One row = one write and one read.
+ * engine's cost, not the bus's): a plain typed-array element, Atomics for both (as
+ * MmioRegisters wrote before: Atomics.store is an xchg), MmioRegisters (plain store, Atomics
+ * load), and the bounds-checked CheckedRegisters of safe mode. One row = one write and one read.
  */
 export function registerAccessors(ghz: number, seconds: number): Rate[] {
   const buffer = new ArrayBuffer(0x20000);
@@ -15,11 +16,15 @@ export function registerAccessors(ghz: number, seconds: number): Rate[] {
   const checked = new CheckedRegisters(new MmioRegisters(buffer));
   let v = 0;
   return [
-    measure('plain Uint32Array (may be merged: unsafe)', () => {
+    measure('plain Uint32Array (reads may be cached: unsafe)', () => {
       plain[0x6018 >>> 2] = v++;
       return (plain[0x6010 >>> 2] & 0) + 1;
     }, ghz, seconds),
-    measure('MmioRegisters (Atomics)', () => {
+    measure('Atomics.store + Atomics.load (xchg)', () => {
+      Atomics.store(plain, 0x6018 >>> 2, v++);
+      return (Atomics.load(plain, 0x6010 >>> 2) & 0) + 1;
+    }, ghz, seconds),
+    measure('MmioRegisters (plain store, Atomics.load)', () => {
       mmio.write32(0x6018, v++);
       return (mmio.read32(0x6010) & 0) + 1;
     }, ghz, seconds),

@@ -3,11 +3,18 @@ import { IxyError, type Registers } from '@ixy/core';
 import { unmapBuffer } from '@ixy/memory';
 
 /**
- * Registers of a memory-mapped BAR. Every access is an Atomics operation on a typed-array view
- * of the mapping: the engine treats those as observable, sequentially consistent accesses, so
- * it never drops, merges, hoists or reorders them (a plain typed-array store can be merged
- * with a later one to the same element). x86 needs no fence beyond that for MMIO (as C ixy
- * notes in device.h).
+ * Registers of a memory-mapped BAR, through typed-array views of the mapping.
+ *
+ * Reads are `Atomics.load`: a plain `mov`, which the engine may not cache, hoist out of a loop
+ * or merge with an earlier read (a poll loop must see the device change a register).
+ *
+ * Writes are plain typed-array stores: a plain `mov`, as C ixy's volatile store. Not
+ * `Atomics.store`: V8 (Node 20 and 24) compiles that to `xchg`, a bus-locked read-modify-write
+ * that also reads the register (harmful for read-to-clear registers), costs a round trip to
+ * the device per write and can trip the kernel's split-lock detection. TurboFan eliminates no
+ * typed-array store, not even the first of two writes of one value to one register: a test
+ * checks the optimised machine code for every store. BARs are mapped uncached, so x86 keeps
+ * the accesses in program order without a fence (as C ixy notes in device.h).
  */
 export class MmioRegisters implements Registers {
   readonly size: number;
@@ -26,19 +33,19 @@ export class MmioRegisters implements Registers {
     return Atomics.load(this.u32, offset >>> 2);
   }
   write32(offset: number, value: number): void {
-    Atomics.store(this.u32, offset >>> 2, value);
+    this.u32[offset >>> 2] = value;
   }
   read16(offset: number): number {
     return Atomics.load(this.u16, offset >>> 1);
   }
   write16(offset: number, value: number): void {
-    Atomics.store(this.u16, offset >>> 1, value);
+    this.u16[offset >>> 1] = value;
   }
   read8(offset: number): number {
     return Atomics.load(this.u8, offset);
   }
   write8(offset: number, value: number): void {
-    Atomics.store(this.u8, offset, value);
+    this.u8[offset] = value;
   }
 
   /** Unmaps the BAR if @ixy/memory mapped it; later accesses see an empty buffer. */
