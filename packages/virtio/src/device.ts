@@ -419,6 +419,8 @@ export class VirtioNetDevice implements IxyDevice {
     if (this.closed) return;
     this.closed = true;
     if (this.wakeup) this.wakeup.closed = true;
+    // §4.1.4.3.2: reset first (the device then no longer touches the rings or buffers), then
+    // give every buffer back and free the memory
     try {
       this.transport.reset();
     } finally {
@@ -426,6 +428,8 @@ export class VirtioNetDevice implements IxyDevice {
         const h = this.tx.bufs[id];
         Mempool.of(h)?.driverFree(h);
       }
+      // the receive buffers still posted: back to their pool, which is released once all are back
+      for (const id of this.rx.inFlightIds()) this.rxPool.driverFree(this.rx.bufs[id]);
       this.rxPool.close();
       this.rings.free();
       this.access.release();

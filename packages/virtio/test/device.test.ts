@@ -311,3 +311,23 @@ describe('closing', () => {
     pool.close();
   });
 });
+
+describe('virtio close: DMA stopped before memory goes', () => {
+  it('resets the device (status 0) before it frees rings and buffers; the model refuses the other order', () => {
+    const mem = new SimulatedMemory();
+    const model = new FakeLegacyVirtioNet(mem);
+    const dev = openVirtio(new FakeAccess(model, mem), {});
+    expect(model.status & 4).toBe(4); // DRIVER_OK: live
+    // the buffer behind RX descriptor 0, as the device sees it
+    const device = model as unknown as { view(addr: number, len: number): DataView; rings(q: number): { desc: number } };
+    const d0 = device.view(device.rings(0).desc, 16);
+    const rxBuffers = mem.find(d0.getUint32(0, true) + d0.getUint32(4, true) * 2 ** 32, 1)!;
+    // a driver that frees first: memory the live device may still write into
+    expect(() => rxBuffers.free()).toThrow(/freed while the device is live .*reset the device first/);
+    expect(rxBuffers.freed).toBe(false);
+    // the driver's close: reset, buffers back, then memory freed (the pool with them)
+    dev.close();
+    expect(model.statusHistory.at(-1)).toBe(0);
+    expect(rxBuffers.freed).toBe(true);
+  });
+});

@@ -4,7 +4,7 @@
 // promiscuous mode is off, frames dropped when no receive buffer is posted. Driver mistakes
 // (addresses outside DMA memory, descriptors of the wrong kind) throw.
 import type { DeviceAccess, DeviceIdentity, Registers } from '@ixy/core';
-import { SimulatedMemory } from '@ixy/memory';
+import { SimulatedMemory, type SimulatedRegion } from '@ixy/memory';
 
 interface QueueState {
   size: number;
@@ -52,9 +52,38 @@ export class FakeLegacyVirtioNet implements Registers {
     queueSizes: [number, number, number] = [256, 256, 64],
   ) {
     this.queues = queueSizes.map((size) => ({ size, pfn: 0, lastAvail: 0, usedIdx: 0 }));
+    this.stopWatchingFrees = mem.onFree((region) => this.checkFree(region));
     // MAC, STATUS, CTRL_VQ, CTRL_RX, CTRL_MAC_ADDR, ANY_LAYOUT, and two the driver must not take:
     // MRG_RXBUF (15) and EVENT_IDX (29).
     this.offered = (1 << 5) | (1 << 15) | (1 << 16) | (1 << 17) | (1 << 18) | (1 << 23) | (1 << 27) | (1 << 29);
+  }
+
+  private readonly stopWatchingFrees: () => void;
+
+  /** Stops checking frees of DMA memory (the test is done with this device). */
+  dispose(): void {
+    this.stopWatchingFrees();
+  }
+
+  /**
+   * DMA memory is about to be freed. Until the driver resets the device (status 0, §2.1 /
+   * §4.1.4.3.2) the device may still use its rings and the buffers their descriptors point to:
+   * freeing them first is the driver bug a card without an IOMMU punishes.
+   */
+  private checkFree(region: SimulatedRegion): void {
+    if (this.status === 0) return;
+    const end = region.base + region.bytes.length;
+    const inside = (a: number): boolean => a >= region.base && a < end;
+    for (let q = 0; q < this.queues.length; q++) {
+      if (!this.queueReady(q)) continue;
+      const r = this.rings(q);
+      let what = inside(r.desc) || inside(r.avail) || inside(r.used) ? 'its rings' : '';
+      if (!what) {
+        const v = this.view(r.desc, 16 * r.size);
+        for (let i = 0; i < r.size && !what; i++) if (inside(v.getUint32(16 * i, true) + v.getUint32(16 * i + 4, true) * 2 ** 32)) what = 'buffers its descriptors point to';
+      }
+      if (what) throw new Error(`virtio fake: memory with ${what} (queue ${q}) freed while the device is live (status 0x${this.status.toString(16)}): reset the device first`);
+    }
   }
 
   // ---- DMA helpers ----
@@ -288,5 +317,6 @@ export class FakeAccess implements DeviceAccess {
   }
   release(): void {
     this.released = true;
+    this.device.dispose();
   }
 }

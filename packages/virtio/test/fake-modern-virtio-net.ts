@@ -257,6 +257,7 @@ export class FakeModernAccess implements DeviceAccess {
   }
   release(): void {
     this.released = true;
+    this.device.dispose();
   }
 }
 

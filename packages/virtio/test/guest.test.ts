@@ -117,6 +117,7 @@ interface PairResult {
   };
   burst: { seconds: number; sent: number; received: number; txMpps: number; rxMpps: number; txNotifies: number; rxNotifies: number; loops: number; outOfOrder: number; gcCount: number; heapGrowthBytes: number };
   poolFree: Record<string, number>;
+  closeOrder: string[];
   poolFreeAfterClose: number;
   poolEntries: number;
 }
@@ -263,6 +264,10 @@ describe.each(PAIRS.map((p, i) => ({ ...p, i })))('virtio-net $name pair in a QE
     expect(o.bigError).toMatchObject({ name: 'FrameSizeError', code: 'EFRAMESIZE' });
     expect(o.bigError?.message).toMatch(/3000 bytes, larger than this port's 1920-byte frame limit/);
     expect(o.normalFrameAfter).toBe(1);
+  });
+
+  it('closes with DMA stopped first: the device reset (status reads 0) before its memory is freed', () => {
+    expect(pair().closeOrder).toEqual(['reset status 0', 'rx memory freed']);
   });
 
   it('keeps packet ownership straight: every buffer is back in its pool after close', () => {

@@ -378,6 +378,28 @@ function openPort(spec: string, safe: boolean): VirtioNetDevice {
   return openDevice(address, options) as VirtioNetDevice;
 }
 
+/**
+ * Records what close() does, in order: the reset (with the device status read back from the
+ * real device right after it) and the freeing of the receive buffers' memory. DMA must stop
+ * before memory goes: 'reset status 0' first, then 'rx memory freed'.
+ */
+function traceClose(dev: VirtioNetDevice): string[] {
+  const events: string[] = [];
+  const transport = (dev as unknown as { transport: { reset(): void; status(): number } }).transport;
+  const reset = transport.reset.bind(transport);
+  transport.reset = () => {
+    reset();
+    events.push(`reset status ${transport.status()}`);
+  };
+  const region = dev.rxPool.region;
+  const free = region.free.bind(region);
+  region.free = () => {
+    events.push('rx memory freed');
+    free();
+  };
+  return events;
+}
+
 function checkPair(addrA: string, addrB: string): Record<string, unknown> {
   const safe = process.env.IXY_SAFE === '1';
   // Quick: port facts and the two transfers only.
@@ -417,8 +439,10 @@ function checkPair(addrA: string, addrB: string): Record<string, unknown> {
     if (!quick) otherChecks(a, b, pool, result, poolFree);
   } finally {
     result.poolFreeAtEnd = pool.freeCount;
+    const closeA = traceClose(a);
     a.close();
     b.close();
+    result.closeOrder = closeA;
   }
   result.poolFreeAfterClose = pool.freeCount;
   result.poolEntries = pool.entries;
