@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 // ixy-pktgen: sends numbered test frames out of a port as fast as it can (the classic ixy app).
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { Command, Option } from 'commander';
 import { IxyError, PacketBatch, deviceDma, openDevice, type IxyDevice } from '@ixy/core';
-import { StatsReporter, addPollModeOptions, hybridOptions, intOption, loadDrivers, pollLoop, runMain, rxWakeups, secondsOption, type PollModeOptions } from '@ixy/cli';
+import { StatsReporter, addPollModeOptions, decimalOption, hybridOptions, intOption, loadDrivers, pollLoop, runMain, rxWakeups, secondsOption, type PollModeOptions } from '@ixy/cli';
 import { Mempool } from '@ixy/memory';
 import { Generator, Pacer } from '@ixy/traffic';
 
@@ -22,7 +22,7 @@ const program = addPollModeOptions(new Command('ixy-pktgen'))
   .option('-b, --batch <n>', 'packets per TX batch', intOption(1, 4096), 32)
   .option('-n, --count <n>', 'stop after sending this many frames (0: no limit)', intOption(0, Number.MAX_SAFE_INTEGER), 0)
   .option('-d, --duration <seconds>', 'stop after this many seconds (default: run until Ctrl-C)', secondsOption, 0)
-  .option('-r, --rate <Mpps>', 'send at most this many million frames per second (default: as fast as possible)', rateOption, 0)
+  .option('-r, --rate <Mpps>', 'send at most this many million frames per second (default: as fast as possible)', decimalOption('a positive number of Mpps', true), 0)
   .option('--safe', 'safe mode: bounds-checked registers and packet ownership checks (slower)', false)
   .option('--unbind', 'take PCI devices from the kernel driver bound to them (never the card this machine needs)', false)
   .option('--driver <package...>', 'extra driver packages to load (they register themselves)', [])
@@ -38,11 +38,6 @@ Examples:
   ixy-pktgen sim:wire:0 -n 1000000        a million frames into a simulated cable`,
   );
 
-function rateOption(value: string): number {
-  const n = Number(value);
-  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('expected a positive number of Mpps');
-  return n;
-}
 
 interface PktgenOptions extends PollModeOptions {
   format: 'ixy-ts' | 'ixy';

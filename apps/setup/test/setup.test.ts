@@ -1,3 +1,5 @@
+import { fileURLToPath } from 'node:url';
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -53,5 +55,17 @@ describe('ixy-setup', () => {
     writeFileSync(file, '0');
     expect(reserveHugepages(64, file)).toBe(64);
     expect(readFileSync(file, 'utf8')).toBe('64');
+  });
+});
+
+describe('ixy-setup command line', () => {
+  it("refuses a count that is not decimal digits before it touches anything ('' once released every hugepage)", () => {
+    const main = fileURLToPath(new URL('../dist/main.js', import.meta.url));
+    for (const bad of ['', '0x10', '1e3', '-1']) {
+      const r = spawnSync(process.execPath, [main, 'hugepages', bad], { encoding: 'utf8' });
+      expect(r.status, `'${bad}'`).not.toBe(0);
+      expect(r.stdout + r.stderr).toMatch(/decimal digits/);
+      expect(r.stdout + r.stderr).not.toMatch(/hugepages \(2 MiB\): \d+ reserved/);
+    }
   });
 });

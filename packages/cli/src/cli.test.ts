@@ -3,7 +3,7 @@ import { IxyError, type IxyDevice, createStats, type DeviceStats, type Wakeup } 
 import { pollLoop } from './poll-loop.js';
 import { reportError } from './run-main.js';
 import { StatsReporter } from './stats-reporter.js';
-import { intOption } from './options.js';
+import { intOption, secondsOption } from './options.js';
 
 describe('reportError', () => {
   it('prints an IxyError as one line plus its hint, exit 1', () => {
@@ -163,5 +163,11 @@ describe('options', () => {
     expect(intOption(1, 10)('7')).toBe(7);
     expect(() => intOption(1, 10)('0')).toThrow(/from 1 to 10/);
     expect(() => intOption(1, 10)('x')).toThrow();
+    // decimal digits only: Number() would take these as 0, 16, 1000, 5
+    for (const bad of ['', ' ', '0x10', '1e3', '5.0', '-1', '+5', ' 5']) expect(() => intOption(0, 1 << 20)(bad), `'${bad}'`).toThrow(/decimal digits/);
+    expect(intOption(0, Number.MAX_SAFE_INTEGER)('9007199254740991')).toBe(Number.MAX_SAFE_INTEGER);
+    expect(() => intOption(0, Number.MAX_SAFE_INTEGER)('99999999999999999')).toThrow();
+    expect(secondsOption('0.5')).toBe(0.5);
+    for (const bad of ['', 'Infinity', '1e3', '0x1', '-1']) expect(() => secondsOption(bad)).toThrow(/seconds/);
   });
 });

@@ -1,20 +1,32 @@
 import { InvalidArgumentError, type Command } from 'commander';
 
-/** A commander option parser for an integer in [min, max]. */
+const DECIMAL_INTEGER = /^[0-9]{1,16}$/;
+const DECIMAL_NUMBER = /^(?:[0-9]{1,16}(?:\.[0-9]{1,9})?|\.[0-9]{1,9})$/;
+
+/**
+ * A commander option parser for an integer in [min, max]: decimal digits only. `Number()` alone
+ * would take '' as 0, '0x10' as 16 and '1e3' as 1000 (an empty count once released all the
+ * machine's hugepages).
+ */
 export function intOption(min: number, max: number): (value: string) => number {
   return (value: string): number => {
-    const n = Number(value);
-    if (!Number.isInteger(n) || n < min || n > max) throw new InvalidArgumentError(`expected an integer from ${min} to ${max}`);
+    const n = DECIMAL_INTEGER.test(value) ? Number(value) : NaN;
+    if (!Number.isSafeInteger(n) || n < min || n > max) throw new InvalidArgumentError(`expected an integer from ${min} to ${max} (decimal digits), got '${value}'`);
+    return n;
+  };
+}
+
+/** A commander option parser for a non-negative decimal number (e.g. 0.5). */
+export function decimalOption(what: string, positive = false): (value: string) => number {
+  return (value: string): number => {
+    const n = DECIMAL_NUMBER.test(value) ? Number(value) : NaN;
+    if (!Number.isFinite(n) || n < 0 || (positive && n === 0)) throw new InvalidArgumentError(`expected ${what}, got '${value}'`);
     return n;
   };
 }
 
 /** A commander option parser for a non-negative number of seconds. */
-export function secondsOption(value: string): number {
-  const n = Number(value);
-  if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError('expected a number of seconds');
-  return n;
-}
+export const secondsOption = decimalOption('a number of seconds');
 
 /** The poll-mode options every app has (see pollLoop's HybridOptions for the defaults). */
 export interface PollModeOptions {
