@@ -138,3 +138,74 @@ describe('Cable', () => {
     expect(existsSync(cablePath(n))).toBe(false);
   });
 });
+
+describe("a peer's memory is input", () => {
+  /** The ring's index words, as a hostile peer sees them: head at word 0, tail at word 16. */
+  function indexWords(cable: Cable, dir: 0 | 1): Int32Array {
+    const buffer = (cable as unknown as { buffer: ArrayBuffer }).buffer;
+    return new Int32Array(buffer, dir === 0 ? 256 : 384, 32);
+  }
+
+  it('a tail moved past the ring delivers no phantom frame: the ring is broken and the link goes down', () => {
+    const n = name();
+    const cable = Cable.open(n);
+    const tx = cable.attach(0);
+    const rx = cable.attach(1);
+    expect(tx.tx.send(Uint8Array.of(1, 2, 3))).toBe(true);
+    expect(rx.rx.receive()).toEqual(Uint8Array.of(1, 2, 3));
+    Atomics.add(indexWords(cable, 0), 16, 1000); // the "producer" claims 1000 frames in 256 slots
+    expect(rx.rx.receive()).toBeNull();
+    expect(rx.broken).toMatch(/tail .* ahead of the head/);
+    expect(rx.peerPresent()).toBe(false);
+    // and it stays broken: no frame is taken from it again
+    Atomics.sub(indexWords(cable, 0), 16, 1000);
+    expect(tx.tx.send(Uint8Array.of(4))).toBe(true);
+    expect(rx.rx.receive()).toBeNull();
+    tx.detach();
+    rx.detach();
+    cable.close();
+  });
+
+  it('a head moved backwards does not let the producer overwrite unread slots', () => {
+    const n = name();
+    const cable = Cable.open(n, { slots: 16 });
+    const tx = cable.attach(0);
+    cable.attach(1);
+    for (let i = 0; i < 16; i++) expect(tx.tx.send(Uint8Array.of(i))).toBe(true);
+    Atomics.sub(indexWords(cable, 0), 0, 100); // the "consumer" rewinds its head
+    expect(tx.tx.send(Uint8Array.of(99))).toBe(false);
+    expect(tx.broken).toMatch(/head .* behind the tail/);
+    expect(tx.peerPresent()).toBe(false);
+    cable.close();
+  });
+
+  it('fuzz: random corruption of the shared indices and lengths never yields more frames than sent, nor a frame longer than a slot', () => {
+    for (let round = 0; round < 200; round++) {
+      const n = name();
+      const cable = Cable.open(n, { slots: 16 });
+      const tx = cable.attach(0);
+      const rx = cable.attach(1);
+      const words = indexWords(cable, 0);
+      const ring = rx.rx;
+      let sent = 0;
+      let got = 0;
+      const rnd = randomBytes(64);
+      for (let step = 0; step < 60; step++) {
+        const r = rnd[step];
+        if (r < 100 && tx.tx.send(new Uint8Array(1 + (r % 60)))) sent++;
+        else if (r < 110) Atomics.store(words, r & 1 ? 16 : 0, (rnd[(step + 1) % 64] << 24) | rnd[(step + 2) % 64]); // garbage index
+        else if (r < 120) ring.words[((r % 16) * CABLE_SLOT_SIZE) >>> 2] = 0xffffffff; // garbage length
+        const at = ring.peek();
+        if (at >= 0) {
+          expect(at).toBeLessThan(ring.data.length);
+          expect(ring.peekLength()).toBeLessThanOrEqual(ring.maxFrame);
+          ring.release();
+          ring.commit();
+          got++;
+        }
+      }
+      expect(got).toBeLessThanOrEqual(Math.max(sent, 16));
+      cable.close();
+    }
+  });
+});

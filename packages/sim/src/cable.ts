@@ -215,9 +215,17 @@ export class CableEnd {
     readonly rx: FrameRing,
   ) {}
 
-  /** Is the other end held by a process? Cheap (one atomic load) unless `check`. */
+  /**
+   * Is the other end held by a process, and the cable sound? Cheap (one atomic load) unless
+   * `check`. A ring whose shared indices made no sense (see `broken`) takes the link down.
+   */
   peerPresent(check = false): boolean {
-    return this.open && this.cable.isAttached((1 - this.end) as 0 | 1, check);
+    return this.open && this.tx.broken === '' && this.rx.broken === '' && this.cable.isAttached((1 - this.end) as 0 | 1, check);
+  }
+
+  /** Why this end's cable is unusable ('' while it is fine): a corrupt index in shared memory. */
+  get broken(): string {
+    return this.rx.broken || this.tx.broken;
   }
 
   get isOpen(): boolean {

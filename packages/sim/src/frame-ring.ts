@@ -55,6 +55,8 @@ export class FrameRing {
   // consumer side
   private head = 0;
   private seenTail = 0;
+  /** Why the ring is unusable ('' while it is fine): the peer's index made no sense. */
+  private brokenBy = '';
 
   /**
    * @param buffer the shared mapping
@@ -81,12 +83,17 @@ export class FrameRing {
   syncProducer(): void {
     this.tail = Atomics.load(this.index, TAIL);
     this.seenHead = Atomics.load(this.index, HEAD);
+    if (((this.tail - this.seenHead) >>> 0) > this.slots) this.markBroken(`at attach, the tail ${this.tail} is ${(this.tail - this.seenHead) >>> 0} ahead of the head ${this.seenHead}`);
   }
 
   /** Takes over the consumer index from shared memory (when this side attaches). */
   syncConsumer(): void {
     this.head = Atomics.load(this.index, HEAD);
     this.seenTail = Atomics.load(this.index, TAIL);
+    if (((this.seenTail - this.head) >>> 0) > this.slots) {
+      this.markBroken(`at attach, the tail ${this.seenTail} is ${(this.seenTail - this.head) >>> 0} ahead of the head ${this.head}`);
+      this.seenTail = this.head;
+    }
   }
 
   /** Frames waiting to be received (as shared memory says now). */
@@ -108,8 +115,16 @@ export class FrameRing {
    */
   reserve(): number {
     if (((this.tail - this.seenHead) >>> 0) >= this.slots) {
-      this.seenHead = Atomics.load(this.index, HEAD);
-      if (((this.tail - this.seenHead) >>> 0) >= this.slots) return -1;
+      if (this.brokenBy !== '') return -1;
+      // the consumer's index is input: it can only trail the tail by at most `slots`
+      const head = Atomics.load(this.index, HEAD);
+      const used = (this.tail - head) >>> 0;
+      if (used > this.slots) {
+        this.markBroken(`the consumer's head ${head} is ${used} behind the tail ${this.tail} of a ${this.slots}-slot ring`);
+        return -1;
+      }
+      this.seenHead = head;
+      if (used >= this.slots) return -1;
     }
     return (this.tail & this.mask) * this.slotSize + 4;
   }
@@ -131,7 +146,14 @@ export class FrameRing {
   /** Byte offset in `data` of the oldest frame, or -1 when the ring is empty. */
   peek(): number {
     if (this.head === this.seenTail) {
-      this.seenTail = Atomics.load(this.index, TAIL);
+      if (this.brokenBy !== '') return -1;
+      // the producer's index is input: it can only lead the head by at most `slots`
+      const tail = Atomics.load(this.index, TAIL);
+      if (((tail - this.head) >>> 0) > this.slots) {
+        this.markBroken(`the producer's tail ${tail} is ${(tail - this.head) >>> 0} ahead of the head ${this.head} of a ${this.slots}-slot ring`);
+        return -1;
+      }
+      this.seenTail = tail;
       if (this.head === this.seenTail) return -1;
     }
     return (this.head & this.mask) * this.slotSize + 4;
@@ -152,6 +174,20 @@ export class FrameRing {
   commit(): void {
     Atomics.store(this.index, HEAD, this.head);
     if (Atomics.load(this.wake, ROOM_WAITING) !== 0) this.wakeSleeper(ROOM_WAITING, ROOM_SEQ);
+  }
+
+  /** Why the ring is unusable, or '' while it is fine. */
+  get broken(): string {
+    return this.brokenBy;
+  }
+
+  /**
+   * A shared index made no sense (a corrupt or hostile peer): the ring is not used again, so no
+   * phantom frame is ever delivered and no slot outside the ring is touched; the port sees its
+   * link go down.
+   */
+  private markBroken(why: string): void {
+    if (this.brokenBy === '') this.brokenBy = why;
   }
 
   // ---- sleeping and waking ----
