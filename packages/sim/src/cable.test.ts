@@ -1,4 +1,6 @@
-import { existsSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync, statSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Cable, CABLE_SLOT_SIZE, cablePath } from './cable.js';
@@ -31,18 +33,51 @@ describe('Cable', () => {
     }
   });
 
-  it('accepts a zero-filled file as an empty cable', () => {
+  it('creates its file exclusively, mode 0600, whole and marked; an existing cable keeps its geometry', () => {
     const n = name();
-    writeFileSync(cablePath(n), new Uint8Array(4096 + 2 * 32 * CABLE_SLOT_SIZE));
-    const cable = Cable.open(n, { slots: 256 });
+    const first = Cable.open(n, { slots: 32 });
+    const st = statSync(cablePath(n));
+    expect(st.mode & 0o777).toBe(0o600);
+    expect(st.size).toBe(4096 + 2 * 32 * CABLE_SLOT_SIZE);
+    expect(st.blocks * 512).toBeGreaterThanOrEqual(st.size); // reserved, not sparse
+    first.close();
+    const a = Cable.open(n, { slots: 32 });
+    const b = Cable.open(n, { slots: 256 }); // the same mapping in this process
+    expect(b.slots).toBe(32);
+    a.close();
+    b.close();
+  });
+
+  it('refuses files it did not make: planted, a symbolic link, open to others, the wrong size', () => {
+    const planted = name();
+    writeFileSync(cablePath(planted), new Uint8Array(4096 + 2 * 32 * CABLE_SLOT_SIZE), { mode: 0o600 });
+    expect(() => Cable.open(planted)).toThrow(/does not carry the cable mark/);
+    const open = name();
+    writeFileSync(cablePath(open), new Uint8Array(16), { mode: 0o666 });
+    chmodSync(cablePath(open), 0o666);
+    expect(() => Cable.open(open)).toThrow(/can be opened by other users \(mode 666\)/);
+    const small = name();
+    writeFileSync(cablePath(small), new Uint8Array(100), { mode: 0o600 });
+    expect(() => Cable.open(small)).toThrow(/has 100 bytes, not the size of a cable/);
+    const link = name();
+    const target = join(tmpdir(), `ixy-cable-target-${process.pid}`);
+    writeFileSync(target, 'precious');
+    symlinkSync(target, cablePath(link));
     try {
-      expect(cable.slots).toBe(32); // an existing file keeps its geometry
-      const a = cable.attach(0);
-      expect(a.rx.count).toBe(0);
-      expect(a.peerPresent()).toBe(false);
-      expect(a.tx.hasRoom()).toBe(true);
+      expect(() => Cable.open(link)).toThrow(/is a symbolic link/);
+      expect(readFileSync(target, 'utf8')).toBe('precious'); // untouched
+      const dangling = name();
+      symlinkSync(join(tmpdir(), `ixy-cable-missing-${process.pid}`), cablePath(dangling));
+      expect(() => Cable.open(dangling)).toThrow(/is a symbolic link/);
+      expect(existsSync(join(tmpdir(), `ixy-cable-missing-${process.pid}`))).toBe(false); // nothing created there
     } finally {
-      cable.close();
+      unlinkSync(target);
+    }
+    // the message says what to do
+    try {
+      Cable.open(planted);
+    } catch (err) {
+      expect((err as { hint?: string }).hint).toMatch(/remove it \(rm .*\) or use another cable name/);
     }
   });
 

@@ -1,9 +1,9 @@
-import { existsSync, statSync, unlinkSync, accessSync, constants } from 'node:fs';
+import { existsSync, unlinkSync, accessSync, constants } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { threadId } from 'node:worker_threads';
-import { IxyError } from '@ixy/core';
-import { mapSharedFile, unmapBuffer } from '@ixy/memory';
+import { unmapBuffer } from '@ixy/memory';
+import { CableError, openCableFile } from './cable-file.js';
 import { FrameRing } from './frame-ring.js';
 
 /** Bytes per frame slot: a 4-byte length and up to 2044 bytes of frame. */
@@ -23,6 +23,17 @@ const RING_INDEX = [256, 384];
 // wake-up words of the two rings, each on its own line
 const RING_WAKE = [512, 576];
 
+/** Bytes of a cable file with `slots` slots per direction. */
+function cableSize(slots: number): number {
+  return HEADER_SIZE + 2 * slots * CABLE_SLOT_SIZE;
+}
+
+/** The slots per direction of a cable file of `size` bytes, or 0 when no cable has that size. */
+function slotsOfSize(size: number): number {
+  for (let slots = MIN_SLOTS; slots <= MAX_SLOTS; slots <<= 1) if (cableSize(slots) === size) return slots;
+  return 0;
+}
+
 export interface CableOptions {
   /** Frame slots per direction for a new cable, a power of two (default 256). An existing cable keeps its size. */
   slots?: number;
@@ -30,12 +41,7 @@ export interface CableOptions {
   dir?: string;
 }
 
-/** A cable or cable end that cannot be used. */
-export class CableError extends IxyError {
-  constructor(code: string, message: string, hint?: string) {
-    super(code, message, hint);
-  }
-}
+export { CableError };
 
 function defaultDir(): string {
   try {
@@ -90,7 +96,11 @@ export class Cable {
   /** Deletes a cable's file (the mappings of processes using it stay valid). */
   static remove(name: string, dir?: string): void {
     const path = cablePath(name, dir);
-    if (existsSync(path)) unlinkSync(path);
+    try {
+      unlinkSync(path); // the name itself, a symbolic link included (never what it points to)
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    }
   }
 
   readonly slots: number;
@@ -106,19 +116,13 @@ export class Cable {
     readonly path: string,
     wantSlots: number,
   ) {
-    let slots = wantSlots;
-    if (existsSync(path) && statSync(path).size > 0) {
-      // an existing cable keeps its geometry: the largest power of two that fits the file
-      const size = statSync(path).size;
-      slots = MAX_SLOTS;
-      while (slots >= MIN_SLOTS && HEADER_SIZE + 2 * slots * CABLE_SLOT_SIZE > size) slots >>>= 1;
-      if (slots < MIN_SLOTS) throw new CableError('EBADCABLE', `${path} is too small (${size} bytes) to be a cable`, `delete it`);
-    } else if (!Number.isInteger(slots) || slots < MIN_SLOTS || slots > MAX_SLOTS || (slots & (slots - 1)) !== 0) {
-      throw new RangeError(`cable slots must be a power of two in ${MIN_SLOTS}..${MAX_SLOTS}, got ${slots}`);
+    if (!Number.isInteger(wantSlots) || wantSlots < MIN_SLOTS || wantSlots > MAX_SLOTS || (wantSlots & (wantSlots - 1)) !== 0) {
+      throw new RangeError(`cable slots must be a power of two in ${MIN_SLOTS}..${MAX_SLOTS}, got ${wantSlots}`);
     }
+    // an existing cable keeps its geometry; see openCableFile for what makes a file a cable
+    const { buffer, slots } = openCableFile(path, cableSize, slotsOfSize, wantSlots);
     this.slots = slots;
-    const size = HEADER_SIZE + 2 * slots * CABLE_SLOT_SIZE;
-    this.buffer = mapSharedFile(path, size, true);
+    this.buffer = buffer;
     this.header = new Int32Array(this.buffer, 0, HEADER_SIZE >>> 2);
     const data = slots * CABLE_SLOT_SIZE;
     this.rings = [

@@ -1,0 +1,108 @@
+import { closeSync, constants, fstatSync, linkSync, openSync, unlinkSync, writeSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { IxyError } from '@ixy/core';
+import { native } from '@ixy/memory';
+
+const { O_RDWR, O_CREAT, O_EXCL, O_NOFOLLOW } = constants;
+
+/** "IXYC" (little endian) in header word 2: a file this code made whole, not one planted. */
+export const CABLE_MAGIC = 0x43595849;
+const MAGIC_WORD = 2;
+
+/** A cable or cable end that cannot be used. */
+export class CableError extends IxyError {
+  constructor(code: string, message: string, hint?: string) {
+    super(code, message, hint);
+  }
+}
+
+function errno(err: unknown): string | undefined {
+  return (err as NodeJS.ErrnoException).code;
+}
+
+/**
+ * Opens the file behind a cable, or creates it, safely in a directory every user can write
+ * (/dev/shm):
+ * - an existing file is opened without following a symbolic link (O_NOFOLLOW), and used only
+ *   if it is a regular file of this user's, with no permission for anyone else, of a cable's
+ *   exact size, carrying the magic word: anything else is refused with a hint to remove it;
+ * - a new file is made under a private temporary name (O_CREAT | O_EXCL, mode 0600), filled
+ *   with zeros so its memory is reserved now (a full tmpfs fails here, with a message, instead
+ *   of killing both ends with SIGBUS later), stamped with the magic word, and only then linked
+ *   to the cable's name: a peer never sees a half-made cable, and if another process linked
+ *   its own first, that one is used.
+ * Returns the mapping (MAP_SHARED) and the cable's geometry.
+ */
+export function openCableFile(path: string, sizeFor: (slots: number) => number, slotsFromSize: (size: number) => number, wantSlots: number): { buffer: ArrayBuffer; slots: number } {
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const existing = openExisting(path, slotsFromSize);
+    if (existing !== null) return existing;
+    if (create(path, sizeFor(wantSlots))) continue; // linked (ours or a racing peer's): open it
+  }
+  throw new CableError('EBADCABLE', `cannot create ${path}: it keeps appearing and disappearing`, 'another program is using this cable name: pick another');
+}
+
+function openExisting(path: string, slotsFromSize: (size: number) => number): { buffer: ArrayBuffer; slots: number } | null {
+  let fd: number;
+  try {
+    fd = openSync(path, O_RDWR | O_NOFOLLOW);
+  } catch (err) {
+    const code = errno(err);
+    if (code === 'ENOENT') return null;
+    if (code === 'ELOOP') throw new CableError('EBADCABLE', `${path} is a symbolic link, not a cable`, `remove it (rm ${path}) or use another cable name`);
+    if (code === 'EACCES' || code === 'EPERM') {
+      throw new CableError('EACCES', `${path} belongs to another user`, `cables are not shared between users: remove it (as its owner) or use another cable name`);
+    }
+    throw new CableError(code ?? 'EBADCABLE', `cannot open ${path}: ${(err as Error).message}`);
+  }
+  try {
+    const st = fstatSync(fd);
+    const refuse = (why: string): CableError => new CableError('EBADCABLE', `${path} ${why}: not using it as a cable`, `remove it (rm ${path}) or use another cable name`);
+    if (!st.isFile()) throw refuse('is not a regular file');
+    const uid = process.geteuid?.() ?? st.uid;
+    if (st.uid !== uid) throw refuse(`belongs to uid ${st.uid}, not to this user (uid ${uid})`);
+    if ((st.mode & 0o077) !== 0) throw refuse(`can be opened by other users (mode ${(st.mode & 0o777).toString(8)})`);
+    const slots = slotsFromSize(st.size);
+    if (slots === 0) throw refuse(`has ${st.size} bytes, not the size of a cable`);
+    const buffer = native().mapFd(fd, 0, st.size);
+    if (Atomics.load(new Int32Array(buffer, 0, MAGIC_WORD + 1), MAGIC_WORD) !== CABLE_MAGIC) {
+      native().unmap(buffer);
+      throw refuse('does not carry the cable mark');
+    }
+    return { buffer, slots };
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Makes a cable file under a temporary name and links it to `path`; false if that failed because `path` exists now. */
+function create(path: string, size: number): boolean {
+  const temp = join(dirname(path), `.${basename(path)}.${process.pid}.${Math.floor(Math.random() * 1e9)}`);
+  let fd: number;
+  try {
+    fd = openSync(temp, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW, 0o600);
+  } catch (err) {
+    throw new CableError(errno(err) ?? 'EBADCABLE', `cannot create a cable in ${dirname(path)}: ${(err as Error).message}`, 'check that the directory exists and is writable');
+  }
+  try {
+    // reserve the memory now: zeros written, not a sparse file
+    const zeros = new Uint8Array(Math.min(size, 1 << 20));
+    for (let at = 0; at < size; at += zeros.length) writeSync(fd, zeros, 0, Math.min(zeros.length, size - at), at);
+    const mark = new Uint8Array(new Int32Array([CABLE_MAGIC]).buffer);
+    writeSync(fd, mark, 0, 4, MAGIC_WORD * 4);
+  } catch (err) {
+    closeSync(fd);
+    unlinkSync(temp);
+    throw new CableError(errno(err) ?? 'ENOSPC', `cannot make a cable of ${size} bytes in ${dirname(path)}: ${(err as Error).message}`, 'free some memory in the directory (tmpfs), or use fewer cable slots');
+  }
+  closeSync(fd);
+  try {
+    linkSync(temp, path); // atomic: fails if the name exists
+    return true;
+  } catch (err) {
+    if (errno(err) === 'EEXIST') return true; // a peer made it first: use theirs
+    throw new CableError(errno(err) ?? 'EBADCABLE', `cannot create ${path}: ${(err as Error).message}`);
+  } finally {
+    unlinkSync(temp);
+  }
+}
