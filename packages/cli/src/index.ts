@@ -1,5 +1,5 @@
 export { reportError, runMain } from './run-main.js';
 export { pollLoop, rxWakeups, type HybridOptions, type PollLoopOptions, type PollLoopResult } from './poll-loop.js';
 export { StatsReporter } from './stats-reporter.js';
-export { DEFAULT_DRIVERS, loadDrivers } from './drivers.js';
+export { DEFAULT_DRIVERS, driverSpecifier, loadDrivers } from './drivers.js';
 export { addPollModeOptions, decimalOption, hybridOptions, intOption, secondsOption, type PollModeOptions } from './options.js';
