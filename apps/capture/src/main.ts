@@ -1,10 +1,10 @@
 #!/usr/bin/env node
 // ixy-capture: receives packets on a port; checks test frames; writes a pcap file.
 import { Command } from 'commander';
-import { PacketBatch, openDevice, type IxyDevice } from '@ixy/core';
+import { IxyError, PacketBatch, openDevice, type IxyDevice } from '@ixy/core';
 import { StatsReporter, addPollModeOptions, hybridOptions, intOption, loadDrivers, pollLoop, runMain, rxWakeups, secondsOption, type PollModeOptions } from '@ixy/cli';
 import { INDEX_MASK, Mempool } from '@ixy/memory';
-import { Sink } from '@ixy/traffic';
+import { MAX_EXPECTED, Sink } from '@ixy/traffic';
 import { PcapWriter } from './pcap-writer.js';
 
 const program = addPollModeOptions(new Command('ixy-capture'))
@@ -54,10 +54,14 @@ async function main(): Promise<number> {
   program.exitOverride();
   program.parse();
   const opts = program.opts<CaptureOptions>();
+  if (opts.verify && opts.count > MAX_EXPECTED) {
+    throw new IxyError('EUSAGE', `--verify counts at most ${MAX_EXPECTED} frames exactly (--count ${opts.count})`, 'give a smaller --count, or leave it out: then gaps in the sequence are counted');
+  }
   await loadDrivers(opts.driver);
   const dev: IxyDevice = openDevice(program.args[0], { safe: opts.safe, unbind: opts.unbind, ...(opts.lossless ? { flowControl: true } : {}) });
-  const pcap = opts.write ? new PcapWriter(opts.write) : undefined;
+  let pcap: PcapWriter | undefined;
   try {
+    if (opts.write) pcap = new PcapWriter(opts.write);
     const sink = new Sink(opts.count > 0 ? opts.count : undefined);
     const batch = new PacketBatch(opts.batch);
     const reporter = new StatsReporter([dev]);
@@ -102,8 +106,11 @@ async function main(): Promise<number> {
     }
     return 0;
   } finally {
-    pcap?.close();
-    dev.close();
+    try {
+      pcap?.close(); // may fail (a full disk): the port is closed all the same
+    } finally {
+      dev.close();
+    }
   }
 }
 

@@ -1,4 +1,20 @@
-import { closeSync, openSync, writeSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, writeSync } from 'node:fs';
+import { IxyError } from '@ixy/core';
+
+const { O_WRONLY, O_CREAT, O_TRUNC, O_NOFOLLOW } = constants;
+
+function fileError(path: string, err: unknown, doing: string): IxyError {
+  const e = err as NodeJS.ErrnoException;
+  const hint =
+    e.code === 'ELOOP'
+      ? 'the path is a symbolic link: ixy-capture does not write through links; give the file itself'
+      : e.code === 'ENOSPC'
+        ? 'the disk is full'
+        : e.code === 'EACCES' || e.code === 'EPERM' || e.code === 'EROFS'
+          ? 'choose a path you can write'
+          : undefined;
+  return new IxyError(e.code ?? 'EPCAP', `cannot ${doing} ${path}: ${e.message}`, hint, { cause: err });
+}
 
 /**
  * Writes the classic libpcap file format (https://wiki.wireshark.org/Development/LibpcapFileFormat):
@@ -16,7 +32,18 @@ export class PcapWriter {
     /** Longest frame part stored (frames are cut there, as tcpdump -s does). */
     readonly snaplen = 65535,
   ) {
-    this.fd = openSync(path, 'w');
+    // no following of a symbolic link at the last component (a planted link must not make us
+    // truncate its target), and only a regular file: not /proc or a device
+    try {
+      this.fd = openSync(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW, 0o644);
+    } catch (err) {
+      throw fileError(path, err, 'write the capture to');
+    }
+    if (!fstatSync(this.fd).isFile()) {
+      closeSync(this.fd);
+      this.fd = -1;
+      throw new IxyError('EPCAP', `cannot write the capture to ${path}: not a regular file`, 'give the path of a file (it is created or overwritten)');
+    }
     const h = this.buf;
     h.writeUInt32LE(0xa1b2c3d4, 0); // magic: microsecond timestamps, our byte order
     h.writeUInt16LE(2, 4); // version 2.4
@@ -26,6 +53,15 @@ export class PcapWriter {
     h.writeUInt32LE(snaplen, 16);
     h.writeUInt32LE(1, 20); // LINKTYPE_ETHERNET
     this.used = 24;
+    // the header goes out now: a path that takes no writes (/proc, a full disk) fails here,
+    // before the capture starts, not at its end
+    try {
+      this.flush();
+    } catch (err) {
+      closeSync(this.fd);
+      this.fd = -1;
+      throw err;
+    }
   }
 
   /** Appends one frame: `length` bytes of `bytes` at `offset`, stamped `timeMicros` (since the epoch). */
@@ -44,14 +80,25 @@ export class PcapWriter {
   }
 
   flush(): void {
-    if (this.used > 0) writeSync(this.fd, this.buf, 0, this.used);
+    if (this.used > 0) {
+      try {
+        let done = 0;
+        while (done < this.used) done += writeSync(this.fd, this.buf, done, this.used - done);
+      } catch (err) {
+        this.used = 0;
+        throw fileError(this.path, err, 'write to');
+      }
+    }
     this.used = 0;
   }
 
   close(): void {
     if (this.fd < 0) return;
-    this.flush();
-    closeSync(this.fd);
-    this.fd = -1;
+    try {
+      this.flush();
+    } finally {
+      closeSync(this.fd);
+      this.fd = -1;
+    }
   }
 }

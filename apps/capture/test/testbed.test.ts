@@ -120,6 +120,39 @@ describe('pktgen → fwd → capture, three processes on simulated cables', () =
     expect(size.out()).toMatch(/C ixy-pktgen's frames, which are 60 bytes/);
   }, 180_000);
 
+  it('capture -w refuses links, devices and unwritable paths with one line, a full disk too, and closes the port', async () => {
+    const { mkdtempSync, symlinkSync, writeFileSync, readFileSync, existsSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const { tmpdir } = await import('node:os');
+    const dir = mkdtempSync(join(tmpdir(), 'ixy-capture-w-'));
+    const precious = join(dir, 'precious');
+    writeFileSync(precious, 'keep me');
+    const link = join(dir, 'link.pcap');
+    symlinkSync(precious, link);
+    const cases: [string, RegExp][] = [
+      [link, /symbolic link/],
+      ['/proc/version', /cannot write (the capture )?to \/proc\/version/],
+      [join(dir, 'no', 'such', 'dir.pcap'), /cannot write the capture to .*ENOENT|no such file/i],
+    ];
+    for (const [path, why] of cases) {
+      const tag = `tw${process.pid}-${cases.findIndex((c) => c[0] === path)}`;
+      const c = start('capture', [`sim:${tag}:1`, '-w', path, '--duration', '1']);
+      expect(await c.exit, c.out()).toBe(1);
+      expect(c.out()).toMatch(why);
+      expect(c.out()).not.toMatch(/\n\s+at /);
+      expect(existsSync(`/dev/shm/ixy-cable-${tag}`), 'the cable was left behind').toBe(false);
+    }
+    expect(readFileSync(precious, 'utf8')).toBe('keep me');
+    // /dev/full: the header goes into the buffer, the write at the end fails: one line, exit 1
+    const full = start('capture', [`sim:tw${process.pid}-full:1`, '-w', '/dev/full', '--duration', '1']);
+    expect(await full.exit, full.out()).toBe(1);
+    expect(full.out()).toMatch(/not a regular file|ENOSPC|disk is full/);
+    const huge = start('capture', [`sim:tw${process.pid}-n:1`, '--verify', '-n', '9007199254740991']);
+    expect(await huge.exit).toBe(1);
+    expect(huge.out()).toMatch(/--verify counts at most 4294967296 frames exactly/);
+    expect(huge.out()).not.toMatch(/\n\s+at /);
+  }, 60_000);
+
   it('pktgen and capture explain themselves and reject bad input clearly', async () => {
     const help = start('pktgen', ['--help']);
     expect(await help.exit).toBe(0);

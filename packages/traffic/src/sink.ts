@@ -12,6 +12,9 @@ import { FRAME_FAULT_NAMES, FrameFault, readSeq, verifyFrame } from './frame.js'
  * tells loss, duplicates and reordering apart exactly. Without, it counts gaps as they appear
  * (a late frame then counts as a gap and as out of order).
  */
+/** The most frames a Sink counts exactly (a bit each: 512 MiB at this many). */
+export const MAX_EXPECTED = 2 ** 32;
+
 export class Sink {
   received = 0;
   bytes = 0;
@@ -32,7 +35,12 @@ export class Sink {
   private readonly seen: Uint8Array | undefined;
 
   constructor(readonly expected?: number) {
-    if (expected !== undefined) this.seen = new Uint8Array(expected);
+    if (expected !== undefined) {
+      if (!Number.isSafeInteger(expected) || expected < 0 || expected > MAX_EXPECTED) {
+        throw new RangeError(`a sink counts at most ${MAX_EXPECTED} expected frames exactly, not ${expected}`);
+      }
+      this.seen = new Uint8Array(Math.ceil(expected / 8)); // a bit per sequence number
+    }
   }
 
   /**
@@ -71,10 +79,11 @@ export class Sink {
   private sequence(seq: number): void {
     const seen = this.seen;
     if (seen !== undefined) {
-      if (seq >= seen.length) return this.fault(`sequence number ${seq} beyond the ${seen.length} expected`);
-      if (seen[seq]) this.duplicates++;
+      if (seq >= (this.expected as number)) return this.fault(`sequence number ${seq} beyond the ${this.expected} expected`);
+      const bit = 1 << (seq & 7);
+      if ((seen[seq >>> 3] & bit) !== 0) this.duplicates++;
       else {
-        seen[seq] = 1;
+        seen[seq >>> 3] |= bit;
         this.unique++;
       }
     }
