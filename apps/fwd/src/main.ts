@@ -90,15 +90,22 @@ async function main(): Promise<number> {
     if (devs[0].address === devs[1].address) throw new IxyError('EUSAGE', `both ports are ${devs[0].address}: give two different ports`);
 
     let worker: Worker | undefined;
+    let workerError: Error | undefined;
     let summary: Promise<TrafficSummary> | undefined;
     const stop = new SharedArrayBuffer(4);
     if (demo) {
       const data: TrafficWorkerData = { ports: [`sim:${cables[0]}:1`, `sim:${cables[1]}:1`], stop, size: opts.frameSize, batch: opts.batch };
       worker = new Worker(new URL('./traffic-worker.js', import.meta.url), { workerData: data });
-      summary = new Promise((resolve, reject) => {
+      // a failing traffic source stops the demo and is reported (no unhandled rejection)
+      summary = new Promise<TrafficSummary>((resolve, reject) => {
         worker!.once('message', resolve);
         worker!.once('error', reject);
+        worker!.once('exit', (code) => reject(new Error(`it exited with code ${code} before reporting`)));
+      }).catch((err: unknown) => {
+        workerError = err instanceof Error ? err : new Error(String(err));
+        throw workerError;
       });
+      summary.catch(() => {}); // observed here; reported after the loop
       console.log(`ixy-fwd: simulated demo: forwarding between ${names[0]} and ${names[1]}; traffic from a worker thread (Ctrl-C stops)`);
     } else {
       console.log(`ixy-fwd: forwarding between ${devs[0].address} and ${devs[1].address} (Ctrl-C stops)`);
@@ -115,6 +122,7 @@ async function main(): Promise<number> {
     await pollLoop(step, {
       durationSeconds: opts.duration,
       onInterval: (ns) => reporter.interval(ns),
+      stopWhen: () => workerError !== undefined,
       wakeups: rxWakeups(devs),
       ...hybridOptions(opts),
     });
@@ -125,7 +133,12 @@ async function main(): Promise<number> {
     const totals = reporter.totals();
     if (worker && summary) {
       Atomics.store(new Int32Array(stop), 0, 1);
-      const s = await summary;
+      let s: TrafficSummary;
+      try {
+        s = await summary;
+      } catch {
+        throw new IxyError('EDEMO', `the demo's traffic source failed: ${workerError?.message ?? 'unknown error'}`, 'this is a bug in the demo: please report it with the message');
+      }
       const fwdDrops = totals.reduce((a, t) => a + t.rxDropped + t.txDropped, 0);
       console.log(
         `traffic source: sent ${s.sent} frames, ${s.received} came back forwarded, ${s.bad} corrupt` +

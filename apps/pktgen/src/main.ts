@@ -2,7 +2,7 @@
 // ixy-pktgen: sends numbered test frames out of a port as fast as it can (the classic ixy app).
 import { Command, Option } from 'commander';
 import { IxyError, PacketBatch, deviceDma, openDevice, type IxyDevice } from '@ixy/core';
-import { StatsReporter, addPollModeOptions, decimalOption, hybridOptions, intOption, loadDrivers, pollLoop, runMain, rxWakeups, secondsOption, type PollModeOptions } from '@ixy/cli';
+import { StatsReporter, addPollModeOptions, decimalOption, stopSignals, hybridOptions, intOption, loadDrivers, pollLoop, runMain, rxWakeups, secondsOption, type PollModeOptions } from '@ixy/cli';
 import { Mempool } from '@ixy/memory';
 import { Generator, Pacer } from '@ixy/traffic';
 
@@ -101,10 +101,12 @@ async function main(): Promise<number> {
     );
     if (result.reason === 'signal') console.log('ixy-pktgen: stopped by a signal');
     Mempool.freeBatch(batch);
-    // let the queue drain: the device still sends what it took (bounded: 2 s)
+    // let the queue drain: the device still sends what it took (bounded: 2 s, or until another
+    // Ctrl-C)
     const empty = new PacketBatch(1);
     const drainEnd = performance.now() + 2000;
-    while (reporter.current(0).txPackets < sent && performance.now() < drainEnd) {
+    const signalsBefore = stopSignals();
+    while (reporter.current(0).txPackets < sent && performance.now() < drainEnd && stopSignals() === signalsBefore) {
       dev.txBatch(0, empty);
       await new Promise((resolve) => setTimeout(resolve, 1));
     }

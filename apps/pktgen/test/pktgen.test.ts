@@ -3,6 +3,7 @@
 import '@ixy/ixgbe';
 import '@ixy/sim';
 import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { PacketBatch, openDevice } from '@ixy/core';
@@ -52,6 +53,23 @@ describe('ixy-pktgen', () => {
     expect(sent).toBeGreaterThan(0);
     expect(sent).toBeLessThan(2000); // the TX ring's worth, no more
     expect(out).toContain(`${sent} of them never left the port (link down)`);
+  });
+
+  it('stops cleanly on Ctrl-C, and a second Ctrl-C ends the wait for its queue to drain: totals printed, cable removed', async () => {
+    const tag = `pgsig${process.pid}`;
+    const c = spawn(process.execPath, [main, `sim:${tag}:0`, '--count', '100000'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    c.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    c.stderr.on('data', (d: Buffer) => (out += d.toString()));
+    const exit = new Promise<number | null>((resolve) => c.on('exit', resolve));
+    for (let i = 0; i < 200 && !out.includes('sending'); i++) await new Promise((r) => setTimeout(r, 25));
+    c.kill('SIGINT'); // no peer: the loop stops, then the drain waits for frames that cannot leave
+    for (let i = 0; i < 200 && !out.includes('stopped by a signal'); i++) await new Promise((r) => setTimeout(r, 10));
+    c.kill('SIGINT');
+    expect(await exit, out).toBe(0);
+    expect(out).toMatch(/total RX: 0 packets 0 bytes \| TX: 0 packets/);
+    expect(out).toMatch(/never left the port \(link down\)/);
+    expect(existsSync(`/dev/shm/ixy-cable-${tag}`)).toBe(false);
   });
 
   it('explains itself and rejects bad input with one line', async () => {

@@ -1,4 +1,5 @@
 export { reportError, runMain } from './run-main.js';
+export { installStopSignals, stopRequested, stopSignals } from './stop-signals.js';
 export { pollLoop, rxWakeups, type HybridOptions, type PollLoopOptions, type PollLoopResult } from './poll-loop.js';
 export { StatsReporter } from './stats-reporter.js';
 export { DEFAULT_DRIVERS, driverSpecifier, loadDrivers } from './drivers.js';

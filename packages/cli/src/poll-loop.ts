@@ -1,6 +1,7 @@
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import type { Wakeup } from '@ixy/core';
 import { waitForWakeups } from '@ixy/memory';
+import { stopRequested } from './stop-signals.js';
 
 /**
  * How an idle poll loop behaves. The defaults, and why:
@@ -125,6 +126,8 @@ export async function pollLoop(step: () => number | void, options: PollLoopOptio
     idleSince = performance.now();
   };
 
+  // a stop signal that arrived before the loop (while a port opened) counts too
+  if (stopRequested()) stop = 'signal';
   try {
     while (stop === undefined) {
       for (let i = 0; i < 256; i++) {
@@ -158,7 +161,8 @@ export async function pollLoop(step: () => number | void, options: PollLoopOptio
         options.onInterval?.((now - lastInterval) * 1e6);
         lastInterval = now;
       }
-      if (now >= end) stop = 'duration';
+      if (stopRequested()) stop = 'signal';
+      else if (now >= end) stop = 'duration';
       else if (options.stopWhen?.()) stop = 'stopped';
       else if (now - lastYield >= 5) {
         await yieldToEventLoop();

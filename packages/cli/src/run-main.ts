@@ -1,4 +1,5 @@
 import { IxyError } from '@ixy/core';
+import { installStopSignals } from './stop-signals.js';
 
 /** How an app reports a failure: one line, a hint, a non-zero exit; no stack for user mistakes. */
 export function reportError(app: string, err: unknown, write: (line: string) => void = (l) => process.stderr.write(l + '\n')): number {
@@ -20,9 +21,11 @@ export function reportError(app: string, err: unknown, write: (line: string) => 
 /**
  * Runs an app's main function and exits with its code, printing errors as reportError does.
  * Output into a closed pipe (`ixy-fwd | head`) stops the app as SIGTERM does, cleanly (ports
- * closed, totals counted), instead of crashing with EPIPE.
+ * closed, totals counted), instead of crashing with EPIPE. SIGINT/SIGTERM stop it cleanly at
+ * any point (see stop-signals.ts).
  */
 export function runMain(app: string, main: () => Promise<number | void>): void {
+  installStopSignals();
   let piped = false;
   for (const stream of [process.stdout, process.stderr]) {
     stream.on('error', (err: NodeJS.ErrnoException) => {
