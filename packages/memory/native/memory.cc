@@ -400,6 +400,52 @@ Napi::Value WaitAny(const Napi::CallbackInfo& info) {
   }
 }
 
+// ---- byte-range locks on open file descriptions (cable ends) ----
+
+// lockRange(fd, start, length, type, wait): an open-file-description lock (F_OFD_SETLK, or
+// F_OFD_SETLKW with wait) of type 'read', 'write' or 'unlock'. Held by the open file
+// description, released by the kernel when it closes (a crashed process included), and it
+// conflicts with every other open file description, in this process too. Returns false when
+// another one holds a conflicting lock (and `wait` is false).
+Napi::Value LockRange(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 5 || !info[0].IsNumber() || !info[1].IsNumber() || !info[2].IsNumber() || !info[3].IsString() || !info[4].IsBoolean()) {
+    throw Napi::TypeError::New(env, "lockRange(fd, start, length, 'read' | 'write' | 'unlock', wait)");
+  }
+  std::string type = info[3].As<Napi::String>().Utf8Value();
+  struct flock fl;
+  memset(&fl, 0, sizeof fl);
+  fl.l_type = type == "read" ? F_RDLCK : type == "write" ? F_WRLCK : F_UNLCK;
+  fl.l_whence = SEEK_SET;
+  fl.l_start = static_cast<off_t>(info[1].As<Napi::Number>().Int64Value());
+  fl.l_len = static_cast<off_t>(info[2].As<Napi::Number>().Int64Value());
+  bool wait = info[4].As<Napi::Boolean>().Value();
+  int fd = info[0].As<Napi::Number>().Int32Value();
+  for (;;) {
+    if (fcntl(fd, wait ? F_OFD_SETLKW : F_OFD_SETLK, &fl) == 0) return Napi::Boolean::New(env, true);
+    if (errno == EINTR && wait) continue;
+    if (errno == EAGAIN || errno == EACCES) return Napi::Boolean::New(env, false);
+    throw SystemError(env, errno, "fcntl");
+  }
+}
+
+// rangeLocked(fd, start, length, type): would a lock of `type` conflict with one another open
+// file description holds (F_OFD_GETLK)? Locks of this fd's own description never conflict.
+Napi::Value RangeLocked(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 4 || !info[0].IsNumber() || !info[1].IsNumber() || !info[2].IsNumber() || !info[3].IsString()) {
+    throw Napi::TypeError::New(env, "rangeLocked(fd, start, length, 'read' | 'write')");
+  }
+  struct flock fl;
+  memset(&fl, 0, sizeof fl);
+  fl.l_type = info[3].As<Napi::String>().Utf8Value() == "read" ? F_RDLCK : F_WRLCK;
+  fl.l_whence = SEEK_SET;
+  fl.l_start = static_cast<off_t>(info[1].As<Napi::Number>().Int64Value());
+  fl.l_len = static_cast<off_t>(info[2].As<Napi::Number>().Int64Value());
+  if (fcntl(info[0].As<Napi::Number>().Int32Value(), F_OFD_GETLK, &fl) != 0) throw SystemError(env, errno, "fcntl");
+  return Napi::Boolean::New(env, fl.l_type != F_UNLCK);
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("allocHugepages", Napi::Function::New(env, AllocHugepages));
   exports.Set("mapFile", Napi::Function::New(env, MapFile));
@@ -409,6 +455,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("address", Napi::Function::New(env, Address));
   exports.Set("futexWake", Napi::Function::New(env, FutexWake));
   exports.Set("waitAny", Napi::Function::New(env, WaitAny));
+  exports.Set("lockRange", Napi::Function::New(env, LockRange));
+  exports.Set("rangeLocked", Napi::Function::New(env, RangeLocked));
   return exports;
 }
 

@@ -23,6 +23,13 @@ export interface NativeMemory {
    * its value or is woken, a signal arrives, or the timeout passes; true when woken.
    */
   waitAny(fds: Int32Array, futexBuffers: ArrayBuffer[], futexOffsets: number[], futexValues: number[], timeoutMs: number): boolean;
+  /**
+   * An open-file-description byte-range lock (F_OFD_SETLK / SETLKW): held until unlocked or the
+   * description closes (the kernel drops it when a process dies); false if another holds one.
+   */
+  lockRange(fd: number, start: number, length: number, type: 'read' | 'write' | 'unlock', wait: boolean): boolean;
+  /** Would a lock of `type` conflict with another open file description's (F_OFD_GETLK)? */
+  rangeLocked(fd: number, start: number, length: number, type: 'read' | 'write'): boolean;
 }
 
 let loaded: NativeMemory | undefined;

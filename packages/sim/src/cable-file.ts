@@ -1,9 +1,18 @@
-import { closeSync, constants, fstatSync, linkSync, openSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, constants, fstatSync, linkSync, lstatSync, openSync, unlinkSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { IxyError } from '@ixy/core';
 import { native } from '@ixy/memory';
 
 const { O_RDWR, O_CREAT, O_EXCL, O_NOFOLLOW } = constants;
+
+/**
+ * Byte-range locks on the cable file (open-file-description locks: the kernel drops them when
+ * a process dies, and a process in another PID namespace cannot fake them as it can a pid):
+ * every process with the cable open holds a shared lock on OPEN_LOCK; the holder of an end
+ * holds an exclusive lock on END_LOCK + end. The bytes need not exist in the file.
+ */
+export const OPEN_LOCK = 1 << 30;
+export const END_LOCK = OPEN_LOCK + 16;
 
 /** "IXYC" (little endian) in header word 2: a file this code made whole, not one planted. */
 export const CABLE_MAGIC = 0x43595849;
@@ -31,18 +40,59 @@ function errno(err: unknown): string | undefined {
  *   of killing both ends with SIGBUS later), stamped with the magic word, and only then linked
  *   to the cable's name: a peer never sees a half-made cable, and if another process linked
  *   its own first, that one is used.
- * Returns the mapping (MAP_SHARED) and the cable's geometry.
+ * The returned fd stays open while the cable is: it holds the shared OPEN_LOCK, taken (waiting
+ * for a closer that is deleting the file) before the path is checked to still name this file,
+ * so an opener never keeps a file its peer has just deleted, and a closer deletes it only when
+ * no one else has it open (see `closeCableFile`).
+ * Returns the mapping (MAP_SHARED), the cable's geometry and the fd.
  */
-export function openCableFile(path: string, sizeFor: (slots: number) => number, slotsFromSize: (size: number) => number, wantSlots: number): { buffer: ArrayBuffer; slots: number } {
-  for (let attempt = 0; attempt < 3; attempt++) {
+export function openCableFile(path: string, sizeFor: (slots: number) => number, slotsFromSize: (size: number) => number, wantSlots: number): { buffer: ArrayBuffer; slots: number; fd: number } {
+  for (let attempt = 0; attempt < 5; attempt++) {
     const existing = openExisting(path, slotsFromSize);
-    if (existing !== null) return existing;
-    if (create(path, sizeFor(wantSlots))) continue; // linked (ours or a racing peer's): open it
+    if (existing !== null) {
+      native().lockRange(existing.fd, OPEN_LOCK, 1, 'read', true);
+      if (stillNamed(path, existing.fd)) return existing;
+      native().unmap(existing.buffer); // deleted meanwhile by its last user: make or open the new one
+      closeSync(existing.fd);
+      continue;
+    }
+    create(path, sizeFor(wantSlots)); // linked (ours, or a racing peer's): open it next round
   }
   throw new CableError('EBADCABLE', `cannot create ${path}: it keeps appearing and disappearing`, 'another program is using this cable name: pick another');
 }
 
-function openExisting(path: string, slotsFromSize: (size: number) => number): { buffer: ArrayBuffer; slots: number } | null {
+/** Does `path` (not following a link) still name the file open as `fd`? */
+function stillNamed(path: string, fd: number): boolean {
+  try {
+    const a = lstatSync(path);
+    const b = fstatSync(fd);
+    return a.ino === b.ino && a.dev === b.dev;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Closes a cable's fd; deletes the file first when no other process has it open (this one can
+ * turn its shared OPEN_LOCK exclusive), so nothing is left in /dev/shm. An opener that took its
+ * shared lock after that waits until the file is gone, then makes a new one.
+ */
+export function closeCableFile(path: string, fd: number): boolean {
+  let deleted = false;
+  try {
+    if (native().lockRange(fd, OPEN_LOCK, 1, 'write', false) && stillNamed(path, fd)) {
+      unlinkSync(path);
+      deleted = true;
+    }
+  } catch {
+    // already gone
+  } finally {
+    closeSync(fd); // releases every lock of this description
+  }
+  return deleted;
+}
+
+function openExisting(path: string, slotsFromSize: (size: number) => number): { buffer: ArrayBuffer; slots: number; fd: number } | null {
   let fd: number;
   try {
     fd = openSync(path, O_RDWR | O_NOFOLLOW);
@@ -69,9 +119,10 @@ function openExisting(path: string, slotsFromSize: (size: number) => number): { 
       native().unmap(buffer);
       throw refuse('does not carry the cable mark');
     }
-    return { buffer, slots };
-  } finally {
+    return { buffer, slots, fd };
+  } catch (err) {
     closeSync(fd);
+    throw err;
   }
 }
 

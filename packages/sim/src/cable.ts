@@ -2,8 +2,8 @@ import { existsSync, unlinkSync, accessSync, constants } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { threadId } from 'node:worker_threads';
-import { unmapBuffer } from '@ixy/memory';
-import { CableError, openCableFile } from './cable-file.js';
+import { native, unmapBuffer } from '@ixy/memory';
+import { CableError, END_LOCK, closeCableFile, openCableFile } from './cable-file.js';
 import { FrameRing } from './frame-ring.js';
 
 /** Bytes per frame slot: a 4-byte length and up to 2044 bytes of frame. */
@@ -62,15 +62,6 @@ export function cablePath(name: string, dir?: string): string {
   return join(dir ?? defaultDir(), `ixy-cable-${name}`);
 }
 
-function isAlive(pid: number): boolean {
-  if (pid === process.pid) return true;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 /**
  * A simulated Ethernet cable: two ends (0 and 1) and a frame ring per direction, in a
@@ -108,6 +99,8 @@ export class Cable {
   readonly rings: readonly [FrameRing, FrameRing];
   private readonly buffer: ArrayBuffer;
   private readonly header: Int32Array;
+  /** The cable file, open while the cable is: its locks say who has it open and who holds an end. */
+  private readonly fd: number;
   private readonly attached: [boolean, boolean] = [false, false];
   private users = 0;
 
@@ -120,9 +113,10 @@ export class Cable {
       throw new RangeError(`cable slots must be a power of two in ${MIN_SLOTS}..${MAX_SLOTS}, got ${wantSlots}`);
     }
     // an existing cable keeps its geometry; see openCableFile for what makes a file a cable
-    const { buffer, slots } = openCableFile(path, cableSize, slotsOfSize, wantSlots);
+    const { buffer, slots, fd } = openCableFile(path, cableSize, slotsOfSize, wantSlots);
     this.slots = slots;
     this.buffer = buffer;
+    this.fd = fd;
     this.header = new Int32Array(this.buffer, 0, HEADER_SIZE >>> 2);
     const data = slots * CABLE_SLOT_SIZE;
     this.rings = [
@@ -132,24 +126,18 @@ export class Cable {
   }
 
   /**
-   * Takes end 0 or 1 for this process: marks it present (so the peer sees a link) and
-   * discards stale frames waiting in its receive direction. Throws if a live process holds it.
+   * Takes end 0 or 1: an exclusive lock on the end's byte of the cable file, which the kernel
+   * holds for this open file (and drops if the process dies; a pid in shared memory could be
+   * faked, or name another process in another PID namespace). Then marks the end present (the
+   * peer's fast check of its link) and discards stale frames waiting in its receive direction.
+   * Throws if another process, or another thread, holds the end.
    */
   attach(end: 0 | 1): CableEnd {
-    if (this.attached[end]) throw new CableError('EBUSY', `end ${end} of cable ${this.name} is already open in this process`);
-    const word = PID_WORD[end];
-    for (;;) {
-      const holder = Atomics.load(this.header, word);
-      if (holder !== 0 && holder !== process.pid && isAlive(holder)) {
-        throw new CableError('EBUSY', `end ${end} of cable ${this.name} is open in process ${holder}`, 'use the other end, or another cable name');
-      }
-      const thread = Atomics.load(this.header, THREAD_WORD[end]);
-      if (holder === process.pid && thread !== 0 && thread !== THREAD) {
-        throw new CableError('EBUSY', `end ${end} of cable ${this.name} is open in thread ${thread - 1} of this process`, 'use the other end, or another cable name');
-      }
-      // free, or held by a process that is gone (or by this thread, before it lost track)
-      if (Atomics.compareExchange(this.header, word, holder, process.pid) === holder) break;
+    if (this.attached[end]) throw new CableError('EBUSY', `end ${end} of cable ${this.name} is already open in this thread`);
+    if (!native().lockRange(this.fd, END_LOCK + end, 1, 'write', false)) {
+      throw new CableError('EBUSY', `end ${end} of cable ${this.name} is open in another process or thread`, 'use the other end, or another cable name');
     }
+    Atomics.store(this.header, PID_WORD[end], process.pid);
     Atomics.store(this.header, THREAD_WORD[end], THREAD);
     this.attached[end] = true;
     const tx = this.rings[end];
@@ -165,9 +153,9 @@ export class Cable {
   detach(end: 0 | 1): void {
     if (!this.attached[end]) return;
     this.attached[end] = false;
-    if (Atomics.load(this.header, PID_WORD[end]) !== process.pid || Atomics.load(this.header, THREAD_WORD[end]) !== THREAD) return;
     Atomics.store(this.header, THREAD_WORD[end], 0);
-    Atomics.compareExchange(this.header, PID_WORD[end], process.pid, 0);
+    Atomics.store(this.header, PID_WORD[end], 0);
+    native().lockRange(this.fd, END_LOCK + end, 1, 'unlock', false);
     this.wakeBoth(); // a sleeping peer sees the link go down
   }
 
@@ -176,17 +164,19 @@ export class Cable {
     this.rings[1].wakeAll();
   }
 
-  /** Is some process holding end `end`? `check` also asks the OS whether it is still alive. */
+  /**
+   * Is some process holding end `end`? Cheap (the holder's mark in shared memory) unless
+   * `check`: then the kernel's lock says, so an end whose holder died (or whose mark a peer
+   * forged) is seen as it is.
+   */
   isAttached(end: 0 | 1, check = false): boolean {
-    const holder = Atomics.load(this.header, PID_WORD[end]);
-    if (holder === 0) return false;
-    return !check || isAlive(holder);
+    if (!check) return Atomics.load(this.header, PID_WORD[end]) !== 0;
+    return this.attached[end] || native().rangeLocked(this.fd, END_LOCK + end, 1, 'write');
   }
 
   /**
    * Drops this process's use of the cable; the last user unmaps it, and deletes the file when
-   * no process holds either end any more (the cable is unplugged at both ends), so nothing is
-   * left behind in /dev/shm.
+   * no other process has it open any more, so nothing is left behind in /dev/shm.
    */
   close(): void {
     if (this.users === 0) return;
@@ -194,15 +184,8 @@ export class Cable {
     this.detach(0);
     this.detach(1);
     Cable.open_.delete(this.path);
-    const unplugged = !this.isAttached(0) && !this.isAttached(1);
     unmapBuffer(this.buffer);
-    if (unplugged) {
-      try {
-        unlinkSync(this.path);
-      } catch {
-        // already gone (another process closed at the same time)
-      }
-    }
+    closeCableFile(this.path, this.fd);
   }
 }
 
