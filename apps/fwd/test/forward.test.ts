@@ -57,7 +57,7 @@ describe('forwardBatch between two simulated ports', () => {
         dst.rxBatch(0, rxBatch);
         consume(rxBatch, sink, 0x01, wrong);
       }
-      expect(sink.summary()).toBe(`${total} frames, ${sink.bytes} bytes, 0 bad, 0 lost, 0 out of order`);
+      expect(sink.summary()).toBe(`${total} frames, ${sink.bytes} bytes, 0 bad, 0 lost, 0 duplicated, 0 out of order`);
       expect(sink.received).toBe(total);
       expect(wrong.count).toBe(0);
       const expectedBytes = Array.from({ length: total }, (_, i) => sizes[i % sizes.length]).reduce((a, b) => a + b, 0);
@@ -106,7 +106,7 @@ describe('ixy-fwd as a process, with traffic from this process over shared-memor
       consume(recv, sink, 0x01, wrong);
       if (recv.length === 0) await new Promise((r) => setImmediate(r));
     }
-    expect(sink.summary()).toBe(`${total} frames, ${sink.bytes} bytes, 0 bad, 0 lost, 0 out of order`);
+    expect(sink.summary()).toBe(`${total} frames, ${sink.bytes} bytes, 0 bad, 0 lost, 0 duplicated, 0 out of order`);
     expect(wrong.count).toBe(0);
     child.kill('SIGTERM');
     expect(await exited).toBe(0);

@@ -39,7 +39,7 @@ describe('ixy-pktgen', () => {
     expect(code, pktgen.out()).toBe(0);
     expect(pktgen.out()).toContain(`sent ${n} frames`);
     expect(pktgen.out()).toMatch(new RegExp(`\\[sim:${tag}:0\\] total RX: 0 packets 0 bytes \\| TX: ${n} packets ${n * 204} bytes`));
-    expect(sink.summary()).toBe(`${n} frames, ${n * 200} bytes, 0 bad, 0 lost, 0 out of order`);
+    expect(sink.summary()).toBe(`${n} frames, ${n * 200} bytes, 0 bad, 0 lost, 0 duplicated, 0 out of order`);
   });
 
   it('counts as sent only what the port took, and says what never left a port without link', async () => {

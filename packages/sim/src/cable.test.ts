@@ -244,3 +244,4 @@ describe("a peer's memory is input", () => {
     }
   });
 });
+

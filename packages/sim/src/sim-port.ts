@@ -1,5 +1,6 @@
 import type { DeviceStats, FutexWord, IxyDevice, PacketBatch, Wakeup } from '@ixy/core';
 import type { IxgbeModel } from './ixgbe-model.js';
+import { CableError } from './cable-file.js';
 
 /**
  * Sleeping on a simulated port: the model has no thread, so nothing happens on the port while
@@ -96,7 +97,20 @@ export class SimPortDevice implements IxyDevice {
 
   rxBatch(queue: number, batch: PacketBatch, max?: number): number {
     this.model.poll();
-    return this.inner.rxBatch(queue, batch, max);
+    const n = this.inner.rxBatch(queue, batch, max);
+    if (n === 0) this.checkCable();
+    return n;
+  }
+
+  /**
+   * A cable whose shared indices made no sense (a corrupt or hostile peer) is not a condition
+   * to poll through: the port says so, once its ring is empty, with the reason.
+   */
+  private checkCable(): void {
+    const end = this.model.cableEnd;
+    if (end !== null && end.broken !== '') {
+      throw new CableError('EBROKENCABLE', `${this.address}: the cable is broken: ${end.broken}`, 'the process at the other end wrote nonsense into the shared cable: restart both ends on a new cable name');
+    }
   }
 
   txBatch(queue: number, batch: PacketBatch): number {

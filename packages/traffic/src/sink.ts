@@ -10,10 +10,13 @@ import { FRAME_FAULT_NAMES, FrameFault, readSeq, verifyFrame } from './frame.js'
  *
  * Told how many frames to expect (sequence numbers 0 .. expected-1), it keeps a bitmap and
  * tells loss, duplicates and reordering apart exactly. Without, it counts gaps as they appear
- * (a late frame then counts as a gap and as out of order).
+ * and remembers the last 65536 sequence numbers: a frame seen again among them is a
+ * duplicate, a late one fills its gap (and counts as out of order).
  */
 /** The most frames a Sink counts exactly (a bit each: 512 MiB at this many). */
 export const MAX_EXPECTED = 2 ** 32;
+/** Sequence numbers a Sink without an expected count remembers, for duplicates and late frames. */
+const WINDOW = 1 << 16;
 
 export class Sink {
   received = 0;
@@ -22,7 +25,7 @@ export class Sink {
   bad = 0;
   /** Frames that arrived after one with a higher sequence number. */
   outOfOrder = 0;
-  /** Frames whose sequence number had been seen already (with `expected` only). */
+  /** Frames whose sequence number had been seen already (without `expected`: among the last 65536). */
   duplicates = 0;
   /** The highest sequence number seen plus one. */
   nextSeq = 0;
@@ -33,8 +36,11 @@ export class Sink {
   private gaps = 0;
   private unique = 0;
   private readonly seen: Uint8Array | undefined;
+  /** Without `expected`: a bit per sequence number for the last WINDOW of them. */
+  private readonly window: Uint8Array;
 
   constructor(readonly expected?: number) {
+    this.window = new Uint8Array(expected === undefined ? WINDOW / 8 : 0);
     if (expected !== undefined) {
       if (!Number.isSafeInteger(expected) || expected < 0 || expected > MAX_EXPECTED) {
         throw new RangeError(`a sink counts at most ${MAX_EXPECTED} expected frames exactly, not ${expected}`);
@@ -87,6 +93,7 @@ export class Sink {
         this.unique++;
       }
     }
+    if (seen === undefined) this.recent(seq);
     if (seq === this.nextSeq) this.nextSeq++;
     else if (seq > this.nextSeq) {
       this.gaps += seq - this.nextSeq;
@@ -96,11 +103,37 @@ export class Sink {
     }
   }
 
+  /**
+   * Without an expected count: remembers the last WINDOW sequence numbers (a bit each), so a
+   * frame seen again among them is a duplicate, and a late one fills its gap (not lost after
+   * all). Older than the window, a frame counts as out of order only.
+   */
+  private recent(seq: number): void {
+    const w = this.window;
+    if (seq >= this.nextSeq) {
+      // the window moves on: forget what leaves it (the skipped numbers were not seen)
+      const from = Math.max(this.nextSeq, seq - WINDOW + 1);
+      for (let s = from; s < seq; s++) w[(s % WINDOW) >>> 3] &= ~(1 << (s & 7));
+      w[(seq % WINDOW) >>> 3] |= 1 << (seq & 7);
+      return;
+    }
+    if (this.nextSeq - seq > WINDOW) return;
+    const at = (seq % WINDOW) >>> 3;
+    const bit = 1 << (seq & 7);
+    if ((w[at] & bit) !== 0) {
+      this.duplicates++;
+      this.outOfOrder--; // counted below as out of order; a duplicate is not also that
+      return;
+    }
+    w[at] |= bit;
+    this.gaps--; // a late frame: its gap was counted when a later one arrived
+  }
+
   /** One line for reports. */
   summary(): string {
     return (
       `${this.received} frames, ${this.bytes} bytes, ${this.bad} bad, ${this.lost} lost, ` +
-      (this.seen ? `${this.duplicates} duplicated, ` : '') +
+      `${this.duplicates} duplicated, ` +
       `${this.outOfOrder} out of order` +
       (this.firstFault ? ` (first fault: ${this.firstFault})` : '')
     );

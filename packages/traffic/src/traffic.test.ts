@@ -70,7 +70,7 @@ describe('Generator and Sink', () => {
     sink.consume(batch);
     expect(sink.outOfOrder).toBe(1);
     expect(sink.bad).toBe(1);
-    expect(sink.lost).toBe(2); // gaps seen: seq 1 (arrived late) and seq 4 (corrupt)
+    expect(sink.lost).toBe(1); // seq 4 (corrupt); seq 1 came late and filled its gap
     expect(sink.summary()).toMatch(/first fault: frame 4 \(1514 bytes\): bad payload byte/);
     pool.close();
   });
@@ -104,6 +104,29 @@ describe('Sink with an expected count', () => {
     expect(sink.lost).toBe(3); // 7, 8 and 9 never came
     expect(sink.summary()).toBe('8 frames, 480 bytes, 0 bad, 3 lost, 1 duplicated, 2 out of order');
     expect(pool.freeCount).toBe(64);
+    pool.close();
+  });
+});
+
+describe('Sink without an expected count', () => {
+  it('still tells duplicates (among the last 65536) and late frames filling their gaps', async () => {
+    const { Mempool, SimulatedMemory } = await import('@ixy/memory');
+    const { PacketBatch } = await import('@ixy/core');
+    const pool = new Mempool({ allocator: new SimulatedMemory(), entries: 64 });
+    const gen = new Generator(pool, { size: 60 });
+    const sink = new Sink();
+    const batch = new PacketBatch(1);
+    const send = (seq: number): void => {
+      gen.seq = seq;
+      gen.fill(batch, 1);
+      sink.consume(batch);
+    };
+    for (const seq of [0, 1, 2, 5, 3, 3, 4, 1]) send(seq);
+    // 5 skipped 3 and 4 (a gap of 2), 3 and 4 came late (gap filled), 3 and 1 again: duplicates
+    expect(sink.summary()).toBe('8 frames, 480 bytes, 0 bad, 0 lost, 2 duplicated, 2 out of order');
+    send(100_000); // far ahead: 99,994 never seen
+    send(6); // older than the window now: out of order only
+    expect(sink.lost).toBe(100_000 - 6);
     pool.close();
   });
 });
