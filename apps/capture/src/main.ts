@@ -2,12 +2,12 @@
 // ixy-capture: receives packets on a port; checks test frames; writes a pcap file.
 import { Command } from 'commander';
 import { IxyError, PacketBatch, openDevice, type IxyDevice } from '@ixy/core';
-import { StatsReporter, addPollModeOptions, hybridOptions, intOption, loadDrivers, pollLoop, runMain, rxWakeups, secondsOption, type PollModeOptions } from '@ixy/cli';
+import { StatsReporter, addCableGroupOption, addPollModeOptions, cableGroupOptions, hybridOptions, intOption, loadDrivers, pollLoop, runMain, rxWakeups, secondsOption, type PollModeOptions } from '@ixy/cli';
 import { INDEX_MASK, Mempool } from '@ixy/memory';
 import { MAX_EXPECTED, Sink } from '@ixy/traffic';
 import { PcapWriter } from './pcap-writer.js';
 
-const program = addPollModeOptions(new Command('ixy-capture'))
+const program = addCableGroupOption(addPollModeOptions(new Command('ixy-capture')))
   .description(
     'Receives packets on one port. With --verify, checks every frame as an @ixy/traffic test frame\n' +
       '(as ixy-pktgen sends them): every payload byte, the IP checksum, the sequence numbers (none\n' +
@@ -37,6 +37,7 @@ Example, a test bed on one machine (three shells):
   );
 
 interface CaptureOptions extends PollModeOptions {
+  cableGroup?: number;
   lossless: boolean;
   unbind: boolean;
   write?: string;
@@ -58,7 +59,7 @@ async function main(): Promise<number> {
     throw new IxyError('EUSAGE', `--verify counts at most ${MAX_EXPECTED} frames exactly (--count ${opts.count})`, 'give a smaller --count, or leave it out: then gaps in the sequence are counted');
   }
   await loadDrivers(opts.driver);
-  const dev: IxyDevice = openDevice(program.args[0], { safe: opts.safe, unbind: opts.unbind, ...(opts.lossless ? { flowControl: true } : {}) });
+  const dev: IxyDevice = openDevice(program.args[0], { safe: opts.safe, unbind: opts.unbind, ...(opts.lossless ? { flowControl: true } : {}), ...cableGroupOptions(opts) });
   let pcap: PcapWriter | undefined;
   try {
     if (opts.write) pcap = new PcapWriter(opts.write);

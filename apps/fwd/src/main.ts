@@ -4,11 +4,11 @@ import { Worker } from 'node:worker_threads';
 import { Command } from 'commander';
 import { IxyError, PacketBatch, openDevice, type IxyDevice, type OpenOptions } from '@ixy/core';
 import { Mempool } from '@ixy/memory';
-import { StatsReporter, addPollModeOptions, hybridOptions, intOption, loadDrivers, pollLoop, runMain, rxWakeups, secondsOption, type PollModeOptions } from '@ixy/cli';
+import { StatsReporter, addCableGroupOption, addPollModeOptions, cableGroupOptions, hybridOptions, intOption, loadDrivers, pollLoop, runMain, rxWakeups, secondsOption, type PollModeOptions } from '@ixy/cli';
 import { forwardBatch, forwardHeld } from './forward.js';
 import type { TrafficSummary, TrafficWorkerData } from './traffic-worker.js';
 
-const program = addPollModeOptions(new Command('ixy-fwd'))
+const program = addCableGroupOption(addPollModeOptions(new Command('ixy-fwd')))
   .description(
     'Forwards packets between two ports in both directions, batch by batch, touching one byte of\n' +
       'each packet (as ixy-fwd does), and prints each port\'s rates once a second.\n\n' +
@@ -52,6 +52,7 @@ bind them to vfio-pci first (ixy-setup vfio <addr> --user <you>) and run without
   );
 
 interface FwdOptions extends PollModeOptions {
+  cableGroup?: number;
   lossless: boolean;
   unbind: boolean;
   batch: number;
@@ -82,6 +83,7 @@ async function main(): Promise<number> {
     unbind: opts.unbind,
     ...(opts.ringSize ? { ringSize: opts.ringSize } : {}),
     ...(opts.lossless ? { flowControl: true } : {}),
+    ...cableGroupOptions(opts),
   };
 
   const devs: IxyDevice[] = [];

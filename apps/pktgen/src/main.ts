@@ -2,11 +2,11 @@
 // ixy-pktgen: sends numbered test frames out of a port as fast as it can (the classic ixy app).
 import { Command, Option } from 'commander';
 import { IxyError, PacketBatch, deviceDma, openDevice, type IxyDevice } from '@ixy/core';
-import { StatsReporter, addPollModeOptions, decimalOption, stopSignals, hybridOptions, intOption, loadDrivers, pollLoop, runMain, rxWakeups, secondsOption, type PollModeOptions } from '@ixy/cli';
+import { StatsReporter, addCableGroupOption, addPollModeOptions, cableGroupOptions, decimalOption, stopSignals, hybridOptions, intOption, loadDrivers, pollLoop, runMain, rxWakeups, secondsOption, type PollModeOptions } from '@ixy/cli';
 import { Mempool } from '@ixy/memory';
 import { Generator, Pacer } from '@ixy/traffic';
 
-const program = addPollModeOptions(new Command('ixy-pktgen'))
+const program = addCableGroupOption(addPollModeOptions(new Command('ixy-pktgen')))
   .description(
     'Sends UDP test frames out of one port as fast as the port takes them, and prints the port\'s\n' +
       'rates once a second. Each frame carries a 64-bit sequence number and a checkable payload\n' +
@@ -40,6 +40,7 @@ Examples:
 
 
 interface PktgenOptions extends PollModeOptions {
+  cableGroup?: number;
   format: 'ixy-ts' | 'ixy';
   unbind: boolean;
   rate: number;
@@ -59,7 +60,7 @@ async function main(): Promise<number> {
     throw new IxyError('EUSAGE', `--format ixy sends C ixy-pktgen's frames, which are 60 bytes (got --size ${opts.size})`, 'leave out --size, or use --format ixy-ts');
   }
   await loadDrivers(opts.driver);
-  const dev: IxyDevice = openDevice(program.args[0], { safe: opts.safe, unbind: opts.unbind });
+  const dev: IxyDevice = openDevice(program.args[0], { safe: opts.safe, unbind: opts.unbind, ...cableGroupOptions(opts) });
   let pool: Mempool | undefined;
   try {
     pool = new Mempool({ allocator: deviceDma(dev), entries: 4096, safe: opts.safe });

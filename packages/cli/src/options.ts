@@ -44,6 +44,19 @@ export function addPollModeOptions(program: Command): Command {
     .option('--sleep-after <us>', 'hybrid mode: sleep after this many µs without packets', intOption(1, 10_000_000), 100);
 }
 
+/**
+ * Adds --cable-group: simulated ports share their cables with a group (a gid), the explicit
+ * opt-in to a test bed across users; without it a cable is its user's alone.
+ */
+export function addCableGroupOption(program: Command): Command {
+  return program.option('--cable-group <gid>', "simulated ports: share cables with this group (a gid; 'getent group <name>' shows it)", intOption(0, 0xfffffffe));
+}
+
+/** The OpenOptions a parsed --cable-group adds. */
+export function cableGroupOptions(opts: { cableGroup?: number }): { cableGroup?: number } {
+  return opts.cableGroup === undefined ? {} : { cableGroup: opts.cableGroup };
+}
+
 /** pollLoop's HybridOptions from the parsed --busy-poll / --sleep-after. */
 export function hybridOptions(opts: PollModeOptions): { busyPoll: boolean; idleUs: number } {
   return { busyPoll: opts.busyPoll, idleUs: opts.sleepAfter };

@@ -1,4 +1,4 @@
-import { closeSync, constants, fstatSync, linkSync, lstatSync, openSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, constants, fchmodSync, fchownSync, fstatSync, linkSync, lstatSync, openSync, unlinkSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { IxyError } from '@ixy/core';
 import { native } from '@ixy/memory';
@@ -45,10 +45,26 @@ function errno(err: unknown): string | undefined {
  * so an opener never keeps a file its peer has just deleted, and a closer deletes it only when
  * no one else has it open (see `closeCableFile`).
  * Returns the mapping (MAP_SHARED), the cable's geometry and the fd.
+ *
+ * `group` (a gid) is the explicit opt-in to a cable between users of that group: a new file is
+ * given to the group with mode 0660, and an existing one is taken if it belongs to the group
+ * with no permission for others (and this user is in the group), whoever made it.
  */
-export function openCableFile(path: string, sizeFor: (slots: number) => number, slotsFromSize: (size: number) => number, wantSlots: number): { buffer: ArrayBuffer; slots: number; fd: number } {
+export function openCableFile(
+  path: string,
+  sizeFor: (slots: number) => number,
+  slotsFromSize: (size: number) => number,
+  wantSlots: number,
+  group?: number,
+): { buffer: ArrayBuffer; slots: number; fd: number } {
+  if (group !== undefined) {
+    const mine = process.getegid?.() === group || (process.getgroups?.() ?? []).includes(group);
+    if (!mine && process.geteuid?.() !== 0) {
+      throw new CableError('EACCES', `this user is not in group ${group}, which the cable is to be shared with`, 'share cables through a group this user belongs to (id -G lists them)');
+    }
+  }
   for (let attempt = 0; attempt < 5; attempt++) {
-    const existing = openExisting(path, slotsFromSize);
+    const existing = openExisting(path, slotsFromSize, group);
     if (existing !== null) {
       native().lockRange(existing.fd, OPEN_LOCK, 1, 'read', true);
       if (stillNamed(path, existing.fd)) return existing;
@@ -56,7 +72,7 @@ export function openCableFile(path: string, sizeFor: (slots: number) => number, 
       closeSync(existing.fd);
       continue;
     }
-    create(path, sizeFor(wantSlots)); // linked (ours, or a racing peer's): open it next round
+    create(path, sizeFor(wantSlots), group); // linked (ours, or a racing peer's): open it next round
   }
   throw new CableError('EBADCABLE', `cannot create ${path}: it keeps appearing and disappearing`, 'another program is using this cable name: pick another');
 }
@@ -92,7 +108,7 @@ export function closeCableFile(path: string, fd: number): boolean {
   return deleted;
 }
 
-function openExisting(path: string, slotsFromSize: (size: number) => number): { buffer: ArrayBuffer; slots: number; fd: number } | null {
+function openExisting(path: string, slotsFromSize: (size: number) => number, group: number | undefined): { buffer: ArrayBuffer; slots: number; fd: number } | null {
   let fd: number;
   try {
     fd = openSync(path, O_RDWR | O_NOFOLLOW);
@@ -110,8 +126,14 @@ function openExisting(path: string, slotsFromSize: (size: number) => number): { 
     const refuse = (why: string): CableError => new CableError('EBADCABLE', `${path} ${why}: not using it as a cable`, `remove it (rm ${path}) or use another cable name`);
     if (!st.isFile()) throw refuse('is not a regular file');
     const uid = process.geteuid?.() ?? st.uid;
-    if (st.uid !== uid) throw refuse(`belongs to uid ${st.uid}, not to this user (uid ${uid})`);
-    if ((st.mode & 0o077) !== 0) throw refuse(`can be opened by other users (mode ${(st.mode & 0o777).toString(8)})`);
+    if (group === undefined) {
+      if (st.uid !== uid) throw refuse(`belongs to uid ${st.uid}, not to this user (uid ${uid})`);
+      if ((st.mode & 0o077) !== 0) throw refuse(`can be opened by other users (mode ${(st.mode & 0o777).toString(8)})`);
+    } else {
+      // shared with a group on purpose: the group's, open to nobody outside it
+      if (st.gid !== group) throw refuse(`belongs to group ${st.gid}, not to group ${group} it is to be shared with`);
+      if ((st.mode & 0o007) !== 0) throw refuse(`can be opened by users outside group ${group} (mode ${(st.mode & 0o777).toString(8)})`);
+    }
     const slots = slotsFromSize(st.size);
     if (slots === 0) throw refuse(`has ${st.size} bytes, not the size of a cable`);
     const buffer = native().mapFd(fd, 0, st.size);
@@ -127,7 +149,7 @@ function openExisting(path: string, slotsFromSize: (size: number) => number): { 
 }
 
 /** Makes a cable file under a temporary name and links it to `path`; false if that failed because `path` exists now. */
-function create(path: string, size: number): boolean {
+function create(path: string, size: number, group?: number): boolean {
   const temp = join(dirname(path), `.${basename(path)}.${process.pid}.${Math.floor(Math.random() * 1e9)}`);
   let fd: number;
   try {
@@ -136,6 +158,10 @@ function create(path: string, size: number): boolean {
     throw new CableError(errno(err) ?? 'EBADCABLE', `cannot create a cable in ${dirname(path)}: ${(err as Error).message}`, 'check that the directory exists and is writable');
   }
   try {
+    if (group !== undefined) {
+      fchownSync(fd, process.geteuid?.() ?? 0, group);
+      fchmodSync(fd, 0o660); // the umask may have taken the group's bits
+    }
     // reserve the memory now: zeros written, not a sparse file
     const zeros = new Uint8Array(Math.min(size, 1 << 20));
     for (let at = 0; at < size; at += zeros.length) writeSync(fd, zeros, 0, Math.min(zeros.length, size - at), at);

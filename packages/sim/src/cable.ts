@@ -39,6 +39,11 @@ export interface CableOptions {
   slots?: number;
   /** Directory of the cable files (default /dev/shm, else the OS temp directory). */
   dir?: string;
+  /**
+   * Share the cable with the users of this group (a gid): the explicit opt-in to a cable
+   * between users. Without it a cable is this user's alone (mode 0600).
+   */
+  group?: number;
 }
 
 export { CableError };
@@ -77,7 +82,7 @@ export class Cable {
     const path = cablePath(name, options.dir);
     let cable = Cable.open_.get(path);
     if (cable === undefined) {
-      cable = new Cable(name, path, options.slots ?? DEFAULT_CABLE_SLOTS);
+      cable = new Cable(name, path, options.slots ?? DEFAULT_CABLE_SLOTS, options.group);
       Cable.open_.set(path, cable);
     }
     cable.users++;
@@ -108,12 +113,13 @@ export class Cable {
     readonly name: string,
     readonly path: string,
     wantSlots: number,
+    group?: number,
   ) {
     if (!Number.isInteger(wantSlots) || wantSlots < MIN_SLOTS || wantSlots > MAX_SLOTS || (wantSlots & (wantSlots - 1)) !== 0) {
       throw new RangeError(`cable slots must be a power of two in ${MIN_SLOTS}..${MAX_SLOTS}, got ${wantSlots}`);
     }
     // an existing cable keeps its geometry; see openCableFile for what makes a file a cable
-    const { buffer, slots, fd } = openCableFile(path, cableSize, slotsOfSize, wantSlots);
+    const { buffer, slots, fd } = openCableFile(path, cableSize, slotsOfSize, wantSlots, group);
     this.slots = slots;
     this.buffer = buffer;
     this.fd = fd;

@@ -10,6 +10,8 @@ export interface SimPortOptions {
   cableSlots?: number;
   /** Directory for cable files (default /dev/shm, else the OS temp directory). */
   cableDir?: string;
+  /** Share a new cable with this group (gid), and accept that group's cables: see CableOptions.group. */
+  cableGroup?: number;
   /** The port's MAC address (default 02:00:00:<3 bytes from the cable name and end>). */
   mac?: Uint8Array;
 }
@@ -51,7 +53,7 @@ export class SimDeviceAccess implements DeviceAccess {
     this.identity = { address: `sim:${cable}:${end}`, bus: 'sim', vendorId: 0x8086, deviceId: 0x10fb, classCode: 0x020000, kernelDriver: null };
     this.dma = memory;
     this.model = new IxgbeModel({ memory, mac: options.mac ?? defaultMac(cable, end) });
-    this.cable = Cable.open(cable, { slots: options.cableSlots, dir: options.cableDir });
+    this.cable = Cable.open(cable, { slots: options.cableSlots, dir: options.cableDir, group: options.cableGroup });
     this.endNumber = end;
   }
 
@@ -105,6 +107,7 @@ export const simResolver: AddressResolver = {
     return new SimDeviceAccess(address, {
       cableSlots: options.cableSlots as number | undefined,
       cableDir: options.cableDir as string | undefined,
+      cableGroup: typeof options.cableGroup === 'number' ? options.cableGroup : undefined,
       mac: options.mac instanceof Uint8Array ? options.mac : undefined,
     });
   },

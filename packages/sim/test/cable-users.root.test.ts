@@ -2,6 +2,7 @@
 // that does not say "run as root". A second user is played by uid 65534 (setpriv).
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Cable, cablePath } from '../src/index.js';
@@ -22,10 +23,10 @@ beforeAll(() => {
 });
 
 /** Opens cable `name` end `end` as uid 65534 in a child (built dist), and prints the outcome. */
-function asNobody(name: string, end: 0 | 1): { status: number | null; out: string } {
+function asNobody(name: string, end: 0 | 1, group?: number): { status: number | null; out: string } {
   const script = `
     import('${pkg}dist/index.js').then(({ Cable }) => {
-      try { const c = Cable.open(${JSON.stringify(name)}); c.attach(${end}); console.log('opened'); c.close(); }
+      try { const c = Cable.open(${JSON.stringify(name)}, ${JSON.stringify(group === undefined ? {} : { group })}); c.attach(${end}); console.log('opened'); c.close(); }
       catch (e) { console.log(e.code + ': ' + e.message + ' | hint: ' + e.hint); process.exitCode = 3; }
     });`;
   const r = spawnSync('setpriv', ['--reuid', NOBODY, '--regid', NOBODY, '--clear-groups', process.execPath, '-e', script], { encoding: 'utf8', cwd: '/tmp' });
@@ -54,4 +55,24 @@ describe('cables between two users (root)', () => {
     expect(made.status, made.stderr).toBe(0);
     expect(() => Cable.open(n)).toThrow(new RegExp(`${cablePath(n)} belongs to uid ${NOBODY}, not to this user`));
   });
+
+  it('shares a cable with a group only when both sides opt in with that group', () => {
+    const n = `group-${process.pid}-${randomBytes(3).toString('hex')}`;
+    names.push(n);
+    const shared = Cable.open(n, { group: Number(NOBODY) }); // root, sharing with gid 65534
+    shared.attach(0);
+    const st = statSync(cablePath(n));
+    expect(st.gid).toBe(Number(NOBODY));
+    expect(st.mode & 0o777).toBe(0o660);
+    // without the opt-in, the other user still refuses root's cable
+    const refused = asNobody(n, 1);
+    expect(refused.status, refused.out).toBe(3);
+    expect(refused.out).toMatch(/belongs to uid 0, not to this user/);
+    // with it, the other user (in gid 65534) takes the other end
+    const joined = asNobody(n, 1, Number(NOBODY));
+    expect(joined.status, joined.out).toBe(0);
+    expect(joined.out).toContain('opened');
+    shared.close();
+  });
 });
+
