@@ -3,6 +3,7 @@
 import '@ixy/ixgbe';
 import '@ixy/sim';
 import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { PacketBatch, deviceDma, openDevice, txBatchBusyWait, type IxyDevice } from '@ixy/core';
@@ -116,6 +117,41 @@ describe('ixy-fwd as a process, with traffic from this process over shared-memor
 });
 
 describe('ixy-fwd command line', () => {
+  it('reports a failure of the demo\'s traffic source in one line, exit 1, no unhandled rejection', async () => {
+    const { Cable } = await import('@ixy/sim');
+    const child = spawn(process.execPath, [main, '--duration', '20'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    // take the far end of the demo's first cable before the demo's source can: it will fail
+    const cable = Cable.open(`fwd-${child.pid}-a`);
+    const end = cable.attach(1);
+    let out = '';
+    child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+    const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
+    end.detach();
+    cable.close();
+    expect(code, out).toBe(1);
+    expect(out).toMatch(/the demo's traffic source failed: end 1 of cable fwd-\d+-a is open in another process or thread/);
+    expect(out).not.toMatch(/\n\s+at |Unhandled|unhandled/);
+  });
+
+  it('stops cleanly on a Ctrl-C that arrives before the poll loop starts: totals printed, cables removed', async () => {
+    const tag = `early${process.pid}`;
+    const child = spawn(process.execPath, [main, `sim:${tag}-a:0`, `sim:${tag}-b:0`, '--driver', './test/fixtures/slow-driver'], {
+      cwd: fileURLToPath(new URL('..', import.meta.url)),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+    const exit = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    await new Promise((r) => setTimeout(r, 700)); // the slow driver package is still loading
+    child.kill('SIGINT');
+    expect(await exit, out).toBe(0);
+    expect(out).toMatch(new RegExp(`\\[sim:${tag}-a:0\\] total RX: 0 packets`));
+    expect(existsSync(`/dev/shm/ixy-cable-${tag}-a`)).toBe(false);
+    expect(existsSync(`/dev/shm/ixy-cable-${tag}-b`)).toBe(false);
+  });
+
   const main = fileURLToPath(new URL('../dist/main.js', import.meta.url));
   const run = (args: string[]): Promise<{ code: number | null; out: string }> =>
     new Promise((resolve) => {
