@@ -144,7 +144,9 @@ describe('ixy-fwd command line', () => {
     child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
     child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
     const exit = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-    await new Promise((r) => setTimeout(r, 700)); // the slow driver package is still loading
+    // once the slow driver package has begun to load (it blocks for 1.5 s), the loop has not started
+    for (let i = 0; i < 400 && !out.includes('slow driver loading'); i++) await new Promise((r) => setTimeout(r, 25));
+    expect(out).toContain('slow driver loading');
     child.kill('SIGINT');
     expect(await exit, out).toBe(0);
     expect(out).toMatch(new RegExp(`\\[sim:${tag}-a:0\\] total RX: 0 packets`));
