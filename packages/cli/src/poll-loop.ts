@@ -119,7 +119,6 @@ export async function pollLoop(step: () => number | void, options: PollLoopOptio
     if (i === armed.length) {
       result.sleeps++;
       if (waitForWakeups(armed, timeout)) result.wakeups++;
-      i = armed.length;
     }
     // work is waiting (an arm failed) or the sleep is over: disarm and poll again
     for (let j = 0; j < i; j++) armed[j].disarm();

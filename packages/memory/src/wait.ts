@@ -9,7 +9,13 @@ export function futexWake(buffer: ArrayBuffer, byteOffset: number): number {
   return native().futexWake(buffer, byteOffset, 0x7fffffff);
 }
 
-const NO_FDS = new Int32Array(0);
+// what the native wait reads, reused from sleep to sleep (it reads them before it returns): an
+// idle poll loop sleeps up to a thousand times a second and should not allocate for it
+const fds = new Int32Array(64);
+const NO_FDS = fds.subarray(0, 0);
+const buffers: ArrayBuffer[] = [];
+const offsets: number[] = [];
+const values: number[] = [];
 
 /**
  * Sleeps until one of the armed wake-ups fires, a signal arrives, or `timeoutMs` passes
@@ -17,23 +23,18 @@ const NO_FDS = new Int32Array(0);
  * thread: keep `timeoutMs` short in a thread that also serves the event loop.
  */
 export function waitForWakeups(wakeups: readonly Wakeup[], timeoutMs: number): boolean {
-  let fds: Int32Array = NO_FDS;
-  const buffers: ArrayBuffer[] = [];
-  const offsets: number[] = [];
-  const values: number[] = [];
   let fdCount = 0;
-  for (const w of wakeups) fdCount += w.fds.length;
-  if (fdCount > 0) {
-    fds = new Int32Array(fdCount);
-    let i = 0;
-    for (const w of wakeups) for (const fd of w.fds) fds[i++] = fd;
-  }
+  buffers.length = offsets.length = values.length = 0;
   for (const w of wakeups) {
+    for (const fd of w.fds) {
+      if (fdCount === fds.length) throw new RangeError(`waitForWakeups: at most ${fds.length} fds`);
+      fds[fdCount++] = fd;
+    }
     for (const f of w.futexes as readonly FutexWord[]) {
       buffers.push(f.buffer);
       offsets.push(f.byteOffset);
       values.push(f.value | 0);
     }
   }
-  return native().waitAny(fds, buffers, offsets, values, timeoutMs);
+  return native().waitAny(fdCount === 0 ? NO_FDS : fds.subarray(0, fdCount), buffers, offsets, values, timeoutMs);
 }

@@ -1,7 +1,6 @@
 import { existsSync, unlinkSync, accessSync, constants } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { threadId } from 'node:worker_threads';
 import { native, unmapBuffer } from '@ixy/memory';
 import { CableError, END_LOCK, closeCableFile, openCableFile } from './cable-file.js';
 import { FrameRing } from './frame-ring.js';
@@ -13,11 +12,10 @@ export const DEFAULT_CABLE_SLOTS = 256;
 const HEADER_SIZE = 4096;
 const MIN_SLOTS = 16;
 const MAX_SLOTS = 65536;
-// header layout, in 32-bit words: pid of the process holding end 0 / end 1, each on its own
-// line, and beside it the holder's thread (worker threadId + 1)
+// header layout, in 32-bit words: the pid of the process holding end 0 / end 1, each on its own
+// line: a mark for the peer's cheap check of its link (who really holds an end is the lock's
+// to say, see attach); word 2 is the cable mark (cable-file.ts)
 const PID_WORD = [0, 16];
-const THREAD_WORD = [1, 17];
-const THREAD = threadId + 1;
 // ring index lines (byte offsets): frames sent by end 0, frames sent by end 1
 const RING_INDEX = [256, 384];
 // wake-up words of the two rings, each on its own line
@@ -144,7 +142,6 @@ export class Cable {
       throw new CableError('EBUSY', `end ${end} of cable ${this.name} is open in another process or thread`, 'use the other end, or another cable name');
     }
     Atomics.store(this.header, PID_WORD[end], process.pid);
-    Atomics.store(this.header, THREAD_WORD[end], THREAD);
     this.attached[end] = true;
     const tx = this.rings[end];
     const rx = this.rings[1 - end];
@@ -159,7 +156,6 @@ export class Cable {
   detach(end: 0 | 1): void {
     if (!this.attached[end]) return;
     this.attached[end] = false;
-    Atomics.store(this.header, THREAD_WORD[end], 0);
     Atomics.store(this.header, PID_WORD[end], 0);
     native().lockRange(this.fd, END_LOCK + end, 1, 'unlock', false);
     this.wakeBoth(); // a sleeping peer sees the link go down
