@@ -12,7 +12,7 @@ export default defineConfig({
   resolve: { conditions },
   ssr: { resolve: { conditions } },
   test: {
-    include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
+    include: ['test/**/*.test.ts'],
     testTimeout: 20_000,
     pool: 'forks',
     reporters: ['default', ['json', { outputFile: join(import.meta.dirname, '.test-results', `${pkgName.replace('/', '+')}.json`) }]],

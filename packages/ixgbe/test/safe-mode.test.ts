@@ -1,0 +1,44 @@
+import { describe, expect, it } from 'vitest';
+import { OwnershipError, PacketBatch, txBatchBusyWait } from '@ixy/core';
+import { Mempool } from '@ixy/memory';
+import { fillBatch, frameBytes, type Pair } from './helpers.js';
+import { openPair, txPool } from './tracked.js';
+
+let pair: Pair | undefined;
+
+describe('ixgbe safe mode: packet ownership', () => {
+  it('refuses to send a buffer that was freed', () => {
+    pair = openPair({ safe: true });
+    const p = txPool(64, true);
+    const batch = new PacketBatch(2);
+    fillBatch(p, batch, [frameBytes(0, 64)]);
+    p.free(batch.handles[0]);
+    expect(() => pair!.p0.dev.txBatch(0, batch)).toThrow(OwnershipError);
+  });
+
+  it('refuses to send a buffer twice (it belongs to the driver after the first send)', () => {
+    pair = openPair({ safe: true });
+    const p = txPool(64, true);
+    const batch = new PacketBatch(2);
+    fillBatch(p, batch, [frameBytes(0, 64)]);
+    const h = batch.handles[0];
+    txBatchBusyWait(pair.p0.dev, 0, batch);
+    batch.push(h);
+    expect(() => pair!.p0.dev.txBatch(0, batch)).toThrow(/transmit of buffer .*: buffer is owned by a driver/);
+    // and freeing it yourself after sending is a double free
+    expect(() => p.free(h)).toThrow(OwnershipError);
+  });
+
+  it('catches a double free of a received packet', () => {
+    pair = openPair({ safe: true }, { safe: true });
+    const p = txPool(64, true);
+    const batch = new PacketBatch(2);
+    fillBatch(p, batch, [frameBytes(0, 64)]);
+    txBatchBusyWait(pair.p0.dev, 0, batch);
+    const rx = new PacketBatch(4);
+    expect(pair.p1.dev.rxBatch(0, rx)).toBe(1);
+    const h = rx.handles[0];
+    Mempool.of(h).free(h);
+    expect(() => Mempool.of(h).free(h)).toThrow(/double free/);
+  });
+});

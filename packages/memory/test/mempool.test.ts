@@ -1,0 +1,173 @@
+import { describe, expect, it } from 'vitest';
+import { OwnershipError, PacketBatch } from '@ixy/core';
+import { INDEX_MASK, Mempool, POOL_SHIFT } from '../src/mempool.js';
+import { SimulatedMemory } from '../src/simulated.js';
+
+const memory = new SimulatedMemory();
+
+function pool(entries = 8, safe = false): Mempool {
+  return new Mempool({ allocator: memory, entries, safe });
+}
+
+describe('Mempool (both modes)', () => {
+  for (const safe of [false, true]) {
+    describe(safe ? 'safe mode' : 'fast mode', () => {
+      it('hands out every buffer once, LIFO, then reports empty', () => {
+        const p = pool(4, safe);
+        const got = [p.alloc(), p.alloc(), p.alloc(), p.alloc()];
+        expect(got.map((h) => h & INDEX_MASK)).toEqual([0, 1, 2, 3]);
+        expect(got.every((h) => h >>> POOL_SHIFT === p.id)).toBe(true);
+        expect(p.alloc()).toBe(-1);
+        expect(() => p.allocOrThrow()).toThrow(/no free buffer/);
+        p.free(got[2]);
+        expect(p.alloc()).toBe(got[2]);
+        p.close();
+      });
+
+      it('gives each buffer its bus address and a data offset past the headroom', () => {
+        const p = pool(4, safe);
+        const h = p.alloc();
+        const i = h & INDEX_MASK;
+        expect(p.dataOffset(h)).toBe(i * 2048 + 128);
+        expect(p.physAddr[i]).toBe(p.region.physAddr(i * 2048 + 128));
+        expect(p.bufSize).toBe(1920);
+        p.bytes[p.dataOffset(h)] = 0xab;
+        expect(new Uint8Array(p.region.buffer)[i * 2048 + 128]).toBe(0xab);
+        p.close();
+      });
+
+      it('allocates and frees in bulk', () => {
+        const p = pool(40, safe);
+        const b = new PacketBatch(32);
+        expect(p.allocBatch(b)).toBe(32);
+        expect(p.freeCount).toBe(8);
+        expect(p.allocBatch(b, 16)).toBe(8);
+        Mempool.freeBatch(b);
+        expect(b.length).toBe(0);
+        expect(p.freeCount).toBe(8);
+        p.close();
+      });
+
+      it('routes handles to their own pool', () => {
+        const a = pool(4, safe);
+        const c = pool(4, safe);
+        const b = new PacketBatch(4);
+        b.push(a.alloc());
+        b.push(c.alloc());
+        expect(Mempool.of(b.handles[0])).toBe(a);
+        expect(Mempool.of(b.handles[1])).toBe(c);
+        Mempool.freeBatch(b);
+        expect(a.freeCount).toBe(4);
+        expect(c.freeCount).toBe(4);
+        a.close();
+        c.close();
+      });
+
+      it('moves buffers between driver and application', () => {
+        const p = pool(4, safe);
+        const rx = p.driverAlloc();
+        p.driverGive(rx); // received: now the app's
+        p.driverTake(rx); // sent: the driver's again
+        p.driverFree(rx); // tx done
+        expect(p.freeCount).toBe(4);
+        p.close();
+      });
+    });
+  }
+
+  it('rejects bad geometry', () => {
+    expect(() => new Mempool({ allocator: memory, entries: 0 })).toThrow(RangeError);
+    expect(() => new Mempool({ allocator: memory, entries: 4, entrySize: 3000 })).toThrow(RangeError);
+    expect(() => new Mempool({ allocator: memory, entries: 4, headroom: 2040 })).toThrow(RangeError);
+  });
+});
+
+describe('Mempool safe mode catches ownership bugs', () => {
+  it('double free', () => {
+    const p = pool(4, true);
+    const h = p.alloc();
+    p.free(h);
+    expect(() => p.free(h)).toThrow(OwnershipError);
+    expect(() => p.free(h)).toThrow(/double free/);
+    p.close();
+  });
+
+  it('use after free: sending a freed buffer', () => {
+    const p = pool(4, true);
+    const h = p.alloc();
+    p.free(h);
+    expect(() => p.driverTake(h)).toThrow(/use after free/);
+    p.close();
+  });
+
+  it('sending a buffer already handed to the driver, and freeing it', () => {
+    const p = pool(4, true);
+    const h = p.alloc();
+    p.driverTake(h);
+    expect(() => p.driverTake(h)).toThrow(/owned by a driver/);
+    expect(() => p.free(h)).toThrow(/owned by a driver/);
+    p.close();
+  });
+
+  it('foreign buffers', () => {
+    const p = pool(4, true);
+    const q = pool(4, true);
+    const h = q.alloc();
+    expect(() => p.free(h)).toThrow(/foreign buffer/);
+    expect(() => p.free(p.handle(100))).toThrow(/foreign buffer/);
+    const b = new PacketBatch(1);
+    b.push(0xfff00001);
+    expect(() => Mempool.freeBatch(b)).toThrow(/belongs to no pool/);
+    p.close();
+    q.close();
+  });
+
+  it('fast mode does not pay for checks (and so does not notice)', () => {
+    const p = pool(4, false);
+    const h = p.alloc();
+    p.free(h);
+    expect(() => p.driverTake(h)).not.toThrow();
+    p.close();
+  });
+});
+
+describe('SimulatedMemory', () => {
+  it('translates bus addresses back, and nothing outside live regions', () => {
+    const m = new SimulatedMemory();
+    const a = m.allocate(10_000);
+    const b = m.allocate(4096);
+    expect(a.size).toBe(12_288);
+    expect(m.find(a.physAddr(0), 16)).toBe(a);
+    expect(m.find(a.physAddr(12_280), 8)).toBe(a);
+    expect(m.find(a.physAddr(12_280), 9)).toBeUndefined();
+    expect(m.find(b.physAddr(100), 1)).toBe(b);
+    expect(m.find(0, 4)).toBeUndefined();
+    expect(m.find(b.physAddr(0) - 1, 1)).toBeUndefined();
+    a.free();
+    expect(m.find(a.physAddr(0), 16)).toBeUndefined();
+    expect(m.regionCount).toBe(1);
+  });
+});
+
+describe('Mempool.close with buffers still out', () => {
+  it('keeps the memory until the last buffer comes back (e.g. from another device\'s TX ring), and allocates nothing meanwhile', () => {
+    for (const safe of [false, true]) {
+      const pool = new Mempool({ allocator: new SimulatedMemory(), entries: 8, safe });
+      const out = pool.alloc();
+      pool.driverTake(out); // now in a "TX ring", as a forwarded packet in another device
+      const app = pool.alloc();
+      pool.close();
+      expect(pool.isReleased).toBe(false);
+      expect(pool.region.size).toBeGreaterThan(0);
+      expect(pool.alloc()).toBe(-1);
+      expect(pool.driverAlloc()).toBe(-1);
+      pool.free(app);
+      expect(pool.isReleased).toBe(false);
+      expect(Mempool.of(out)).toBe(pool); // still resolvable while a device holds one
+      pool.driverFree(out);
+      expect(pool.isReleased).toBe(true);
+      expect(Mempool.of(out)).toBeUndefined();
+    }
+  });
+});
+
