@@ -15,6 +15,9 @@ export default defineConfig({
     include: ['test/**/*.test.ts'],
     testTimeout: 20_000,
     pool: 'forks',
-    reporters: ['default', ['json', { outputFile: join(import.meta.dirname, '.test-results', `${pkgName.replace('/', '+')}.json`) }]],
+    reporters: [
+      'default',
+      ['json', { outputFile: join(import.meta.dirname, '.test-results', `${pkgName.replace('/', '+')}.json`) }],
+    ],
   },
 });

@@ -9,7 +9,8 @@ const results = join(root, '.test-results');
 rmSync(results, { recursive: true, force: true });
 mkdirSync(results, { recursive: true });
 
-const turbo = (args) => spawnSync('pnpm', ['exec', 'turbo', ...args], { cwd: root, stdio: 'inherit', env: process.env });
+const turbo = (args) =>
+  spawnSync('pnpm', ['exec', 'turbo', ...args], { cwd: root, stdio: 'inherit', env: process.env });
 const build = turbo(['run', 'build']);
 if (build.status !== 0) {
   console.error('test: the build failed; no tests were run');

@@ -2,7 +2,20 @@
 // ixy-capture: receives packets on a port; checks test frames; writes a pcap file.
 import { Command } from 'commander';
 import { IxyError, PacketBatch, openDevice, type IxyDevice } from '@ixy/core';
-import { StatsReporter, addCableGroupOption, addPollModeOptions, cableGroupOptions, hybridOptions, intOption, loadDrivers, pollLoop, runMain, rxWakeups, secondsOption, type PollModeOptions } from '@ixy/cli';
+import {
+  StatsReporter,
+  addCableGroupOption,
+  addPollModeOptions,
+  cableGroupOptions,
+  hybridOptions,
+  intOption,
+  loadDrivers,
+  pollLoop,
+  runMain,
+  rxWakeups,
+  secondsOption,
+  type PollModeOptions,
+} from '@ixy/cli';
 import { INDEX_MASK, Mempool } from '@ixy/memory';
 import { MAX_EXPECTED, Sink } from '@ixy/traffic';
 import { PcapWriter } from './pcap-writer.js';
@@ -13,19 +26,32 @@ const program = addCableGroupOption(addPollModeOptions(new Command('ixy-capture'
       '(as ixy-pktgen sends them): every payload byte, the IP checksum, the sequence numbers (none\n' +
       'lost, none duplicated; with --count they are counted exactly, and the order is reported).\n' +
       "With --write, stores the frames in a pcap file for Wireshark/tcpdump. --verify takes C ixy-pktgen's\n" +
-      "frames too (ixy-pktgen --format ixy sends them).",
+      'frames too (ixy-pktgen --format ixy sends them).',
   )
   .argument('<dev>', 'the port: a PCI address (0000:03:00.0) or a simulated port (sim:<cable>:<0|1>)')
   .option('-w, --write <file.pcap>', 'write the received frames to this pcap file')
   .option('--verify', 'check every frame as a test frame; exit 1 if any is bad, lost or duplicated', false)
   .option('--in-order', 'with --verify: also exit 1 if frames arrived out of order', false)
-  .option('-n, --count <n>', 'stop after receiving this many frames (0: no limit)', intOption(0, Number.MAX_SAFE_INTEGER), 0)
+  .option(
+    '-n, --count <n>',
+    'stop after receiving this many frames (0: no limit)',
+    intOption(0, Number.MAX_SAFE_INTEGER),
+    0,
+  )
   .option('-d, --duration <seconds>', 'stop after this many seconds (default: run until Ctrl-C)', secondsOption, 0)
   .option('--idle <seconds>', 'stop after this long without a frame, once one has arrived (0: never)', secondsOption, 0)
   .option('-b, --batch <n>', 'packets per RX batch', intOption(1, 4096), 32)
-  .option('--lossless', 'flow control on the port: when the RX ring is full, frames wait on the link (the sender pauses) instead of being dropped', false)
+  .option(
+    '--lossless',
+    'flow control on the port: when the RX ring is full, frames wait on the link (the sender pauses) instead of being dropped',
+    false,
+  )
   .option('--safe', 'safe mode: bounds-checked registers and packet ownership checks (slower)', false)
-  .option('--unbind', 'take PCI devices from the kernel driver bound to them (never the card this machine needs)', false)
+  .option(
+    '--unbind',
+    'take PCI devices from the kernel driver bound to them (never the card this machine needs)',
+    false,
+  )
   .option('--driver <package...>', 'extra driver packages to load (they register themselves)', [])
   .addHelpText(
     'after',
@@ -56,10 +82,19 @@ async function main(): Promise<number> {
   program.parse();
   const opts = program.opts<CaptureOptions>();
   if (opts.verify && opts.count > MAX_EXPECTED) {
-    throw new IxyError('EUSAGE', `--verify counts at most ${MAX_EXPECTED} frames exactly (--count ${opts.count})`, 'give a smaller --count, or leave it out: then gaps in the sequence are counted');
+    throw new IxyError(
+      'EUSAGE',
+      `--verify counts at most ${MAX_EXPECTED} frames exactly (--count ${opts.count})`,
+      'give a smaller --count, or leave it out: then gaps in the sequence are counted',
+    );
   }
   await loadDrivers(opts.driver);
-  const dev: IxyDevice = openDevice(program.args[0], { safe: opts.safe, unbind: opts.unbind, ...(opts.lossless ? { flowControl: true } : {}), ...cableGroupOptions(opts) });
+  const dev: IxyDevice = openDevice(program.args[0], {
+    safe: opts.safe,
+    unbind: opts.unbind,
+    ...(opts.lossless ? { flowControl: true } : {}),
+    ...cableGroupOptions(opts),
+  });
   let pcap: PcapWriter | undefined;
   try {
     if (opts.write) pcap = new PcapWriter(opts.write);
@@ -95,14 +130,16 @@ async function main(): Promise<number> {
         ...hybridOptions(opts),
         durationSeconds: opts.duration,
         onInterval: (ns) => reporter.interval(ns),
-        stopWhen: () => received >= limit || (opts.idle > 0 && lastFrame > 0 && performance.now() - lastFrame > opts.idle * 1000),
+        stopWhen: () =>
+          received >= limit || (opts.idle > 0 && lastFrame > 0 && performance.now() - lastFrame > opts.idle * 1000),
       },
     );
     reporter.totals();
     console.log(`ixy-capture: received ${received} frames${pcap ? `, wrote ${pcap.frames} to ${pcap.path}` : ''}`);
     if (opts.verify) {
       console.log(`ixy-capture: verified ${sink.summary()}`);
-      if (sink.cIxyFrames > 0) console.log(`ixy-capture: ${sink.cIxyFrames} of them in C ixy-pktgen's format (32-bit sequence numbers)`);
+      if (sink.cIxyFrames > 0)
+        console.log(`ixy-capture: ${sink.cIxyFrames} of them in C ixy-pktgen's format (32-bit sequence numbers)`);
       if (sink.bad > 0 || sink.lost > 0 || sink.duplicates > 0 || (opts.inOrder && sink.outOfOrder > 0)) return 1;
     }
     return 0;

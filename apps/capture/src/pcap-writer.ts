@@ -42,7 +42,11 @@ export class PcapWriter {
     if (!fstatSync(this.fd).isFile()) {
       closeSync(this.fd);
       this.fd = -1;
-      throw new IxyError('EPCAP', `cannot write the capture to ${path}: not a regular file`, 'give the path of a file (it is created or overwritten)');
+      throw new IxyError(
+        'EPCAP',
+        `cannot write the capture to ${path}: not a regular file`,
+        'give the path of a file (it is created or overwritten)',
+      );
     }
     const h = this.buf;
     h.writeUInt32LE(0xa1b2c3d4, 0); // magic: microsecond timestamps, our byte order

@@ -39,7 +39,9 @@ async function waitFor(p: Running, text: string): Promise<void> {
 
 /** CPU time (user + system) a process has used, in seconds, from /proc/<pid>/stat. */
 function cpuSeconds(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ');
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    .replace(/^.*\) /, '')
+    .split(' ');
   return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (USER_HZ 100)
 }
 
@@ -56,7 +58,16 @@ describe('pktgen → fwd → capture, three processes on simulated cables', () =
   it('at 1 Mpps with --lossless, every frame arrives intact, in order, once; idle apps sleep', async () => {
     const tag = `tb${process.pid}`;
     const n = 200_000;
-    const capture = start('capture', [`sim:${tag}-out:1`, '--verify', '--in-order', '--lossless', '--count', String(n), '--duration', '300']);
+    const capture = start('capture', [
+      `sim:${tag}-out:1`,
+      '--verify',
+      '--in-order',
+      '--lossless',
+      '--count',
+      String(n),
+      '--duration',
+      '300',
+    ]);
     await waitFor(capture, 'receiving on');
     const fwd = start('fwd', [`sim:${tag}-in:1`, `sim:${tag}-out:0`, '--lossless', '--duration', '300']);
     await waitFor(fwd, 'forwarding between');
@@ -73,7 +84,9 @@ describe('pktgen → fwd → capture, three processes on simulated cables', () =
     expect(await pktgen.exit, pktgen.out()).toBe(0);
     expect(pktgen.out()).toContain(`sent ${n} frames`);
     expect(await capture.exit, capture.out()).toBe(0);
-    expect(capture.out()).toContain(`verified ${n} frames, ${n * 128} bytes, 0 bad, 0 lost, 0 duplicated, 0 out of order`);
+    expect(capture.out()).toContain(
+      `verified ${n} frames, ${n * 128} bytes, 0 bad, 0 lost, 0 duplicated, 0 out of order`,
+    );
     fwd.child.kill('SIGINT');
     expect(await fwd.exit, fwd.out()).toBe(0);
     // the device counts bytes as the 82599 does: with the 4-byte CRC
@@ -108,12 +121,23 @@ describe('pktgen → fwd → capture, three processes on simulated cables', () =
   it("pktgen --format ixy sends C ixy-pktgen's frames, and capture --verify checks them", async () => {
     const tag = `tx${process.pid}`;
     const n = 2000;
-    const capture = start('capture', [`sim:${tag}:1`, '--verify', '--in-order', '--lossless', '--count', String(n), '--duration', '120']);
+    const capture = start('capture', [
+      `sim:${tag}:1`,
+      '--verify',
+      '--in-order',
+      '--lossless',
+      '--count',
+      String(n),
+      '--duration',
+      '120',
+    ]);
     await waitFor(capture, 'receiving on');
     const pktgen = start('pktgen', [`sim:${tag}:0`, '--count', String(n), '--format', 'ixy']);
     expect(await pktgen.exit, pktgen.out()).toBe(0);
     expect(await capture.exit, capture.out()).toBe(0);
-    expect(capture.out()).toContain(`verified ${n} frames, ${n * 60} bytes, 0 bad, 0 lost, 0 duplicated, 0 out of order`);
+    expect(capture.out()).toContain(
+      `verified ${n} frames, ${n * 60} bytes, 0 bad, 0 lost, 0 duplicated, 0 out of order`,
+    );
     expect(capture.out()).toContain(`${n} of them in C ixy-pktgen's format`);
     const size = start('pktgen', [`sim:${tag}:0`, '--format', 'ixy', '--size', '64']);
     expect(await size.exit).toBe(1);

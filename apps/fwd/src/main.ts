@@ -4,14 +4,27 @@ import { Worker } from 'node:worker_threads';
 import { Command } from 'commander';
 import { IxyError, PacketBatch, openDevice, type IxyDevice, type OpenOptions } from '@ixy/core';
 import { Mempool } from '@ixy/memory';
-import { StatsReporter, addCableGroupOption, addPollModeOptions, cableGroupOptions, hybridOptions, intOption, loadDrivers, pollLoop, runMain, rxWakeups, secondsOption, type PollModeOptions } from '@ixy/cli';
+import {
+  StatsReporter,
+  addCableGroupOption,
+  addPollModeOptions,
+  cableGroupOptions,
+  hybridOptions,
+  intOption,
+  loadDrivers,
+  pollLoop,
+  runMain,
+  rxWakeups,
+  secondsOption,
+  type PollModeOptions,
+} from '@ixy/cli';
 import { forwardBatch, forwardHeld } from './forward.js';
 import type { TrafficSummary, TrafficWorkerData } from './traffic-worker.js';
 
 const program = addCableGroupOption(addPollModeOptions(new Command('ixy-fwd')))
   .description(
     'Forwards packets between two ports in both directions, batch by batch, touching one byte of\n' +
-      'each packet (as ixy-fwd does), and prints each port\'s rates once a second.\n\n' +
+      "each packet (as ixy-fwd does), and prints each port's rates once a second.\n\n" +
       'Without ports it runs a self-contained demo on simulated 82599 ports: a traffic source in a\n' +
       'worker thread sends numbered frames into both ports and checks every frame forwarded back\n' +
       '(lossless: flow control holds the source back to the rate fwd forwards at).',
@@ -22,7 +35,11 @@ const program = addCableGroupOption(addPollModeOptions(new Command('ixy-fwd')))
   .option('-d, --duration <seconds>', 'stop after this many seconds (default: run until Ctrl-C)', secondsOption, 0)
   .option('--ring-size <n>', 'descriptors per RX/TX ring (driver default when left out)', intOption(32, 65536))
   .option('--safe', 'safe mode: bounds-checked registers and packet ownership checks (slower)', false)
-  .option('--unbind', 'take PCI devices from the kernel driver bound to them (never the card this machine needs)', false)
+  .option(
+    '--unbind',
+    'take PCI devices from the kernel driver bound to them (never the card this machine needs)',
+    false,
+  )
   .option('--driver <package...>', 'extra driver packages to load (they register themselves)', [])
   .option('--frame-size <bytes>', 'demo only: size of the generated frames', intOption(60, 1514), 60)
   .option(
@@ -89,14 +106,20 @@ async function main(): Promise<number> {
   const devs: IxyDevice[] = [];
   try {
     for (const name of names) devs.push(openDevice(name, open));
-    if (devs[0].address === devs[1].address) throw new IxyError('EUSAGE', `both ports are ${devs[0].address}: give two different ports`);
+    if (devs[0].address === devs[1].address)
+      throw new IxyError('EUSAGE', `both ports are ${devs[0].address}: give two different ports`);
 
     let worker: Worker | undefined;
     let workerError: Error | undefined;
     let summary: Promise<TrafficSummary> | undefined;
     const stop = new SharedArrayBuffer(4);
     if (demo) {
-      const data: TrafficWorkerData = { ports: [`sim:${cables[0]}:1`, `sim:${cables[1]}:1`], stop, size: opts.frameSize, batch: opts.batch };
+      const data: TrafficWorkerData = {
+        ports: [`sim:${cables[0]}:1`, `sim:${cables[1]}:1`],
+        stop,
+        size: opts.frameSize,
+        batch: opts.batch,
+      };
       worker = new Worker(new URL('./traffic-worker.js', import.meta.url), { workerData: data });
       // a failing traffic source stops the demo and is reported (no unhandled rejection)
       summary = new Promise<TrafficSummary>((resolve, reject) => {
@@ -108,7 +131,9 @@ async function main(): Promise<number> {
         throw workerError;
       });
       summary.catch(() => {}); // observed here; reported after the loop
-      console.log(`ixy-fwd: simulated demo: forwarding between ${names[0]} and ${names[1]}; traffic from a worker thread (Ctrl-C stops)`);
+      console.log(
+        `ixy-fwd: simulated demo: forwarding between ${names[0]} and ${names[1]}; traffic from a worker thread (Ctrl-C stops)`,
+      );
     } else {
       console.log(`ixy-fwd: forwarding between ${devs[0].address} and ${devs[1].address} (Ctrl-C stops)`);
     }
@@ -139,7 +164,11 @@ async function main(): Promise<number> {
       try {
         s = await summary;
       } catch {
-        throw new IxyError('EDEMO', `the demo's traffic source failed: ${workerError?.message ?? 'unknown error'}`, 'this is a bug in the demo: please report it with the message');
+        throw new IxyError(
+          'EDEMO',
+          `the demo's traffic source failed: ${workerError?.message ?? 'unknown error'}`,
+          'this is a bug in the demo: please report it with the message',
+        );
       }
       const fwdDrops = totals.reduce((a, t) => a + t.rxDropped + t.txDropped, 0);
       console.log(

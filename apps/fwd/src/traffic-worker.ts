@@ -31,7 +31,9 @@ const stop = new Int32Array(data.stop);
 await loadDrivers();
 // flow control on the source's ports too: the demo is lossless end to end (see main.ts)
 const devs: IxyDevice[] = data.ports.map((p) => openDevice(p, { flowControl: true }));
-const gens = devs.map((d) => new Generator(new Mempool({ allocator: deviceDma(d), entries: 4096 }), { size: data.size }));
+const gens = devs.map(
+  (d) => new Generator(new Mempool({ allocator: deviceDma(d), entries: 4096 }), { size: data.size }),
+);
 const sinks = devs.map(() => new Sink());
 const batch = new PacketBatch(data.batch);
 // frames a port did not take wait in their batch and go first (no gaps in the sequence)

@@ -79,7 +79,9 @@ describe('ixy-fwd as a process, with traffic from this process over shared-memor
   it('forwards N frames end to end, then stops cleanly on SIGTERM with totals', async () => {
     const tag = `p${process.pid}`;
     const main = fileURLToPath(new URL('../dist/main.js', import.meta.url));
-    child = spawn(process.execPath, [main, `sim:${tag}-a:0`, `sim:${tag}-b:0`, '--duration', '60'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    child = spawn(process.execPath, [main, `sim:${tag}-a:0`, `sim:${tag}-b:0`, '--duration', '60'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let out = '';
     child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
     child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
@@ -117,7 +119,7 @@ describe('ixy-fwd as a process, with traffic from this process over shared-memor
 });
 
 describe('ixy-fwd command line', () => {
-  it('reports a failure of the demo\'s traffic source in one line, exit 1, no unhandled rejection', async () => {
+  it("reports a failure of the demo's traffic source in one line, exit 1, no unhandled rejection", async () => {
     const { Cable } = await import('@ixy/sim');
     const child = spawn(process.execPath, [main, '--duration', '20'], { stdio: ['ignore', 'pipe', 'pipe'] });
     // take the far end of the demo's first cable before the demo's source can: it will fail
@@ -130,16 +132,22 @@ describe('ixy-fwd command line', () => {
     end.detach();
     cable.close();
     expect(code, out).toBe(1);
-    expect(out).toMatch(/the demo's traffic source failed: end 1 of cable fwd-\d+-a is open in another process or thread/);
+    expect(out).toMatch(
+      /the demo's traffic source failed: end 1 of cable fwd-\d+-a is open in another process or thread/,
+    );
     expect(out).not.toMatch(/\n\s+at |Unhandled|unhandled/);
   });
 
   it('stops cleanly on a Ctrl-C that arrives before the poll loop starts: totals printed, cables removed', async () => {
     const tag = `early${process.pid}`;
-    const child = spawn(process.execPath, [main, `sim:${tag}-a:0`, `sim:${tag}-b:0`, '--driver', './test/fixtures/slow-driver'], {
-      cwd: fileURLToPath(new URL('..', import.meta.url)),
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      process.execPath,
+      [main, `sim:${tag}-a:0`, `sim:${tag}-b:0`, '--driver', './test/fixtures/slow-driver'],
+      {
+        cwd: fileURLToPath(new URL('..', import.meta.url)),
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     let out = '';
     child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
     child.stderr!.on('data', (d: Buffer) => (out += d.toString()));

@@ -34,7 +34,9 @@ function expectTestbed(run: GuestResult): void {
   );
   console.log(`${run.accel}: ${/verified .*/.exec(log(run, 'capture.log'))?.[0]}`);
   expect(log(run, 'fwd.log'), all).toMatch(new RegExp(`\\[${NICS[1]}\\] total RX: ${FRAMES} packets`));
-  expect(log(run, 'fwd.log'), all).toMatch(new RegExp(`\\[${NICS[2]}\\] total RX: \\d+ packets \\d+ bytes \\| TX: ${FRAMES} packets \\d+ bytes\n`));
+  expect(log(run, 'fwd.log'), all).toMatch(
+    new RegExp(`\\[${NICS[2]}\\] total RX: \\d+ packets \\d+ bytes \\| TX: ${FRAMES} packets \\d+ bytes\n`),
+  );
   // --lossless: fwd held what a full TX ring did not take, so nothing was dropped anywhere
   expect(log(run, 'fwd.log') + log(run, 'capture.log'), all).not.toMatch(/dropped/);
 }
@@ -42,7 +44,10 @@ function expectTestbed(run: GuestResult): void {
 // the guest runs the built apps: all three, and the packages they load, must be built and current
 beforeAll(() => {
   assertBuilt(
-    [...['fwd', 'pktgen', 'capture'].map((a) => join(root, 'apps', a)), ...['core', 'memory', 'pci', 'virtio', 'cli', 'traffic'].map((p) => join(root, 'packages', p))],
+    [
+      ...['fwd', 'pktgen', 'capture'].map((a) => join(root, 'apps', a)),
+      ...['core', 'memory', 'pci', 'virtio', 'cli', 'traffic'].map((p) => join(root, 'packages', p)),
+    ],
     root,
   );
 });
@@ -74,7 +79,8 @@ describe('pktgen → fwd → capture on virtio-net in a QEMU guest', () => {
       timeoutMs: 600_000,
     });
     expect(run.output).toMatch(/bound to vfio-pci, IOMMU group \d+, owned by uid 65534/);
-    for (const app of ['pktgen', 'fwd', 'capture']) expect(log(run, `${app}.log`)).toContain('(running as uid 65534, gid 65534)');
+    for (const app of ['pktgen', 'fwd', 'capture'])
+      expect(log(run, `${app}.log`)).toContain('(running as uid 65534, gid 65534)');
     expectTestbed(run);
   }, 700_000);
 });

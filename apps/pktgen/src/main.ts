@@ -2,29 +2,61 @@
 // ixy-pktgen: sends numbered test frames out of a port as fast as it can (the classic ixy app).
 import { Command, Option } from 'commander';
 import { IxyError, PacketBatch, deviceDma, openDevice, type IxyDevice } from '@ixy/core';
-import { StatsReporter, addCableGroupOption, addPollModeOptions, cableGroupOptions, decimalOption, stopSignals, hybridOptions, intOption, loadDrivers, pollLoop, runMain, rxWakeups, secondsOption, type PollModeOptions } from '@ixy/cli';
+import {
+  StatsReporter,
+  addCableGroupOption,
+  addPollModeOptions,
+  cableGroupOptions,
+  decimalOption,
+  stopSignals,
+  hybridOptions,
+  intOption,
+  loadDrivers,
+  pollLoop,
+  runMain,
+  rxWakeups,
+  secondsOption,
+  type PollModeOptions,
+} from '@ixy/cli';
 import { Mempool } from '@ixy/memory';
 import { Generator, Pacer } from '@ixy/traffic';
 
 const program = addCableGroupOption(addPollModeOptions(new Command('ixy-pktgen')))
   .description(
-    'Sends UDP test frames out of one port as fast as the port takes them, and prints the port\'s\n' +
+    "Sends UDP test frames out of one port as fast as the port takes them, and prints the port's\n" +
       'rates once a second. Each frame carries a 64-bit sequence number and a checkable payload\n' +
       '(see @ixy/traffic), so a receiver can verify every byte, the order and the losses.',
   )
   .argument('<dev>', 'the port: a PCI address (0000:03:00.0) or a simulated port (sim:<cable>:<0|1>)')
   .option('-s, --size <bytes>', 'frame size without CRC', intOption(60, 1514), 60)
   .addOption(
-    new Option('--format <format>', "frames to send: ixy-ts (numbered test frames, any size) or ixy (exactly C ixy-pktgen's 60-byte frames)")
+    new Option(
+      '--format <format>',
+      "frames to send: ixy-ts (numbered test frames, any size) or ixy (exactly C ixy-pktgen's 60-byte frames)",
+    )
       .choices(['ixy-ts', 'ixy'])
       .default('ixy-ts'),
   )
   .option('-b, --batch <n>', 'packets per TX batch', intOption(1, 4096), 32)
-  .option('-n, --count <n>', 'stop after sending this many frames (0: no limit)', intOption(0, Number.MAX_SAFE_INTEGER), 0)
+  .option(
+    '-n, --count <n>',
+    'stop after sending this many frames (0: no limit)',
+    intOption(0, Number.MAX_SAFE_INTEGER),
+    0,
+  )
   .option('-d, --duration <seconds>', 'stop after this many seconds (default: run until Ctrl-C)', secondsOption, 0)
-  .option('-r, --rate <Mpps>', 'send at most this many million frames per second (default: as fast as possible)', decimalOption('a positive number of Mpps', true), 0)
+  .option(
+    '-r, --rate <Mpps>',
+    'send at most this many million frames per second (default: as fast as possible)',
+    decimalOption('a positive number of Mpps', true),
+    0,
+  )
   .option('--safe', 'safe mode: bounds-checked registers and packet ownership checks (slower)', false)
-  .option('--unbind', 'take PCI devices from the kernel driver bound to them (never the card this machine needs)', false)
+  .option(
+    '--unbind',
+    'take PCI devices from the kernel driver bound to them (never the card this machine needs)',
+    false,
+  )
   .option('--driver <package...>', 'extra driver packages to load (they register themselves)', [])
   .addHelpText(
     'after',
@@ -37,7 +69,6 @@ Examples:
   ixy-pktgen 0000:03:00.0                 60-byte frames at line rate out of an 82599 port
   ixy-pktgen sim:wire:0 -n 1000000        a million frames into a simulated cable`,
   );
-
 
 interface PktgenOptions extends PollModeOptions {
   cableGroup?: number;
@@ -57,10 +88,18 @@ async function main(): Promise<number> {
   program.parse();
   const opts = program.opts<PktgenOptions>();
   if (opts.format === 'ixy' && opts.size !== 60) {
-    throw new IxyError('EUSAGE', `--format ixy sends C ixy-pktgen's frames, which are 60 bytes (got --size ${opts.size})`, 'leave out --size, or use --format ixy-ts');
+    throw new IxyError(
+      'EUSAGE',
+      `--format ixy sends C ixy-pktgen's frames, which are 60 bytes (got --size ${opts.size})`,
+      'leave out --size, or use --format ixy-ts',
+    );
   }
   await loadDrivers(opts.driver);
-  const dev: IxyDevice = openDevice(program.args[0], { safe: opts.safe, unbind: opts.unbind, ...cableGroupOptions(opts) });
+  const dev: IxyDevice = openDevice(program.args[0], {
+    safe: opts.safe,
+    unbind: opts.unbind,
+    ...cableGroupOptions(opts),
+  });
   let pool: Mempool | undefined;
   try {
     pool = new Mempool({ allocator: deviceDma(dev), entries: 4096, safe: opts.safe });
@@ -73,7 +112,8 @@ async function main(): Promise<number> {
     console.log(`ixy-pktgen: sending ${opts.size}-byte frames on ${dev.address} (Ctrl-C stops)`);
     // pacing: at most two batches owed after a stall, so no burst to catch up
     const pacer = opts.rate > 0 ? new Pacer(opts.rate * 1000, 2 * batch.capacity, performance.now()) : null;
-    const dueInMs = (): number => (pacer !== null && !done ? pacer.dueInMs(performance.now(), Math.min(batch.capacity, limit - sent)) : 0);
+    const dueInMs = (): number =>
+      pacer !== null && !done ? pacer.dueInMs(performance.now(), Math.min(batch.capacity, limit - sent)) : 0;
     const result = await pollLoop(
       () => {
         if (done) return 0;
@@ -115,7 +155,10 @@ async function main(): Promise<number> {
     const totals = reporter.totals();
     console.log(`ixy-pktgen: sent ${sent} frames`);
     const stuck = sent - totals[0].txPackets;
-    if (stuck > 0) console.log(`ixy-pktgen: ${stuck} of them never left the port (link ${dev.linkSpeed() === 0 ? 'down' : 'up'}): they were in its TX ring at the stop`);
+    if (stuck > 0)
+      console.log(
+        `ixy-pktgen: ${stuck} of them never left the port (link ${dev.linkSpeed() === 0 ? 'down' : 'up'}): they were in its TX ring at the stop`,
+      );
     return 0;
   } finally {
     dev.close(); // stops the queues first; only then may the pool's memory go

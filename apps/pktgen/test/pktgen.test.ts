@@ -38,7 +38,9 @@ describe('ixy-pktgen', () => {
     rx.close();
     expect(code, pktgen.out()).toBe(0);
     expect(pktgen.out()).toContain(`sent ${n} frames`);
-    expect(pktgen.out()).toMatch(new RegExp(`\\[sim:${tag}:0\\] total RX: 0 packets 0 bytes \\| TX: ${n} packets ${n * 204} bytes`));
+    expect(pktgen.out()).toMatch(
+      new RegExp(`\\[sim:${tag}:0\\] total RX: 0 packets 0 bytes \\| TX: ${n} packets ${n * 204} bytes`),
+    );
     expect(sink.summary()).toBe(`${n} frames, ${n * 200} bytes, 0 bad, 0 lost, 0 duplicated, 0 out of order`);
   });
 
@@ -57,7 +59,9 @@ describe('ixy-pktgen', () => {
 
   it('stops cleanly on Ctrl-C, and a second Ctrl-C ends the wait for its queue to drain: totals printed, cable removed', async () => {
     const tag = `pgsig${process.pid}`;
-    const c = spawn(process.execPath, [main, `sim:${tag}:0`, '--count', '100000'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const c = spawn(process.execPath, [main, `sim:${tag}:0`, '--count', '100000'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let out = '';
     c.stdout.on('data', (d: Buffer) => (out += d.toString()));
     c.stderr.on('data', (d: Buffer) => (out += d.toString()));

@@ -19,7 +19,9 @@ function lookupUser(name: string): { uid: number; gid: number } {
 }
 
 const program = new Command('ixy-setup')
-  .description('Prepares a machine for ixy-ts: reserves hugepages, binds network cards to vfio-pci, shows what is ready.')
+  .description(
+    'Prepares a machine for ixy-ts: reserves hugepages, binds network cards to vfio-pci, shows what is ready.',
+  )
   .addHelpText(
     'after',
     `
@@ -44,7 +46,9 @@ program
   .argument('<count>', 'number of 2 MiB pages', intOption(0, 1 << 20))
   .action((count: number) => {
     const got = reserveHugepages(count);
-    console.log(`hugepages (2 MiB): ${got} reserved${got < count ? ` (asked for ${count}: the kernel found no more)` : ''}`);
+    console.log(
+      `hugepages (2 MiB): ${got} reserved${got < count ? ` (asked for ${count}: the kernel found no more)` : ''}`,
+    );
     if (got < count) process.exitCode = 1;
   });
 
@@ -52,16 +56,22 @@ program
   .command('vfio')
   .description('bind network cards to vfio-pci (as root), optionally for a user who then runs ixy without root')
   .argument('<address...>', 'PCI addresses')
-  .option('--user <name>', 'give this user the cards\' /dev/vfio/<group> files')
+  .option('--user <name>', "give this user the cards' /dev/vfio/<group> files")
   .action((addresses: string[], opts: { user?: string }) => {
     const bus = new PciBus();
     const owner = opts.user ? lookupUser(opts.user) : undefined;
     for (const a of addresses) {
       const address = parsePciAddress(a);
       const info = bus.info(address);
-      if (info.classCode >>> 16 !== 0x02) throw new IxyError('ENOTNIC', `${address} is not a network card (class ${info.classCode.toString(16).padStart(6, '0')})`);
+      if (info.classCode >>> 16 !== 0x02)
+        throw new IxyError(
+          'ENOTNIC',
+          `${address} is not a network card (class ${info.classCode.toString(16).padStart(6, '0')})`,
+        );
       const group = bus.bindVfio(address, owner);
-      console.log(`${address}: bound to vfio-pci, IOMMU group ${group}${owner ? `, /dev/vfio/${group} owned by ${opts.user}` : ''}`);
+      console.log(
+        `${address}: bound to vfio-pci, IOMMU group ${group}${owner ? `, /dev/vfio/${group} owned by ${opts.user}` : ''}`,
+      );
     }
     if (owner) console.log(`also raise ${opts.user}'s locked-memory limit (ulimit -l) for DMA memory`);
   });

@@ -11,7 +11,8 @@ export function reserveHugepages(count: number, file = NR_HUGEPAGES): number {
     writeFileSync(file, String(count));
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'EACCES' || code === 'EPERM') throw new PermissionError(`cannot write ${file}: permission denied`, 'run ixy-setup as root');
+    if (code === 'EACCES' || code === 'EPERM')
+      throw new PermissionError(`cannot write ${file}: permission denied`, 'run ixy-setup as root');
     throw new IxyError(code ?? 'EIO', `cannot write ${file}: ${(err as Error).message}`);
   }
   return Number.parseInt(readFileSync(file, 'utf8'), 10);
@@ -29,7 +30,12 @@ export function statusLines(bus: PciBus, counts = hugepageCounts()): string[] {
   if (nics.length === 0) lines.push('no network devices');
   for (const d of nics) {
     const id = `${d.vendorId.toString(16).padStart(4, '0')}:${d.deviceId.toString(16).padStart(4, '0')}`;
-    const use = d.driver === 'vfio-pci' ? 'ready for ixy through VFIO' : d.driver ? `kernel driver ${d.driver} (ixy needs --unbind)` : 'no driver: ready for ixy (root)';
+    const use =
+      d.driver === 'vfio-pci'
+        ? 'ready for ixy through VFIO'
+        : d.driver
+          ? `kernel driver ${d.driver} (ixy needs --unbind)`
+          : 'no driver: ready for ixy (root)';
     lines.push(`${d.address}  ${id}  ${use}${d.iommuGroup === null ? '' : `  (IOMMU group ${d.iommuGroup})`}`);
   }
   return lines;

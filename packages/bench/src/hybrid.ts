@@ -17,7 +17,9 @@ export async function hybridAtFullLoad(ghz: number, seconds: number): Promise<Ra
   const rates: Rate[] = [];
   for (const busyPoll of [true, false]) {
     const tag = `bench-${process.pid}-h${busyPoll ? 'b' : 'h'}`;
-    const ports: IxyDevice[] = [`sim:${tag}-a:1`, `sim:${tag}-a:0`, `sim:${tag}-b:0`, `sim:${tag}-b:1`].map((a) => openDevice(a));
+    const ports: IxyDevice[] = [`sim:${tag}-a:1`, `sim:${tag}-a:0`, `sim:${tag}-b:0`, `sim:${tag}-b:1`].map((a) =>
+      openDevice(a),
+    );
     const [src, fwdIn, fwdOut, sink] = ports;
     const pool = new Mempool({ allocator: deviceDma(src), entries: 4096 });
     const gen = new Generator(pool, { size: 60 });
@@ -43,7 +45,14 @@ export async function hybridAtFullLoad(ghz: number, seconds: number): Promise<Ra
       best = Math.max(best, packets / ((performance.now() - start) / 1000));
     }
     const ns = 1e9 / best;
-    rates.push({ name: `fwd loop, pollLoop ${busyPoll ? 'busy-polling' : 'hybrid (default)'}`, packets: best, seconds: 1, mpps: best / 1e6, nsPerPacket: ns, cyclesPerPacket: ns * ghz });
+    rates.push({
+      name: `fwd loop, pollLoop ${busyPoll ? 'busy-polling' : 'hybrid (default)'}`,
+      packets: best,
+      seconds: 1,
+      mpps: best / 1e6,
+      nsPerPacket: ns,
+      cyclesPerPacket: ns * ghz,
+    });
     for (const p of ports) p.close();
     pool.close();
     Cable.remove(`${tag}-a`);
@@ -54,7 +63,9 @@ export async function hybridAtFullLoad(ghz: number, seconds: number): Promise<Ra
 
 /** CPU seconds (user + system) this process's main thread has used (/proc: the worker is not counted). */
 function mainThreadCpuSeconds(): number {
-  const fields = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ');
+  const fields = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8')
+    .replace(/^.*\) /, '')
+    .split(' ');
   return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in USER_HZ ticks
 }
 
@@ -120,7 +131,10 @@ export async function wakeupLatency(frames: number, gapMs: number): Promise<Late
         for (let i = 0; i < n; i++) {
           const h = batch.handles[i];
           const pool = Mempool.of(h);
-          lat.push(now - new DataView(pool.bytes.buffer, pool.bytes.byteOffset + pool.dataOffset(h) + 16, 8).getFloat64(0, true));
+          lat.push(
+            now -
+              new DataView(pool.bytes.buffer, pool.bytes.byteOffset + pool.dataOffset(h) + 16, 8).getFloat64(0, true),
+          );
         }
         Mempool.freeBatch(batch);
         return n;
@@ -133,7 +147,8 @@ export async function wakeupLatency(frames: number, gapMs: number): Promise<Late
     dev.close();
     Cable.remove(tag);
     lat.sort((a, b) => a - b);
-    const q = (p: number): number => (lat.length ? lat[Math.min(lat.length - 1, Math.floor(p * lat.length))] * 1000 : NaN);
+    const q = (p: number): number =>
+      lat.length ? lat[Math.min(lat.length - 1, Math.floor(p * lat.length))] * 1000 : NaN;
     out.push({
       name: busyPoll ? 'busy-polling' : 'hybrid (default)',
       frames: lat.length,

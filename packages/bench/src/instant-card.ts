@@ -26,7 +26,8 @@ export class InstantCard implements Registers {
       }
     } else if (offset === R.IXGBE_TDT(0)) {
       const ring = this.tx.ring;
-      for (; this.txHead !== value; this.txHead = (this.txHead + 1) & this.tx.mask) ring[(this.txHead << 2) + 3] = R.IXGBE_ADVTXD_STAT_DD;
+      for (; this.txHead !== value; this.txHead = (this.txHead + 1) & this.tx.mask)
+        ring[(this.txHead << 2) + 3] = R.IXGBE_ADVTXD_STAT_DD;
     }
   }
   read16(): number {

@@ -26,5 +26,11 @@ export function describeMachine(): Machine {
   } catch {
     kernel = process.platform;
   }
-  return { cpu: list[0]?.model.trim() ?? 'unknown', cores: list.length, ghz: mhz / 1000, node: process.version, kernel };
+  return {
+    cpu: list[0]?.model.trim() ?? 'unknown',
+    cores: list.length,
+    ghz: mhz / 1000,
+    node: process.version,
+    kernel,
+  };
 }

@@ -16,22 +16,42 @@ export function registerAccessors(ghz: number, seconds: number): Rate[] {
   const checked = new CheckedRegisters(new MmioRegisters(buffer));
   let v = 0;
   return [
-    measure('plain Uint32Array (reads may be cached: unsafe)', () => {
-      plain[0x6018 >>> 2] = v++;
-      return (plain[0x6010 >>> 2] & 0) + 1;
-    }, ghz, seconds),
-    measure('Atomics.store + Atomics.load (xchg)', () => {
-      Atomics.store(plain, 0x6018 >>> 2, v++);
-      return (Atomics.load(plain, 0x6010 >>> 2) & 0) + 1;
-    }, ghz, seconds),
-    measure('MmioRegisters (plain store, Atomics.load)', () => {
-      mmio.write32(0x6018, v++);
-      return (mmio.read32(0x6010) & 0) + 1;
-    }, ghz, seconds),
-    measure('CheckedRegisters (safe mode)', () => {
-      checked.write32(0x6018, v++);
-      return (checked.read32(0x6010) & 0) + 1;
-    }, ghz, seconds),
+    measure(
+      'plain Uint32Array (reads may be cached: unsafe)',
+      () => {
+        plain[0x6018 >>> 2] = v++;
+        return (plain[0x6010 >>> 2] & 0) + 1;
+      },
+      ghz,
+      seconds,
+    ),
+    measure(
+      'Atomics.store + Atomics.load (xchg)',
+      () => {
+        Atomics.store(plain, 0x6018 >>> 2, v++);
+        return (Atomics.load(plain, 0x6010 >>> 2) & 0) + 1;
+      },
+      ghz,
+      seconds,
+    ),
+    measure(
+      'MmioRegisters (plain store, Atomics.load)',
+      () => {
+        mmio.write32(0x6018, v++);
+        return (mmio.read32(0x6010) & 0) + 1;
+      },
+      ghz,
+      seconds,
+    ),
+    measure(
+      'CheckedRegisters (safe mode)',
+      () => {
+        checked.write32(0x6018, v++);
+        return (checked.read32(0x6010) & 0) + 1;
+      },
+      ghz,
+      seconds,
+    ),
   ];
 }
 
@@ -43,21 +63,31 @@ export function mempools(ghz: number, seconds: number, batchSize = 32): Rate[] {
     const pool = new Mempool({ allocator: memory, entries: 4096, safe });
     const batch = new PacketBatch(batchSize);
     rates.push(
-      measure(`alloc+free, batch ${batchSize}, ${safe ? 'safe' : 'fast'} mode`, () => {
-        const n = pool.allocBatch(batch);
-        Mempool.freeBatch(batch);
-        return n;
-      }, ghz, seconds),
+      measure(
+        `alloc+free, batch ${batchSize}, ${safe ? 'safe' : 'fast'} mode`,
+        () => {
+          const n = pool.allocBatch(batch);
+          Mempool.freeBatch(batch);
+          return n;
+        },
+        ghz,
+        seconds,
+      ),
     );
     rates.push(
-      measure(`driver RX+TX transfers, ${safe ? 'safe' : 'fast'} mode`, () => {
-        // what a forwarded packet goes through: refill, hand to app, take for TX, free after TX
-        const h = pool.driverAlloc();
-        pool.driverGive(h);
-        pool.driverTake(h);
-        pool.driverFree(h);
-        return 1;
-      }, ghz, seconds),
+      measure(
+        `driver RX+TX transfers, ${safe ? 'safe' : 'fast'} mode`,
+        () => {
+          // what a forwarded packet goes through: refill, hand to app, take for TX, free after TX
+          const h = pool.driverAlloc();
+          pool.driverGive(h);
+          pool.driverTake(h);
+          pool.driverFree(h);
+          return 1;
+        },
+        ghz,
+        seconds,
+      ),
     );
     pool.close();
   }

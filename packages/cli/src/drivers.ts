@@ -36,7 +36,11 @@ const PACKAGE_NAME = /^(@[a-z0-9][a-z0-9._~-]*\/)?[a-z0-9][a-z0-9._~-]*(\/[a-z0-
  */
 export function driverSpecifier(spec: string): string {
   const refuse = (why: string): IxyError =>
-    new IxyError('EDRIVERSPEC', `--driver '${spec}': ${why}`, 'give a package name (my-nic-driver, @me/my-nic) or the path of a directory with a package.json (./my-nic-driver)');
+    new IxyError(
+      'EDRIVERSPEC',
+      `--driver '${spec}': ${why}`,
+      'give a package name (my-nic-driver, @me/my-nic) or the path of a directory with a package.json (./my-nic-driver)',
+    );
   if (isAbsolute(spec) || spec.startsWith('./') || spec.startsWith('../')) {
     const dir = resolve(spec);
     if (!existsSync(dir) || !statSync(dir).isDirectory()) throw refuse('not a directory');
@@ -48,11 +52,19 @@ export function driverSpecifier(spec: string): string {
     } catch {
       throw refuse('its package.json is not valid JSON');
     }
-    const dot = typeof pkg.exports === 'object' && pkg.exports !== null ? (pkg.exports as Record<string, unknown>)['.'] : pkg.exports;
+    const dot =
+      typeof pkg.exports === 'object' && pkg.exports !== null
+        ? (pkg.exports as Record<string, unknown>)['.']
+        : pkg.exports;
     const entry =
-      typeof dot === 'string' ? dot : typeof dot === 'object' && dot !== null ? ((dot as Record<string, unknown>).import ?? (dot as Record<string, unknown>).default) : undefined;
+      typeof dot === 'string'
+        ? dot
+        : typeof dot === 'object' && dot !== null
+          ? ((dot as Record<string, unknown>).import ?? (dot as Record<string, unknown>).default)
+          : undefined;
     const file = resolve(dir, typeof entry === 'string' ? entry : (pkg.main ?? 'index.js'));
-    if (!file.startsWith(dir + '/') || !existsSync(file)) throw refuse(`its entry point ${file} is not a file inside it`);
+    if (!file.startsWith(dir + '/') || !existsSync(file))
+      throw refuse(`its entry point ${file} is not a file inside it`);
     return pathToFileURL(file).href;
   }
   if (!PACKAGE_NAME.test(spec)) throw refuse('not a package name');
@@ -72,10 +84,19 @@ export async function loadDrivers(extra: readonly string[] = []): Promise<void> 
       await loadDriverPackages([specifier], importDriver);
     } catch (err) {
       if (err instanceof IxyError) throw err;
-      throw new IxyError('EDRIVERLOAD', `driver package '${spec}' failed to load: ${(err as Error).message}`, 'check the package: it must import without errors', { cause: err });
+      throw new IxyError(
+        'EDRIVERLOAD',
+        `driver package '${spec}' failed to load: ${(err as Error).message}`,
+        'check the package: it must import without errors',
+        { cause: err },
+      );
     }
     if (registeredDrivers().length === before) {
-      throw new IxyError('ENODRIVER', `driver package '${spec}' registered no driver`, 'a driver package calls registerDriver() from @ixy/core when it is imported (or it was loaded already)');
+      throw new IxyError(
+        'ENODRIVER',
+        `driver package '${spec}' registered no driver`,
+        'a driver package calls registerDriver() from @ixy/core when it is imported (or it was loaded already)',
+      );
     }
   }
 }

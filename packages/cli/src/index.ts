@@ -3,4 +3,13 @@ export { installStopSignals, stopRequested, stopSignals } from './stop-signals.j
 export { pollLoop, rxWakeups, type HybridOptions, type PollLoopOptions, type PollLoopResult } from './poll-loop.js';
 export { StatsReporter } from './stats-reporter.js';
 export { DEFAULT_DRIVERS, driverSpecifier, loadDrivers } from './drivers.js';
-export { addCableGroupOption, addPollModeOptions, cableGroupOptions, decimalOption, hybridOptions, intOption, secondsOption, type PollModeOptions } from './options.js';
+export {
+  addCableGroupOption,
+  addPollModeOptions,
+  cableGroupOptions,
+  decimalOption,
+  hybridOptions,
+  intOption,
+  secondsOption,
+  type PollModeOptions,
+} from './options.js';

@@ -11,7 +11,8 @@ const DECIMAL_NUMBER = /^(?:[0-9]{1,16}(?:\.[0-9]{1,9})?|\.[0-9]{1,9})$/;
 export function intOption(min: number, max: number): (value: string) => number {
   return (value: string): number => {
     const n = DECIMAL_INTEGER.test(value) ? Number(value) : NaN;
-    if (!Number.isSafeInteger(n) || n < min || n > max) throw new InvalidArgumentError(`expected an integer from ${min} to ${max} (decimal digits), got '${value}'`);
+    if (!Number.isSafeInteger(n) || n < min || n > max)
+      throw new InvalidArgumentError(`expected an integer from ${min} to ${max} (decimal digits), got '${value}'`);
     return n;
   };
 }
@@ -20,7 +21,8 @@ export function intOption(min: number, max: number): (value: string) => number {
 export function decimalOption(what: string, positive = false): (value: string) => number {
   return (value: string): number => {
     const n = DECIMAL_NUMBER.test(value) ? Number(value) : NaN;
-    if (!Number.isFinite(n) || n < 0 || (positive && n === 0)) throw new InvalidArgumentError(`expected ${what}, got '${value}'`);
+    if (!Number.isFinite(n) || n < 0 || (positive && n === 0))
+      throw new InvalidArgumentError(`expected ${what}, got '${value}'`);
     return n;
   };
 }
@@ -40,8 +42,17 @@ export interface PollModeOptions {
  */
 export function addPollModeOptions(program: Command): Command {
   return program
-    .option('--busy-poll', 'never sleep: poll even when idle, burning a core (the benchmark mode; default: sleep once idle)', false)
-    .option('--sleep-after <us>', 'hybrid mode: sleep after this many µs without packets', intOption(1, 10_000_000), 100);
+    .option(
+      '--busy-poll',
+      'never sleep: poll even when idle, burning a core (the benchmark mode; default: sleep once idle)',
+      false,
+    )
+    .option(
+      '--sleep-after <us>',
+      'hybrid mode: sleep after this many µs without packets',
+      intOption(1, 10_000_000),
+      100,
+    );
 }
 
 /**
@@ -49,7 +60,11 @@ export function addPollModeOptions(program: Command): Command {
  * opt-in to a test bed across users; without it a cable is its user's alone.
  */
 export function addCableGroupOption(program: Command): Command {
-  return program.option('--cable-group <gid>', "simulated ports: share cables with this group (a gid; 'getent group <name>' shows it)", intOption(0, 0xfffffffe));
+  return program.option(
+    '--cable-group <gid>',
+    "simulated ports: share cables with this group (a gid; 'getent group <name>' shows it)",
+    intOption(0, 0xfffffffe),
+  );
 }
 
 /** The OpenOptions a parsed --cable-group adds. */

@@ -2,7 +2,11 @@ import { IxyError } from '@ixy/core';
 import { installStopSignals } from './stop-signals.js';
 
 /** How an app reports a failure: one line, a hint, a non-zero exit; no stack for user mistakes. */
-export function reportError(app: string, err: unknown, write: (line: string) => void = (l) => process.stderr.write(l + '\n')): number {
+export function reportError(
+  app: string,
+  err: unknown,
+  write: (line: string) => void = (l) => process.stderr.write(l + '\n'),
+): number {
   if (err instanceof IxyError) {
     write(`${app}: ${err.message}`);
     if (err.hint) write(`  hint: ${err.hint}`);

@@ -1,4 +1,11 @@
-import { copyStats, createStats, formatStatsLine, formatStatsTotals, type DeviceStats, type IxyDevice } from '@ixy/core';
+import {
+  copyStats,
+  createStats,
+  formatStatsLine,
+  formatStatsTotals,
+  type DeviceStats,
+  type IxyDevice,
+} from '@ixy/core';
 
 /**
  * Prints ixy's per-port stats line every interval and the totals at the end; drops (counted by
@@ -44,7 +51,11 @@ export class StatsReporter {
     const speed = this.devices[i].linkSpeed();
     if ((speed === 0) === (this.link[i] === 0)) return;
     this.link[i] = speed;
-    this.write(speed === 0 ? `[${this.devices[i].address}] link down` : `[${this.devices[i].address}] link up at ${speed} Mbit/s`);
+    this.write(
+      speed === 0
+        ? `[${this.devices[i].address}] link down`
+        : `[${this.devices[i].address}] link up at ${speed} Mbit/s`,
+    );
   }
 
   /** Reads device `i`'s counters and returns its totals so far (printing nothing). */

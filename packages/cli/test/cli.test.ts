@@ -164,7 +164,8 @@ describe('options', () => {
     expect(() => intOption(1, 10)('0')).toThrow(/from 1 to 10/);
     expect(() => intOption(1, 10)('x')).toThrow();
     // decimal digits only: Number() would take these as 0, 16, 1000, 5
-    for (const bad of ['', ' ', '0x10', '1e3', '5.0', '-1', '+5', ' 5']) expect(() => intOption(0, 1 << 20)(bad), `'${bad}'`).toThrow(/decimal digits/);
+    for (const bad of ['', ' ', '0x10', '1e3', '5.0', '-1', '+5', ' 5'])
+      expect(() => intOption(0, 1 << 20)(bad), `'${bad}'`).toThrow(/decimal digits/);
     expect(intOption(0, Number.MAX_SAFE_INTEGER)('9007199254740991')).toBe(Number.MAX_SAFE_INTEGER);
     expect(() => intOption(0, Number.MAX_SAFE_INTEGER)('99999999999999999')).toThrow();
     expect(secondsOption('0.5')).toBe(0.5);
@@ -177,14 +178,23 @@ describe('--driver packages', () => {
     const { driverSpecifier, loadDrivers } = await import('../src/drivers.js');
     expect(driverSpecifier('my-nic-driver')).toBe('my-nic-driver');
     expect(driverSpecifier('@me/my-nic')).toBe('@me/my-nic');
-    for (const bad of ['../../../etc/passwd', '/etc/passwd', './nothing-here', 'no spaces allowed', 'javascript:alert(1)']) {
+    for (const bad of [
+      '../../../etc/passwd',
+      '/etc/passwd',
+      './nothing-here',
+      'no spaces allowed',
+      'javascript:alert(1)',
+    ]) {
       expect(() => driverSpecifier(bad), bad).toThrow(/--driver/);
     }
     const { mkdtempSync, writeFileSync } = await import('node:fs');
     const { join } = await import('node:path');
     const { tmpdir } = await import('node:os');
     const dir = mkdtempSync(join(tmpdir(), 'ixy-driver-'));
-    writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'nothing', type: 'module', exports: './index.js' }));
+    writeFileSync(
+      join(dir, 'package.json'),
+      JSON.stringify({ name: 'nothing', type: 'module', exports: './index.js' }),
+    );
     writeFileSync(join(dir, 'index.js'), 'export const x = 1;\n');
     expect(driverSpecifier(dir)).toMatch(/^file:.*index\.js$/);
     // it loads, but registers no driver: an error, not silence

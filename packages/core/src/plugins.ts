@@ -18,7 +18,11 @@ export async function loadDriverPackages(
     } catch (err) {
       const code = (err as { code?: string }).code;
       if (code === 'ERR_MODULE_NOT_FOUND' && String((err as Error).message).includes(specifier)) {
-        throw new IxyError('ENODRIVERPKG', `driver package '${specifier}' is not installed`, `install it: npm install ${specifier}`);
+        throw new IxyError(
+          'ENODRIVERPKG',
+          `driver package '${specifier}' is not installed`,
+          `install it: npm install ${specifier}`,
+        );
       }
       throw err;
     }

@@ -7,9 +7,16 @@ import { InvalidAddressError, IxyError, NoDriverError } from '../src/errors.js';
 function fakeAccess(identity: DeviceIdentity, log: string[]): DeviceAccess {
   return {
     identity,
-    dma: { name: 'none', allocate: () => { throw new Error('no dma'); } },
+    dma: {
+      name: 'none',
+      allocate: () => {
+        throw new Error('no dma');
+      },
+    },
     claim: () => log.push('claim'),
-    registers: () => { throw new Error('no bars'); },
+    registers: () => {
+      throw new Error('no bars');
+    },
     readConfig: () => 0,
     release: () => log.push('release'),
   };
@@ -27,7 +34,11 @@ describe('driver registry', () => {
 
   it('opens a device with the first driver that matches it', () => {
     const log: string[] = [];
-    registerResolver({ name: 'fake', accepts: (a) => a.startsWith('fake:'), resolve: (a) => fakeAccess(a === 'fake:1' ? nic : gpu, log) });
+    registerResolver({
+      name: 'fake',
+      accepts: (a) => a.startsWith('fake:'),
+      resolve: (a) => fakeAccess(a === 'fake:1' ? nic : gpu, log),
+    });
     const driver: DriverFactory = {
       name: 'fake-ixgbe',
       matches: (id) => id.vendorId === 0x8086 && id.deviceId === 0x10fb,
@@ -45,7 +56,11 @@ describe('driver registry', () => {
 
   it('says when no driver matches, and releases the device', () => {
     const log: string[] = [];
-    registerResolver({ name: 'fake', accepts: (a) => a.startsWith('fake:'), resolve: (a) => fakeAccess(a === 'fake:1' ? nic : gpu, log) });
+    registerResolver({
+      name: 'fake',
+      accepts: (a) => a.startsWith('fake:'),
+      resolve: (a) => fakeAccess(a === 'fake:1' ? nic : gpu, log),
+    });
     expect(() => openDevice('fake:1')).toThrow(NoDriverError);
     expect(() => openDevice('fake:2')).toThrow(/not a network controller/);
     expect(log).toEqual(['release', 'release']);
@@ -60,7 +75,13 @@ describe('driver registry', () => {
   it('releases the device when the driver fails to open it', () => {
     const log: string[] = [];
     registerResolver({ name: 'fake', accepts: () => true, resolve: () => fakeAccess(nic, log) });
-    registerDriver({ name: 'broken', matches: () => true, open: () => { throw new IxyError('EBROKEN', 'broken'); } });
+    registerDriver({
+      name: 'broken',
+      matches: () => true,
+      open: () => {
+        throw new IxyError('EBROKEN', 'broken');
+      },
+    });
     expect(() => openDevice('fake:1')).toThrow('broken');
     expect(log).toEqual(['release']);
   });
@@ -69,7 +90,10 @@ describe('driver registry', () => {
     registerResolver({
       name: 'fake',
       accepts: () => true,
-      resolve: () => ({ ...fakeAccess(nic, []), wrapDevice: (d: IxyDevice) => ({ ...d, driverName: 'wrapped' }) as IxyDevice }),
+      resolve: () => ({
+        ...fakeAccess(nic, []),
+        wrapDevice: (d: IxyDevice) => ({ ...d, driverName: 'wrapped' }) as IxyDevice,
+      }),
     });
     registerDriver({ name: 'x', matches: () => true, open: (a) => fakeDevice(a.identity.address) });
     expect(openDevice('fake:1').driverName).toBe('wrapped');

@@ -4,7 +4,13 @@ import { createStats, formatStatsLine, formatStatsTotals, statsRates } from '../
 describe('stats', () => {
   it('counts the wire: 20 bytes of preamble and gap per frame', () => {
     const before = createStats();
-    const now = { ...createStats(), rxPackets: 1_000_000, rxBytes: 60_000_000, txPackets: 500_000, txBytes: 32_000_000 };
+    const now = {
+      ...createStats(),
+      rxPackets: 1_000_000,
+      rxBytes: 60_000_000,
+      txPackets: 500_000,
+      txBytes: 32_000_000,
+    };
     const r = statsRates(now, before, 1e9);
     expect(r.rxMpps).toBeCloseTo(1);
     expect(r.rxMbit).toBeCloseTo(((60 + 20) * 8 * 1e6) / 1e6);
@@ -13,7 +19,13 @@ describe('stats', () => {
   });
 
   it('formats ixy-fwd lines', () => {
-    const now = { ...createStats(), rxPackets: 14_880_952, rxBytes: 14_880_952 * 64, txPackets: 14_880_952, txBytes: 14_880_952 * 64 };
+    const now = {
+      ...createStats(),
+      rxPackets: 14_880_952,
+      rxBytes: 14_880_952 * 64,
+      txPackets: 14_880_952,
+      txBytes: 14_880_952 * 64,
+    };
     expect(formatStatsLine('sim:a:0', now, createStats(), 1e9)).toBe(
       '[sim:a:0] RX: 10000.00 Mbit/s 14.88 Mpps | TX: 10000.00 Mbit/s 14.88 Mpps',
     );

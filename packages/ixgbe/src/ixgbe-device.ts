@@ -112,7 +112,11 @@ export function resolveIxgbeOptions(options: IxgbeOptions, defaultLinkTimeoutMs 
   // MTQC's reset value (no DCB, no virtualization) serves 64 TX queues, as C ixy assumes
   const txQueues = intOption(options.txQueues, 'txQueues', 1, 1, R.IXGBE_MAX_TX_QUEUES);
   const ringSize = intOption(options.ringSize, 'ringSize', 512, 64, 4096);
-  if ((ringSize & (ringSize - 1)) !== 0) throw new InvalidOptionError(`ixgbe: ringSize must be a power of two, got ${ringSize}`, 'e.g. 256, 512, 1024, 2048, 4096');
+  if ((ringSize & (ringSize - 1)) !== 0)
+    throw new InvalidOptionError(
+      `ixgbe: ringSize must be a power of two, got ${ringSize}`,
+      'e.g. 256, 512, 1024, 2048, 4096',
+    );
   const poolSize = intOption(options.poolSize, 'poolSize', Math.max(4096, 2 * ringSize), ringSize + 1, 1 << 20);
   return {
     rxQueues,
@@ -378,7 +382,8 @@ export class IxgbeDevice implements IxyDevice {
     const timeout = this.options.linkTimeoutMs;
     for (let waited = 0; this.linkSpeed() === 0; waited += 10) {
       if (waited >= timeout) {
-        if (timeout > 0) process.emitWarning(`${this.address}: no link after ${timeout} ms, going on without`, 'IxyWarning');
+        if (timeout > 0)
+          process.emitWarning(`${this.address}: no link after ${timeout} ms, going on without`, 'IxyWarning');
         return;
       }
       sleepMs(10);
@@ -458,7 +463,8 @@ export class IxgbeDevice implements IxyDevice {
   resetStats(): void {
     this.checkOpen();
     const regs = this.regs;
-    for (const r of [R.IXGBE_GPRC, R.IXGBE_GPTC, R.IXGBE_GORCL, R.IXGBE_GORCH, R.IXGBE_GOTCL, R.IXGBE_GOTCH]) regs.read32(r);
+    for (const r of [R.IXGBE_GPRC, R.IXGBE_GPTC, R.IXGBE_GORCL, R.IXGBE_GORCH, R.IXGBE_GOTCL, R.IXGBE_GOTCH])
+      regs.read32(r);
     for (let i = 0; i < 8; i++) regs.read32(R.IXGBE_MPC(i));
     for (let i = 0; i < 16; i++) regs.read32(R.IXGBE_QPRDC(i));
   }
@@ -521,17 +527,37 @@ export class IxgbeDevice implements IxyDevice {
       this.disableInterrupts();
       this.clearFlags(R.IXGBE_RXCTRL, R.IXGBE_RXCTRL_RXEN);
       for (const q of this.rx) this.clearFlags(R.IXGBE_RXDCTL(q.queue), R.IXGBE_RXDCTL_ENABLE);
-      for (const q of this.rx) waitRegister(regs, `RXDCTL[${q.queue}]`, R.IXGBE_RXDCTL(q.queue), R.IXGBE_RXDCTL_ENABLE, false, STOP_TIMEOUT_MS);
+      for (const q of this.rx)
+        waitRegister(
+          regs,
+          `RXDCTL[${q.queue}]`,
+          R.IXGBE_RXDCTL(q.queue),
+          R.IXGBE_RXDCTL_ENABLE,
+          false,
+          STOP_TIMEOUT_MS,
+        );
       for (const q of this.tx) {
         this.setFlags(R.IXGBE_TXDCTL(q.queue), R.IXGBE_TXDCTL_SWFLSH);
         this.clearFlags(R.IXGBE_TXDCTL(q.queue), R.IXGBE_TXDCTL_ENABLE);
       }
-      for (const q of this.tx) waitRegister(regs, `TXDCTL[${q.queue}]`, R.IXGBE_TXDCTL(q.queue), R.IXGBE_TXDCTL_ENABLE, false, STOP_TIMEOUT_MS);
+      for (const q of this.tx)
+        waitRegister(
+          regs,
+          `TXDCTL[${q.queue}]`,
+          R.IXGBE_TXDCTL(q.queue),
+          R.IXGBE_TXDCTL_ENABLE,
+          false,
+          STOP_TIMEOUT_MS,
+        );
       regs.write32(R.IXGBE_DMATXCTL, 0);
       stopped = true;
     } finally {
       if (stopped) this.freeQueues();
-      else process.emitWarning(`${this.address}: the queues did not stop; their memory is kept, not freed under the card`, 'IxyWarning');
+      else
+        process.emitWarning(
+          `${this.address}: the queues did not stop; their memory is kept, not freed under the card`,
+          'IxyWarning',
+        );
       this.access.release();
     }
   }

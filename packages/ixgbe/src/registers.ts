@@ -2,7 +2,6 @@
 // Controller Datasheet, chapter 8 "Programming Interface"). Offsets are byte offsets into BAR0.
 // Per-queue registers are functions of the queue number. Keep this file free of logic.
 /* eslint-disable */
-// prettier-ignore
 
 // §8.2.3.1 General control
 export const IXGBE_CTRL = 0x00000;

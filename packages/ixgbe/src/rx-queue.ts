@@ -1,11 +1,14 @@
-import { DeviceStateError, PoolExhaustedError, type DmaAllocator, type DmaRegion, type PacketBatch, type Registers } from '@ixy/core';
+import {
+  DeviceStateError,
+  PoolExhaustedError,
+  type DmaAllocator,
+  type DmaRegion,
+  type PacketBatch,
+  type Registers,
+} from '@ixy/core';
 import { allocateDescriptorRing } from './descriptor-ring.js';
 import { INDEX_MASK, Mempool } from '@ixy/memory';
-import {
-  IXGBE_RDT,
-  IXGBE_RXDADV_STAT_DD,
-  IXGBE_RXDADV_STAT_EOP,
-} from './registers.js';
+import { IXGBE_RDT, IXGBE_RXDADV_STAT_DD, IXGBE_RXDADV_STAT_EOP } from './registers.js';
 
 const TWO_POW_32 = 4294967296;
 /** Multiplying by 2^-32 is exact (a power of two) and cheaper than dividing by 2^32. */

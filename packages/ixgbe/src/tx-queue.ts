@@ -1,4 +1,11 @@
-import { FrameSizeError, OwnershipError, type DmaAllocator, type DmaRegion, type PacketBatch, type Registers } from '@ixy/core';
+import {
+  FrameSizeError,
+  OwnershipError,
+  type DmaAllocator,
+  type DmaRegion,
+  type PacketBatch,
+  type Registers,
+} from '@ixy/core';
 import { allocateDescriptorRing } from './descriptor-ring.js';
 import { INDEX_MASK, Mempool, POOL_SHIFT } from '@ixy/memory';
 import {
@@ -21,7 +28,12 @@ export const TX_CLEAN_BATCH = 32;
  * Every packet is one advanced data descriptor (§7.2.3.2.4): one buffer (EOP), report
  * status (RS) so the device writes DD back, insert the Ethernet CRC (IFCS).
  */
-const TX_CMD = IXGBE_ADVTXD_DCMD_EOP | IXGBE_ADVTXD_DCMD_RS | IXGBE_ADVTXD_DCMD_IFCS | IXGBE_ADVTXD_DCMD_DEXT | IXGBE_ADVTXD_DTYP_DATA;
+const TX_CMD =
+  IXGBE_ADVTXD_DCMD_EOP |
+  IXGBE_ADVTXD_DCMD_RS |
+  IXGBE_ADVTXD_DCMD_IFCS |
+  IXGBE_ADVTXD_DCMD_DEXT |
+  IXGBE_ADVTXD_DTYP_DATA;
 
 /**
  * One transmit queue: a ring of advanced TX descriptors in DMA memory and the handle of the
@@ -123,7 +135,8 @@ export class TxQueue {
         if (h >>> POOL_SHIFT !== poolId) {
           poolId = h >>> POOL_SHIFT;
           pool = Mempool.of(h);
-          if (pool === undefined) throw new OwnershipError(`tx of handle 0x${(h >>> 0).toString(16)}, which belongs to no mempool`);
+          if (pool === undefined)
+            throw new OwnershipError(`tx of handle 0x${(h >>> 0).toString(16)}, which belongs to no mempool`);
         }
         if (pool === undefined) break; // (not reached: narrows the type)
         const i = h & INDEX_MASK;
@@ -140,7 +153,8 @@ export class TxQueue {
         index = next;
       }
     } catch (err) {
-      if (sent > 0 && err instanceof Error) err.message += ` (the ${sent} packets before it in the batch were taken and sent)`;
+      if (sent > 0 && err instanceof Error)
+        err.message += ` (the ${sent} packets before it in the batch were taken and sent)`;
       throw err;
     } finally {
       if (index !== this.index) {

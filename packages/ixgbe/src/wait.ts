@@ -32,7 +32,7 @@ export function waitRegister(
 ): void {
   const want = set ? mask : 0;
   let value = regs.read32(offset);
-  for (let waited = 0; ((value & mask) >>> 0) !== want >>> 0; waited++) {
+  for (let waited = 0; (value & mask) >>> 0 !== want >>> 0; waited++) {
     if (waited >= timeoutMs) throw new RegisterTimeoutError(name, offset, mask, set, timeoutMs, value);
     sleepMs(1);
     value = regs.read32(offset);

@@ -18,7 +18,7 @@ function send(cable: string, count: number): void {
   if (dev.linkSpeed() === 0) throw new Error('no link: the receiver is not there');
   const pool = new Mempool({ allocator: simulatedMemory, entries: 2048 });
   const batch = new PacketBatch(32);
-  for (let seq = 0; seq < count; ) {
+  for (let seq = 0; seq < count;) {
     const frames = [];
     for (let i = 0; i < 32 && seq < count; i++, seq++) frames.push(frameBytes(seq, peerFrameLength(seq)));
     fillBatch(pool, batch, frames);

@@ -30,7 +30,9 @@ function start(args: string[]): { child: ChildProcess; done: Promise<Outcome>; r
   child.stdout?.on('data', (d: Buffer) => (output += d.toString()));
   child.stderr?.on('data', (d: Buffer) => (output += d.toString()));
   const ready = new Promise<void>((resolve) => child.once('message', () => resolve()));
-  const done = new Promise<Outcome>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal, output })));
+  const done = new Promise<Outcome>((resolve) =>
+    child.once('exit', (code, signal) => resolve({ code, signal, output })),
+  );
   return { child, done, ready };
 }
 

@@ -46,7 +46,12 @@ describe('ixgbe on the model: MAC, promiscuous mode, link', () => {
     const other = Uint8Array.of(0x02, 0x11, 0x11, 0x11, 0x11, 0x11);
     pair.p1.dev.setMacAddress(mine);
     const multicast = Uint8Array.of(0x01, 0x00, 0x5e, 0, 0, 1);
-    let got = sendAndCount(pair.p0, pair.p1, [unicast(other, 1), unicast(mine, 2), frameBytes(3, 64), unicast(multicast, 4)]);
+    let got = sendAndCount(pair.p0, pair.p1, [
+      unicast(other, 1),
+      unicast(mine, 2),
+      frameBytes(3, 64),
+      unicast(multicast, 4),
+    ]);
     expect(got.map((f) => f[14])).toEqual([2, 3]); // own unicast and broadcast
     pair.p1.dev.setPromisc(true);
     got = sendAndCount(pair.p0, pair.p1, [unicast(other, 5), unicast(mine, 6), unicast(multicast, 7)]);

@@ -112,7 +112,11 @@ describe('ixgbe flow control on the 82599 model', () => {
       const batch = new PacketBatch(32);
       let sent = 0;
       for (let i = 0; i < 7; i++) {
-        fillBatch(pool, batch, Array.from({ length: 32 }, (_, k) => frameBytes(sent + k, 64)));
+        fillBatch(
+          pool,
+          batch,
+          Array.from({ length: 32 }, (_, k) => frameBytes(sent + k, 64)),
+        );
         const n = pair.p0.dev.txBatch(0, batch);
         sent += n;
         Mempool.freeBatch(batch, n);

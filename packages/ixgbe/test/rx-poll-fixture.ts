@@ -19,7 +19,13 @@ class SharedDma implements DmaAllocator {
     const buffer = new SharedArrayBuffer(Math.ceil(size / 4096) * 4096);
     const base = this.next;
     this.next += 0x100_0000;
-    return { buffer, size: buffer.byteLength, contiguousChunk: buffer.byteLength, physAddr: (o: number) => base + o, free: () => {} };
+    return {
+      buffer,
+      size: buffer.byteLength,
+      contiguousChunk: buffer.byteLength,
+      physAddr: (o: number) => base + o,
+      free: () => {},
+    };
   }
 }
 
@@ -52,7 +58,13 @@ regs.write32(IXGBE_RDT(0), RING - 1);
 const batch = new PacketBatch(32);
 
 /** The application's receive loop: polls until `want` packets came, checking each length. */
-function receiveLoop(q: RxQueue, b: PacketBatch, want: number, first: number, maxSpins: number): { spins: number; bad: number } {
+function receiveLoop(
+  q: RxQueue,
+  b: PacketBatch,
+  want: number,
+  first: number,
+  maxSpins: number,
+): { spins: number; bad: number } {
   let got = 0;
   let spins = 0;
   let bad = 0;

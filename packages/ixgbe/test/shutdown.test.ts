@@ -20,14 +20,22 @@ describe('ixgbe shutdown and limits on the 82599 model', () => {
     access.model.stopTrace();
     Cable.remove(cable);
     const at = (pred: (a: (typeof trace)[number]) => boolean): number => trace.findIndex(pred);
-    const lastRxRead = trace.map((a, i) => (a.op === 'read' && a.offset === R.IXGBE_RXDCTL(1) ? i : -1)).reduce((a, b) => Math.max(a, b));
+    const lastRxRead = trace
+      .map((a, i) => (a.op === 'read' && a.offset === R.IXGBE_RXDCTL(1) ? i : -1))
+      .reduce((a, b) => Math.max(a, b));
     expect(trace[lastRxRead].value & R.IXGBE_RXDCTL_ENABLE).toBe(0);
-    const rxOff = at((a) => a.op === 'write' && a.offset === R.IXGBE_RXDCTL(1) && (a.value & R.IXGBE_RXDCTL_ENABLE) === 0);
+    const rxOff = at(
+      (a) => a.op === 'write' && a.offset === R.IXGBE_RXDCTL(1) && (a.value & R.IXGBE_RXDCTL_ENABLE) === 0,
+    );
     expect(rxOff).toBeGreaterThanOrEqual(0);
     expect(lastRxRead).toBeGreaterThan(rxOff);
-    const flush = at((a) => a.op === 'write' && a.offset === R.IXGBE_TXDCTL(0) && (a.value & R.IXGBE_TXDCTL_SWFLSH) !== 0);
+    const flush = at(
+      (a) => a.op === 'write' && a.offset === R.IXGBE_TXDCTL(0) && (a.value & R.IXGBE_TXDCTL_SWFLSH) !== 0,
+    );
     expect(flush).toBeGreaterThan(rxOff);
-    const txStopped = at((a) => a.op === 'read' && a.offset === R.IXGBE_TXDCTL(1) && (a.value & R.IXGBE_TXDCTL_ENABLE) === 0);
+    const txStopped = at(
+      (a) => a.op === 'read' && a.offset === R.IXGBE_TXDCTL(1) && (a.value & R.IXGBE_TXDCTL_ENABLE) === 0,
+    );
     const teOff = at((a) => a.op === 'write' && a.offset === R.IXGBE_DMATXCTL && a.value === 0);
     expect(txStopped).toBeGreaterThan(flush);
     expect(teOff).toBeGreaterThan(txStopped);

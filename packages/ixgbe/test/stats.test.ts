@@ -14,7 +14,11 @@ describe('ixgbe statistics on the model', () => {
     const p = txPool();
     const sizes = [60, 64, 99, 500, 1514, 1000, 60, 77];
     const batch = new PacketBatch(32);
-    fillBatch(p, batch, sizes.map((len, i) => frameBytes(i, len)));
+    fillBatch(
+      p,
+      batch,
+      sizes.map((len, i) => frameBytes(i, len)),
+    );
     txBatchBusyWait(pair.p0.dev, 0, batch);
     const rx = new PacketBatch(32);
     expect(pair.p1.dev.rxBatch(0, rx)).toBe(sizes.length);

@@ -10,7 +10,7 @@ let pair: Pair | undefined;
 /** Receives everything waiting on a port (polling a few times), returning copies of the bytes. */
 function drain(port: Port, into: Uint8Array[], max = Infinity): void {
   const rx = new PacketBatch(64);
-  for (let idle = 0; idle < 3 && into.length < max; ) {
+  for (let idle = 0; idle < 3 && into.length < max;) {
     const n = port.dev.rxBatch(0, rx);
     if (n === 0) idle++;
     for (let i = 0; i < n; i++) into.push(packetBytes(rx.handles[i]));
@@ -95,7 +95,11 @@ describe('ixgbe on the 82599 model: packets', () => {
     const batch = new PacketBatch(64);
     const got: Uint8Array[] = [];
     for (let round = 0; round < 20; round++) {
-      fillBatch(p, batch, Array.from({ length: 64 }, (_, i) => frameBytes(round * 64 + i, 80)));
+      fillBatch(
+        p,
+        batch,
+        Array.from({ length: 64 }, (_, i) => frameBytes(round * 64 + i, 80)),
+      );
       txBatchBusyWait(pair.p0.dev, 0, batch);
       drain(pair.p1, got);
     }
@@ -117,7 +121,11 @@ describe('ixgbe on the 82599 model: packets', () => {
     const batch = new PacketBatch(32);
     const total = 200; // fits the cable (256 slots), not the receiver's ring (63 free)
     for (let s = 0; s < total; s += 32) {
-      fillBatch(p, batch, Array.from({ length: Math.min(32, total - s) }, (_, i) => frameBytes(s + i, 100)));
+      fillBatch(
+        p,
+        batch,
+        Array.from({ length: Math.min(32, total - s) }, (_, i) => frameBytes(s + i, 100)),
+      );
       txBatchBusyWait(pair.p0.dev, 0, batch);
     }
     const got: Uint8Array[] = [];
@@ -137,7 +145,11 @@ describe('ixgbe on the 82599 model: packets', () => {
     let sent = 0;
     // 256 frames fill the cable, 511 more fill the TX ring; after that tx takes nothing
     for (let guard = 0; guard < 100; guard++) {
-      fillBatch(p, batch, Array.from({ length: 32 }, (_, i) => frameBytes(sent + i, 64)));
+      fillBatch(
+        p,
+        batch,
+        Array.from({ length: 32 }, (_, i) => frameBytes(sent + i, 64)),
+      );
       const n = pair.p0.dev.txBatch(0, batch);
       sent += n;
       Mempool.freeBatch(batch, n);
@@ -223,7 +235,11 @@ describe('ixgbe on the 82599 model: packets', () => {
     let seq = 0;
     const rx = new PacketBatch(32);
     for (let round = 0; round < 6; round++) {
-      fillBatch(p, batch, Array.from({ length: 20 }, () => frameBytes(seq++, 90)));
+      fillBatch(
+        p,
+        batch,
+        Array.from({ length: 20 }, () => frameBytes(seq++, 90)),
+      );
       txBatchBusyWait(pair.p0.dev, 0, batch);
       const n = pair.p1.dev.rxBatch(0, rx);
       for (let i = 0; i < n; i++) held.push(rx.handles[i]);
@@ -234,6 +250,6 @@ describe('ixgbe on the 82599 model: packets', () => {
     const got: Uint8Array[] = [];
     drain(pair.p1, got);
     expect(got.length).toBeGreaterThan(0);
-    expect((got[0][14] | (got[0][15] << 8))).toBe(36);
+    expect(got[0][14] | (got[0][15] << 8)).toBe(36);
   });
 });

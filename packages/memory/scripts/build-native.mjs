@@ -25,7 +25,11 @@ const nodedir = candidates.find((d) => d && existsSync(join(d, 'include', 'node'
 if (process.argv.includes('--prebuild')) {
   const prebuildify = createRequire(join(pkgDir, 'package.json')).resolve('prebuildify/bin.js');
   const env = { ...process.env, ...(nodedir ? { npm_config_nodedir: nodedir } : {}) };
-  const r = spawnSync(process.execPath, [prebuildify, '--napi', '--strip', '--tag-libc'], { cwd: pkgDir, stdio: 'inherit', env });
+  const r = spawnSync(process.execPath, [prebuildify, '--napi', '--strip', '--tag-libc'], {
+    cwd: pkgDir,
+    stdio: 'inherit',
+    env,
+  });
   process.exit(r.status ?? 1);
 }
 

@@ -112,7 +112,8 @@ export class HugepageAllocator implements DmaAllocator {
   readonly name = 'hugepages';
 
   allocate(size: number, options: { contiguous?: boolean } = {}): DmaRegion {
-    if (!Number.isSafeInteger(size) || size <= 0) throw new RangeError(`DMA size must be a positive integer, got ${size}`);
+    if (!Number.isSafeInteger(size) || size <= 0)
+      throw new RangeError(`DMA size must be a positive integer, got ${size}`);
     const pages = Math.ceil(size / HUGEPAGE_SIZE);
     if (options.contiguous && pages > 1) {
       throw new IxyError(

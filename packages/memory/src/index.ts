@@ -1,5 +1,12 @@
 export { native, type NativeMemory, type NativeError } from './native.js';
-export { HugepageAllocator, HugepageRegion, HUGEPAGE_SIZE, allocHugepageBuffer, hugepageCounts, hugetlbfsMount } from './hugepages.js';
+export {
+  HugepageAllocator,
+  HugepageRegion,
+  HUGEPAGE_SIZE,
+  allocHugepageBuffer,
+  hugepageCounts,
+  hugetlbfsMount,
+} from './hugepages.js';
 export { SimulatedMemory, SimulatedRegion, simulatedMemory } from './simulated.js';
 export { Mempool, POOL_SHIFT, INDEX_MASK, MAX_POOL_ENTRIES, type MempoolOptions } from './mempool.js';
 export { mapSharedFile, unmapBuffer } from './shared-file.js';

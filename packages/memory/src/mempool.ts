@@ -59,7 +59,8 @@ export class Mempool {
     for (let i = from; i < batch.length; i++) {
       const handle = h[i];
       const pool = pools[handle >>> POOL_SHIFT];
-      if (pool === undefined) throw new OwnershipError(`freeing handle 0x${handle.toString(16)}, which belongs to no pool`);
+      if (pool === undefined)
+        throw new OwnershipError(`freeing handle 0x${handle.toString(16)}, which belongs to no pool`);
       if (pool.safe) pool.transfer(handle, APP, FREE, 'free');
       pool.freeStack[pool.top++] = handle & INDEX_MASK;
       if (pool.top === pool.releaseAt) pool.release();

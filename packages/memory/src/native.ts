@@ -22,7 +22,13 @@ export interface NativeMemory {
    * Sleeps until an fd is readable (then reads it: eventfds reset), a futex word differs from
    * its value or is woken, a signal arrives, or the timeout passes; true when woken.
    */
-  waitAny(fds: Int32Array, futexBuffers: ArrayBuffer[], futexOffsets: number[], futexValues: number[], timeoutMs: number): boolean;
+  waitAny(
+    fds: Int32Array,
+    futexBuffers: ArrayBuffer[],
+    futexOffsets: number[],
+    futexValues: number[],
+    timeoutMs: number,
+  ): boolean;
   /**
    * An open-file-description byte-range lock (F_OFD_SETLK / SETLKW): held until unlocked or the
    * description closes (the kernel drops it when a process dies); false if another holds one.

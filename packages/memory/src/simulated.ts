@@ -50,7 +50,8 @@ export class SimulatedMemory implements DmaAllocator {
   private last: SimulatedRegion | undefined;
 
   allocate(size: number, _options: { contiguous?: boolean } = {}): SimulatedRegion {
-    if (!Number.isSafeInteger(size) || size <= 0) throw new RangeError(`DMA size must be a positive integer, got ${size}`);
+    if (!Number.isSafeInteger(size) || size <= 0)
+      throw new RangeError(`DMA size must be a positive integer, got ${size}`);
     const rounded = Math.ceil(size / 4096) * 4096;
     const region = new SimulatedRegion(new ArrayBuffer(rounded), this.next, this);
     this.next += Math.ceil(rounded / CHUNK) * CHUNK + CHUNK;
@@ -64,7 +65,8 @@ export class SimulatedMemory implements DmaAllocator {
    */
   find(addr: number, length: number): SimulatedRegion | undefined {
     const last = this.last;
-    if (last !== undefined && !last.freed && addr >= last.base && addr + length <= last.base + last.bytes.length) return last;
+    if (last !== undefined && !last.freed && addr >= last.base && addr + length <= last.base + last.bytes.length)
+      return last;
     for (const r of this.regions) {
       if (addr >= r.base && addr + length <= r.base + r.bytes.length) {
         this.last = r;

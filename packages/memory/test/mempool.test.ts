@@ -150,7 +150,7 @@ describe('SimulatedMemory', () => {
 });
 
 describe('Mempool.close with buffers still out', () => {
-  it('keeps the memory until the last buffer comes back (e.g. from another device\'s TX ring), and allocates nothing meanwhile', () => {
+  it("keeps the memory until the last buffer comes back (e.g. from another device's TX ring), and allocates nothing meanwhile", () => {
     for (const safe of [false, true]) {
       const pool = new Mempool({ allocator: new SimulatedMemory(), entries: 8, safe });
       const out = pool.alloc();
@@ -170,4 +170,3 @@ describe('Mempool.close with buffers still out', () => {
     }
   });
 });
-

@@ -1,4 +1,12 @@
-import { IxyError, type AddressResolver, type DeviceAccess, type DeviceIdentity, type DmaAllocator, type OpenOptions, type Registers } from '@ixy/core';
+import {
+  IxyError,
+  type AddressResolver,
+  type DeviceAccess,
+  type DeviceIdentity,
+  type DmaAllocator,
+  type OpenOptions,
+  type Registers,
+} from '@ixy/core';
 import { HugepageAllocator } from '@ixy/memory';
 import { isPciAddress, parsePciAddress } from './address.js';
 import { CheckedRegisters, IoPortRegisters, MmioRegisters, releaseRegisters } from './registers.js';
@@ -30,7 +38,8 @@ export class PciDeviceAccess implements DeviceAccess {
       const ifaces = this.bus.interfaces(address);
       throw new IxyError(
         'EDRIVERBOUND',
-        `${address} is in use by the kernel driver ${driver}` + (ifaces.length ? ` (network interface ${ifaces.join(', ')})` : ''),
+        `${address} is in use by the kernel driver ${driver}` +
+          (ifaces.length ? ` (network interface ${ifaces.join(', ')})` : ''),
         `if this machine does not need it, let ixy take it: add --unbind (option unbind: true); ` +
           `or bind it to vfio-pci: ixy-setup vfio ${address}`,
       );
@@ -41,7 +50,8 @@ export class PciDeviceAccess implements DeviceAccess {
 
   registers(bar: number): Registers {
     const kind = this.bus.bars(this.identity.address)[bar]?.kind;
-    const regs = kind === 'io' ? this.bus.ioBar(this.identity.address, bar) : this.bus.mapBar(this.identity.address, bar);
+    const regs =
+      kind === 'io' ? this.bus.ioBar(this.identity.address, bar) : this.bus.mapBar(this.identity.address, bar);
     this.mapped.push(regs);
     return this.safe ? new CheckedRegisters(regs) : regs;
   }
@@ -68,7 +78,13 @@ export function createPciResolver(sysfsRoot = '/sys'): AddressResolver {
       const canonical = parsePciAddress(address);
       // bound to vfio-pci (see PciBus.bindVfio): through the IOMMU; otherwise sysfs and pagemap
       if (bus.info(canonical).driver === 'vfio-pci') return new VfioDeviceAccess(bus, canonical, options.safe === true);
-      return new PciDeviceAccess(bus, canonical, new HugepageAllocator(), options.safe === true, options.unbind === true);
+      return new PciDeviceAccess(
+        bus,
+        canonical,
+        new HugepageAllocator(),
+        options.safe === true,
+        options.unbind === true,
+      );
     },
   };
 }

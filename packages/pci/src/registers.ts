@@ -139,11 +139,13 @@ export class IoPortRegisters implements Registers {
 
   private read(offset: number, width: number): void {
     const n = readSync(this.fd, this.bytes, 0, width, this.base + offset);
-    if (n !== width) throw new IxyError('EIO', `short read of ${width} bytes at 0x${offset.toString(16)} from ${this.path}`);
+    if (n !== width)
+      throw new IxyError('EIO', `short read of ${width} bytes at 0x${offset.toString(16)} from ${this.path}`);
   }
   private write(offset: number, width: number): void {
     const n = writeSync(this.fd, this.bytes, 0, width, this.base + offset);
-    if (n !== width) throw new IxyError('EIO', `short write of ${width} bytes at 0x${offset.toString(16)} to ${this.path}`);
+    if (n !== width)
+      throw new IxyError('EIO', `short write of ${width} bytes at 0x${offset.toString(16)} to ${this.path}`);
   }
   read32(offset: number): number {
     this.read(offset, 4);

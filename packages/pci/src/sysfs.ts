@@ -1,4 +1,15 @@
-import { chownSync, closeSync, existsSync, openSync, readFileSync, readSync, readdirSync, readlinkSync, writeFileSync, writeSync } from 'node:fs';
+import {
+  chownSync,
+  closeSync,
+  existsSync,
+  openSync,
+  readFileSync,
+  readSync,
+  readdirSync,
+  readlinkSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
 import { basename, join } from 'node:path';
 import { DeviceNotFoundError, IxyError, PermissionError, type DeviceIdentity } from '@ixy/core';
 import { mapSharedFile } from '@ixy/memory';
@@ -114,7 +125,10 @@ export class PciBus {
     const dir = this.deviceDir(address);
     const lines = readFileSync(join(dir, 'resource'), 'utf8').trim().split('\n').slice(0, 6);
     return lines.map((line, index) => {
-      const [start, end, flags] = line.trim().split(/\s+/).map((v) => Number(BigInt(v)));
+      const [start, end, flags] = line
+        .trim()
+        .split(/\s+/)
+        .map((v) => Number(BigInt(v)));
       const kind = flags & IORESOURCE_IO ? 'io' : flags & IORESOURCE_MEM ? 'memory' : 'none';
       return { index, kind, start, size: kind === 'none' || end < start ? 0 : end - start + 1 };
     });
@@ -144,7 +158,11 @@ export class PciBus {
     const dir = this.deviceDir(address);
     const info = this.info(address);
     if (info.iommuGroup === null) {
-      throw new IxyError('ENOIOMMU', `${info.address} has no IOMMU group`, 'boot with the IOMMU on (intel_iommu=on or amd_iommu=on)');
+      throw new IxyError(
+        'ENOIOMMU',
+        `${info.address} has no IOMMU group`,
+        'boot with the IOMMU on (intel_iommu=on or amd_iommu=on)',
+      );
     }
     if (!existsSync(join(this.sysfsRoot, 'bus', 'pci', 'drivers', 'vfio-pci'))) {
       throw new IxyError('ENOVFIO', 'the vfio-pci driver is not loaded', 'modprobe vfio-pci');
@@ -164,7 +182,11 @@ export class PciBus {
       throw new IxyError(errnoOf(err) ?? 'EIO', `cannot bind ${info.address} to vfio-pci: ${(err as Error).message}`);
     }
     if (this.info(info.address).driver !== 'vfio-pci') {
-      throw new IxyError('ENOVFIO', `${info.address} did not bind to vfio-pci`, 'check dmesg; every device of its IOMMU group must be bound to vfio-pci');
+      throw new IxyError(
+        'ENOVFIO',
+        `${info.address} did not bind to vfio-pci`,
+        'check dmesg; every device of its IOMMU group must be bound to vfio-pci',
+      );
     }
     return info.iommuGroup;
   }
@@ -250,7 +272,11 @@ export class PciBus {
     const bar = this.bar(address, index);
     const canonical = parsePciAddress(address);
     if (bar.kind !== 'io') {
-      throw new IxyError('EBARKIND', `BAR ${index} of ${canonical} is a memory BAR, not I/O ports`, 'use mapBar() for it');
+      throw new IxyError(
+        'EBARKIND',
+        `BAR ${index} of ${canonical} is a memory BAR, not I/O ports`,
+        'use mapBar() for it',
+      );
     }
     const path = join(this.deviceDir(address), `resource${index}`);
     try {

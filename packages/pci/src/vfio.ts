@@ -1,5 +1,13 @@
 import { closeSync, existsSync, readSync, writeSync } from 'node:fs';
-import { IxyError, PermissionError, type DeviceAccess, type DeviceIdentity, type DmaAllocator, type DmaRegion, type Registers } from '@ixy/core';
+import {
+  IxyError,
+  PermissionError,
+  type DeviceAccess,
+  type DeviceIdentity,
+  type DmaAllocator,
+  type DmaRegion,
+  type Registers,
+} from '@ixy/core';
 import { allocHugepageBuffer, native as nativeMemory, unmapBuffer } from '@ixy/memory';
 import { nativeVfio, type NativeVfio, type VfioRegionInfo } from './native.js';
 import { CheckedRegisters, IoPortRegisters, MmioRegisters, releaseRegisters } from './registers.js';
@@ -20,14 +28,22 @@ function vfioError(err: unknown, what: string): never {
   if (e.code === 'EACCES' || e.code === 'EPERM') {
     throw new PermissionError(
       `${what}: permission denied (${e.message})`,
-      'give your user the device\'s /dev/vfio/<group> (ixy setup does: PciBus.bindVfio(address, { uid, gid })), and raise the locked-memory limit (ulimit -l) for DMA memory',
+      "give your user the device's /dev/vfio/<group> (ixy setup does: PciBus.bindVfio(address, { uid, gid })), and raise the locked-memory limit (ulimit -l) for DMA memory",
     );
   }
   if (e.code === 'ENODEV' && String(e.message).includes('TYPE1')) {
-    throw new IxyError('ENOVFIO', `${what}: the kernel offers no type-1 IOMMU backend`, 'modprobe vfio_iommu_type1, and boot with the IOMMU on');
+    throw new IxyError(
+      'ENOVFIO',
+      `${what}: the kernel offers no type-1 IOMMU backend`,
+      'modprobe vfio_iommu_type1, and boot with the IOMMU on',
+    );
   }
   if (e.code === 'ENOENT') {
-    throw new IxyError('ENOVFIO', `${what}: ${e.message}`, 'load vfio-pci (modprobe vfio-pci) and boot with the IOMMU on (intel_iommu=on or amd_iommu=on)');
+    throw new IxyError(
+      'ENOVFIO',
+      `${what}: ${e.message}`,
+      'load vfio-pci (modprobe vfio-pci) and boot with the IOMMU on (intel_iommu=on or amd_iommu=on)',
+    );
   }
   throw new IxyError(e.code ?? 'EVFIO', `${what}: ${e.message}`, undefined, { cause: err });
 }
@@ -128,10 +144,15 @@ export class VfioDmaAllocator implements DmaAllocator {
   readonly name = 'vfio';
 
   allocate(size: number, _options: { contiguous?: boolean } = {}): DmaRegion {
-    if (!Number.isSafeInteger(size) || size <= 0) throw new RangeError(`DMA size must be a positive integer, got ${size}`);
+    if (!Number.isSafeInteger(size) || size <= 0)
+      throw new RangeError(`DMA size must be a positive integer, got ${size}`);
     const container = VfioContainer.get();
     if (!container.hasGroups) {
-      throw new IxyError('EVFIO', 'VFIO DMA memory needs a device in the container first', 'open the device before allocating its memory');
+      throw new IxyError(
+        'EVFIO',
+        'VFIO DMA memory needs a device in the container first',
+        'open the device before allocating its memory',
+      );
     }
     const buffer = allocHugepageBuffer(size);
     const iova = container.reserveIova(buffer.byteLength);
@@ -174,9 +195,14 @@ export class VfioMsix {
 
   /** Binds vectors 0..vectors-1 to fresh eventfds and returns them. */
   enable(vectors: number): number[] {
-    if (!Number.isInteger(vectors) || vectors < 1) throw new RangeError(`MSI-X vectors must be a positive integer, got ${vectors}`);
+    if (!Number.isInteger(vectors) || vectors < 1)
+      throw new RangeError(`MSI-X vectors must be a positive integer, got ${vectors}`);
     if (this.fds.length > 0) {
-      throw new IxyError('EMSIX', `${this.what}: MSI-X is enabled already (${this.fds.length} vectors)`, 'disable it first (disableMsix)');
+      throw new IxyError(
+        'EMSIX',
+        `${this.what}: MSI-X is enabled already (${this.fds.length} vectors)`,
+        'disable it first (disableMsix)',
+      );
     }
     let info: { count: number; flags: number };
     try {
@@ -241,10 +267,18 @@ export class VfioDeviceAccess implements DeviceAccess {
   ) {
     const info = bus.info(address);
     if (info.iommuGroup === null) {
-      throw new IxyError('ENOIOMMU', `${info.address} has no IOMMU group`, 'boot with the IOMMU on (intel_iommu=on or amd_iommu=on)');
+      throw new IxyError(
+        'ENOIOMMU',
+        `${info.address} has no IOMMU group`,
+        'boot with the IOMMU on (intel_iommu=on or amd_iommu=on)',
+      );
     }
     if (!existsSync(`/dev/vfio/${info.iommuGroup}`)) {
-      throw new IxyError('ENOVFIO', `/dev/vfio/${info.iommuGroup} does not exist`, `bind ${info.address} to vfio-pci first`);
+      throw new IxyError(
+        'ENOVFIO',
+        `/dev/vfio/${info.iommuGroup} does not exist`,
+        `bind ${info.address} to vfio-pci first`,
+      );
     }
     this.identity = pciIdentity(info);
     const group = VfioContainer.get().group(info.iommuGroup);

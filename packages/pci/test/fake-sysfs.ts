@@ -38,7 +38,9 @@ export function fakeSysfs(devices: FakeDevice[]): string {
       const flags = kind === 'mem' ? 0x40200 : kind === 'io' ? 0x40101 : 0;
       if (kind === 'none') lines.push('0x0000000000000000 0x0000000000000000 0x0000000000000000');
       else {
-        lines.push(`0x${base.toString(16).padStart(16, '0')} 0x${(base + size - 1).toString(16).padStart(16, '0')} 0x${flags.toString(16).padStart(16, '0')}`);
+        lines.push(
+          `0x${base.toString(16).padStart(16, '0')} 0x${(base + size - 1).toString(16).padStart(16, '0')} 0x${flags.toString(16).padStart(16, '0')}`,
+        );
         writeFileSync(join(dir, `resource${i}`), Buffer.alloc(size));
         base += size;
       }

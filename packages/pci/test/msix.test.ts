@@ -49,11 +49,15 @@ describe('eventfds of the addon', () => {
   it('are refused as VFIO devices: the IRQ ioctls fail with the errno, not a crash', () => {
     const fd = openSync('/dev/null', 'r');
     try {
-      expect(() => nativeVfio().irqInfo(fd, VFIO_PCI_MSIX_IRQ_INDEX)).toThrow(expect.objectContaining({ code: 'ENOTTY', syscall: 'VFIO_DEVICE_GET_IRQ_INFO' }));
+      expect(() => nativeVfio().irqInfo(fd, VFIO_PCI_MSIX_IRQ_INDEX)).toThrow(
+        expect.objectContaining({ code: 'ENOTTY', syscall: 'VFIO_DEVICE_GET_IRQ_INFO' }),
+      );
       expect(() => nativeVfio().setIrqEventfds(fd, VFIO_PCI_MSIX_IRQ_INDEX, 0, Int32Array.of(-1))).toThrow(
         expect.objectContaining({ code: 'ENOTTY', syscall: 'VFIO_DEVICE_SET_IRQS' }),
       );
-      expect(() => nativeVfio().disableIrqs(fd, VFIO_PCI_MSIX_IRQ_INDEX)).toThrow(expect.objectContaining({ code: 'ENOTTY' }));
+      expect(() => nativeVfio().disableIrqs(fd, VFIO_PCI_MSIX_IRQ_INDEX)).toThrow(
+        expect.objectContaining({ code: 'ENOTTY' }),
+      );
       expect(() => nativeVfio().setIrqEventfds(fd, 2, 0, new Int32Array(0))).toThrow(RangeError);
       expect(() => nativeVfio().setIrqEventfds(fd, 2, 0, [1] as unknown as Int32Array)).toThrow(TypeError);
     } finally {
@@ -69,20 +73,24 @@ function fakeIrqs(count: number, fail?: 'irqInfo' | 'eventfd' | 'setIrqEventfds'
   const native: NativeIrqs = {
     irqInfo(_device, index) {
       calls.push(`irqInfo ${index}`);
-      if (fail === 'irqInfo') throw Object.assign(new Error('VFIO_DEVICE_GET_IRQ_INFO failed: Invalid argument'), { code: 'EINVAL' });
+      if (fail === 'irqInfo')
+        throw Object.assign(new Error('VFIO_DEVICE_GET_IRQ_INFO failed: Invalid argument'), { code: 'EINVAL' });
       return { count, flags };
     },
     eventfd() {
-      if (fail === 'eventfd' && ++eventfds % 2 === 0) throw Object.assign(new Error('eventfd failed: Too many open files'), { code: 'EMFILE' });
+      if (fail === 'eventfd' && ++eventfds % 2 === 0)
+        throw Object.assign(new Error('eventfd failed: Too many open files'), { code: 'EMFILE' });
       return nativeVfio().eventfd();
     },
     setIrqEventfds(_device, index, start, fds) {
       calls.push(`setIrqEventfds ${index} ${start} ${fds.length}`);
-      if (fail === 'setIrqEventfds') throw Object.assign(new Error('VFIO_DEVICE_SET_IRQS failed: Invalid argument'), { code: 'EINVAL' });
+      if (fail === 'setIrqEventfds')
+        throw Object.assign(new Error('VFIO_DEVICE_SET_IRQS failed: Invalid argument'), { code: 'EINVAL' });
     },
     disableIrqs(_device, index) {
       calls.push(`disableIrqs ${index}`);
-      if (fail === 'disableIrqs') throw Object.assign(new Error('VFIO_DEVICE_SET_IRQS failed: No such device'), { code: 'ENODEV' });
+      if (fail === 'disableIrqs')
+        throw Object.assign(new Error('VFIO_DEVICE_SET_IRQS failed: No such device'), { code: 'ENODEV' });
     },
   };
   return { native, calls };
@@ -108,9 +116,13 @@ describe('VfioMsix', () => {
   });
 
   it('refuses more vectors than the device has, and devices without MSI-X, with ENOMSIX', () => {
-    expect(() => new VfioMsix(99, 'dev', fakeIrqs(2).native).enable(3)).toThrow(/dev has 2 MSI-X vectors, 3 were asked for/);
+    expect(() => new VfioMsix(99, 'dev', fakeIrqs(2).native).enable(3)).toThrow(
+      /dev has 2 MSI-X vectors, 3 were asked for/,
+    );
     expect(() => new VfioMsix(99, 'dev', fakeIrqs(0).native).enable(1)).toThrow(/dev has no MSI-X interrupts/);
-    expect(() => new VfioMsix(99, 'dev', fakeIrqs(4, undefined, 0).native).enable(1)).toThrow(/cannot signal its MSI-X vectors through eventfds/);
+    expect(() => new VfioMsix(99, 'dev', fakeIrqs(4, undefined, 0).native).enable(1)).toThrow(
+      /cannot signal its MSI-X vectors through eventfds/,
+    );
     try {
       new VfioMsix(99, 'dev', fakeIrqs(0).native).enable(1);
     } catch (err) {
@@ -121,14 +133,19 @@ describe('VfioMsix', () => {
     expect(() => new VfioMsix(99, 'dev', fakeIrqs(4).native).enable(0)).toThrow(RangeError);
   });
 
-  it.each(['irqInfo', 'eventfd', 'setIrqEventfds'] as const)('leaks no fd when %s fails, and says what failed', (fail) => {
-    const before = openFds();
-    const msix = new VfioMsix(99, '0000:00:10.0', fakeIrqs(4, fail).native);
-    expect(() => msix.enable(3)).toThrow(IxyError);
-    expect(() => msix.enable(3)).toThrow(/0000:00:10.0: cannot (query its MSI-X interrupts|route MSI-X vectors to eventfds)/);
-    expect(msix.eventfds).toEqual([]);
-    expect(openFds()).toBe(before);
-  });
+  it.each(['irqInfo', 'eventfd', 'setIrqEventfds'] as const)(
+    'leaks no fd when %s fails, and says what failed',
+    (fail) => {
+      const before = openFds();
+      const msix = new VfioMsix(99, '0000:00:10.0', fakeIrqs(4, fail).native);
+      expect(() => msix.enable(3)).toThrow(IxyError);
+      expect(() => msix.enable(3)).toThrow(
+        /0000:00:10.0: cannot (query its MSI-X interrupts|route MSI-X vectors to eventfds)/,
+      );
+      expect(msix.eventfds).toEqual([]);
+      expect(openFds()).toBe(before);
+    },
+  );
 
   it('closes the eventfds even when unbinding fails', () => {
     const before = openFds();

@@ -21,19 +21,27 @@ describe('MmioRegisters under the optimising compiler', () => {
 describe('MmioRegisters writes under the optimising compiler', () => {
   it('keeps every store: two writes of one value to one register, then two values to another, all in order', () => {
     const fixture = fileURLToPath(new URL('./fixtures/stores-optimized.mjs', import.meta.url));
-    const r = spawnSync(process.execPath, ['--allow-natives-syntax', '--print-opt-code', '--print-opt-code-filter=pokeRegisters', fixture], {
-      encoding: 'utf8',
-      timeout: 15_000,
-      maxBuffer: 64 << 20,
-    });
+    const r = spawnSync(
+      process.execPath,
+      ['--allow-natives-syntax', '--print-opt-code', '--print-opt-code-filter=pokeRegisters', fixture],
+      {
+        encoding: 'utf8',
+        timeout: 15_000,
+        maxBuffer: 64 << 20,
+      },
+    );
     expect(r.status, r.stderr).toBe(0);
     const result = JSON.parse(/RESULT (.*)/.exec(r.stdout)?.[1] ?? 'null') as { optimized: boolean } | null;
     expect(result?.optimized, 'pokeRegisters was not optimised by TurboFan').toBe(true);
     // the 32-bit stores of the four immediates, as x86-64 code: movl [base+index+disp],imm
     const stores = [...r.stdout.matchAll(/movl \[[^\]]*\+0x(8|c)\],(0x[0-9a-f]+)/g)].map((m) => `${m[1]}:${m[2]}`);
-    expect(stores, 'the stores in the optimised code (write32 must be inlined as plain movs)').toEqual(['8:0x33333333', '8:0x33333333', 'c:0x11111111', 'c:0x22222222']);
+    expect(stores, 'the stores in the optimised code (write32 must be inlined as plain movs)').toEqual([
+      '8:0x33333333',
+      '8:0x33333333',
+      'c:0x11111111',
+      'c:0x22222222',
+    ]);
     // and no locked exchange: Atomics.store would be an xchg
     expect(r.stdout).not.toMatch(/\bxchgl?\b.*\[/);
   });
 });
-

@@ -1,13 +1,49 @@
 import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { DeviceNotFoundError, IxyError, NoDriverError, clearRegistry, openDevice, registerDriver, registerResolver } from '@ixy/core';
-import { CheckedRegisters, IoPortRegisters, MmioRegisters, PciBus, RegisterAccessError, createPciResolver } from '../src/index.js';
+import {
+  DeviceNotFoundError,
+  IxyError,
+  NoDriverError,
+  clearRegistry,
+  openDevice,
+  registerDriver,
+  registerResolver,
+} from '@ixy/core';
+import {
+  CheckedRegisters,
+  IoPortRegisters,
+  MmioRegisters,
+  PciBus,
+  RegisterAccessError,
+  createPciResolver,
+} from '../src/index.js';
 import { fakeSysfs } from './fake-sysfs.js';
 
 const root = fakeSysfs([
-  { address: '0000:03:00.0', vendor: 0x8086, device: 0x10fb, classCode: 0x020000, driver: 'ixgbe', iommuGroup: 17, bars: [['mem', 0x20000], ['none', 0], ['io', 32]] },
-  { address: '0000:00:04.0', vendor: 0x1af4, device: 0x1000, classCode: 0x020000, bars: [['io', 32], ['mem', 4096]] },
+  {
+    address: '0000:03:00.0',
+    vendor: 0x8086,
+    device: 0x10fb,
+    classCode: 0x020000,
+    driver: 'ixgbe',
+    iommuGroup: 17,
+    bars: [
+      ['mem', 0x20000],
+      ['none', 0],
+      ['io', 32],
+    ],
+  },
+  {
+    address: '0000:00:04.0',
+    vendor: 0x1af4,
+    device: 0x1000,
+    classCode: 0x020000,
+    bars: [
+      ['io', 32],
+      ['mem', 4096],
+    ],
+  },
   { address: '0000:00:02.0', vendor: 0x1234, device: 0x1111, classCode: 0x030000, bars: [['mem', 4096]] },
 ]);
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -18,7 +54,12 @@ describe('PciBus on a fake sysfs tree', () => {
     const all = bus.list();
     expect(all.map((d) => d.address)).toEqual(['0000:00:02.0', '0000:00:04.0', '0000:03:00.0']);
     expect(bus.info('03:00.0')).toEqual({
-      address: '0000:03:00.0', vendorId: 0x8086, deviceId: 0x10fb, classCode: 0x020000, driver: 'ixgbe', iommuGroup: 17,
+      address: '0000:03:00.0',
+      vendorId: 0x8086,
+      deviceId: 0x10fb,
+      classCode: 0x020000,
+      driver: 'ixgbe',
+      iommuGroup: 17,
     });
     expect(bus.info('0000:00:04.0').driver).toBeNull();
     expect(bus.info('0000:00:04.0').iommuGroup).toBeNull();
@@ -121,11 +162,22 @@ describe('pci resolver with the core registry', () => {
   it('refuses a device a kernel driver holds, unless told to unbind it', () => {
     clearRegistry();
     const tree = fakeSysfs([
-      { address: '0000:05:00.0', vendor: 0x8086, device: 0x10fb, classCode: 0x020000, driver: 'ixgbe', bars: [['mem', 0x20000]] },
+      {
+        address: '0000:05:00.0',
+        vendor: 0x8086,
+        device: 0x10fb,
+        classCode: 0x020000,
+        driver: 'ixgbe',
+        bars: [['mem', 0x20000]],
+      },
     ]);
     mkdirSync(join(tree, 'devices/pci0000:00/0000:05:00.0/net/eth7'), { recursive: true });
     registerResolver(createPciResolver(tree));
-    registerDriver({ name: 'fake', matches: () => true, open: (access) => (access.claim(), { address: access.identity.address } as never) });
+    registerDriver({
+      name: 'fake',
+      matches: () => true,
+      open: (access) => (access.claim(), { address: access.identity.address } as never),
+    });
     let caught: unknown;
     try {
       openDevice('0000:05:00.0');
@@ -133,7 +185,9 @@ describe('pci resolver with the core registry', () => {
       caught = err;
     }
     expect((caught as IxyError).code).toBe('EDRIVERBOUND');
-    expect((caught as IxyError).message).toBe('0000:05:00.0 is in use by the kernel driver ixgbe (network interface eth7)');
+    expect((caught as IxyError).message).toBe(
+      '0000:05:00.0 is in use by the kernel driver ixgbe (network interface eth7)',
+    );
     expect((caught as IxyError).hint).toMatch(/--unbind/);
     const unbindFile = join(tree, 'bus/pci/drivers/ixgbe/unbind');
     expect(readFileSync(unbindFile, 'utf8')).toBe(''); // nothing half-done

@@ -28,7 +28,10 @@ const err = (line: string): void => void writeSync(2, `${line}\n`);
 
 function parseNic(text: string): NicSpec {
   const [model, ...rest] = text.split(':');
-  const spec: { model: NicModel; kernelDriver?: boolean; properties: Record<string, string> } = { model: model as NicModel, properties: {} };
+  const spec: { model: NicModel; kernelDriver?: boolean; properties: Record<string, string> } = {
+    model: model as NicModel,
+    properties: {},
+  };
   for (const part of rest) {
     if (part === 'kernel') spec.kernelDriver = true;
     else {
@@ -72,7 +75,9 @@ async function main(argv: string[]): Promise<number> {
   }
   if (values['install-prerequisites']) {
     const pre = ensurePrerequisites({ install: true, log: out });
-    out(`ready: ${pre.qemu}, kernel ${pre.kernel?.version}, ${pre.busybox}, ${pre.kvm ? 'KVM' : 'TCG (no usable /dev/kvm)'}`);
+    out(
+      `ready: ${pre.qemu}, kernel ${pre.kernel?.version}, ${pre.busybox}, ${pre.kvm ? 'KVM' : 'TCG (no usable /dev/kvm)'}`,
+    );
     return 0;
   }
   if (positionals.length === 0) {
@@ -81,7 +86,8 @@ async function main(argv: string[]): Promise<number> {
   }
   const num = (v: string | undefined): number | undefined => (v === undefined ? undefined : Number(v));
   const accel = values.accel;
-  if (accel !== undefined && accel !== 'kvm' && accel !== 'tcg' && accel !== 'auto') throw new RangeError(`--accel ${accel}?`);
+  if (accel !== undefined && accel !== 'kvm' && accel !== 'tcg' && accel !== 'auto')
+    throw new RangeError(`--accel ${accel}?`);
   const timeout = num(values.timeout);
   let inCommand = false;
   const result = await runInGuest({
@@ -108,7 +114,9 @@ async function main(argv: string[]): Promise<number> {
       } else if (inCommand) out(line);
     },
   });
-  err(`ixy-guest: exit ${result.exitCode} (${result.accel}, boot ${result.bootMs} ms, total ${result.durationMs} ms, share ${result.sharedDir})`);
+  err(
+    `ixy-guest: exit ${result.exitCode} (${result.accel}, boot ${result.bootMs} ms, total ${result.durationMs} ms, share ${result.sharedDir})`,
+  );
   return result.exitCode;
 }
 

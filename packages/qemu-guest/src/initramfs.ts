@@ -16,7 +16,10 @@ export const EXTRA_MODULES = ['e1000', 'e1000e', 'virtio_net', 'vfio', 'vfio_pci
 /** The guest's /init (busybox sh), shipped beside src/ and dist/. */
 export const INIT_SCRIPT = new URL('../guest/init.sh', import.meta.url);
 
-const moduleName = (path: string): string => basename(path).replace(/\.ko(\.[a-z]+)?$/, '').replace(/-/g, '_');
+const moduleName = (path: string): string =>
+  basename(path)
+    .replace(/\.ko(\.[a-z]+)?$/, '')
+    .replace(/-/g, '_');
 
 /** The kernel's module dependency graph from modules.dep and modules.builtin. */
 export class ModuleGraph {
@@ -31,7 +34,15 @@ export class ModuleGraph {
       const path = line.slice(0, colon);
       const name = moduleName(path);
       this.paths.set(name, path);
-      this.deps.set(name, line.slice(colon + 1).trim().split(/\s+/).filter(Boolean).map(moduleName));
+      this.deps.set(
+        name,
+        line
+          .slice(colon + 1)
+          .trim()
+          .split(/\s+/)
+          .filter(Boolean)
+          .map(moduleName),
+      );
     }
     try {
       for (const line of readFileSync(join(modulesDir, 'modules.builtin'), 'utf8').split('\n')) {
@@ -49,7 +60,9 @@ export class ModuleGraph {
       const n = m.replace(/-/g, '_');
       if (order.includes(n) || this.builtin.has(n)) return;
       if (!this.paths.has(n)) {
-        throw new Error(`kernel module ${n}${chain.length ? ` (needed by ${chain.join(' <- ')})` : ''} is not in ${this.modulesDir}`);
+        throw new Error(
+          `kernel module ${n}${chain.length ? ` (needed by ${chain.join(' <- ')})` : ''} is not in ${this.modulesDir}`,
+        );
       }
       if (chain.includes(n)) return;
       for (const dep of this.deps.get(n) ?? []) visit(dep, [n, ...chain]);
@@ -88,7 +101,21 @@ export function cpioNewc(entries: CpioEntry[]): Buffer {
     const name = Buffer.from(`${e.name}\0`);
     const header =
       '070701' +
-      [ino++, e.mode, 0, 0, e.mode & 0o040000 ? 2 : 1, 0, data.length, 0, 0, e.rdev?.[0] ?? 0, e.rdev?.[1] ?? 0, name.length, 0]
+      [
+        ino++,
+        e.mode,
+        0,
+        0,
+        e.mode & 0o040000 ? 2 : 1,
+        0,
+        data.length,
+        0,
+        0,
+        e.rdev?.[0] ?? 0,
+        e.rdev?.[1] ?? 0,
+        name.length,
+        0,
+      ]
         .map(hex)
         .join('');
     chunks.push(Buffer.from(header, 'ascii'), name);
@@ -107,7 +134,9 @@ function readModule(path: string): Buffer {
   if (tool) {
     const r = spawnSync(tool, ['-dc', path], { maxBuffer: 256 * 1024 * 1024 });
     if (r.status === 0) return r.stdout;
-    throw new Error(`cannot unpack kernel module ${path}: ${tool} -dc failed (${r.error?.message ?? r.stderr.toString().trim()})`);
+    throw new Error(
+      `cannot unpack kernel module ${path}: ${tool} -dc failed (${r.error?.message ?? r.stderr.toString().trim()})`,
+    );
   }
   throw new Error(`cannot unpack kernel module ${path}: unknown compression`);
 }
@@ -127,7 +156,9 @@ export interface InitramfsOptions {
  */
 export function buildInitramfs(options: InitramfsOptions): string {
   const init = readFileSync(INIT_SCRIPT);
-  const wanted = [...new Set([...BASE_MODULES, ...EXTRA_MODULES, ...(options.modules ?? [])].map((m) => m.replace(/-/g, '_')))].sort();
+  const wanted = [
+    ...new Set([...BASE_MODULES, ...EXTRA_MODULES, ...(options.modules ?? [])].map((m) => m.replace(/-/g, '_'))),
+  ].sort();
   const bb = statSync(options.busybox);
   const key = createHash('sha256')
     .update(JSON.stringify([options.kernel.version, options.busybox, bb.size, bb.mtimeMs, wanted]))
@@ -140,7 +171,23 @@ export function buildInitramfs(options: InitramfsOptions): string {
   const graph = new ModuleGraph(options.kernel.modulesDir);
   const entries: CpioEntry[] = [];
   const dir = (name: string): void => void entries.push({ name, mode: 0o040755 });
-  for (const d of ['bin', 'dev', 'proc', 'sys', 'tmp', 'run', 'mnt', 'hostro', 'rw', 'newroot', 'share', 'lib', 'lib/modules', 'lib/modules/ixy']) dir(d);
+  for (const d of [
+    'bin',
+    'dev',
+    'proc',
+    'sys',
+    'tmp',
+    'run',
+    'mnt',
+    'hostro',
+    'rw',
+    'newroot',
+    'share',
+    'lib',
+    'lib/modules',
+    'lib/modules/ixy',
+  ])
+    dir(d);
   entries.push({ name: 'dev/console', mode: 0o020600, rdev: [5, 1] });
   entries.push({ name: 'bin/busybox', mode: 0o100755, data: readFileSync(options.busybox) });
   entries.push({ name: 'bin/sh', mode: 0o120777, data: Buffer.from('busybox') });

@@ -36,8 +36,18 @@ export const NIC_FIRST_SLOT = 0x10;
 export const MAX_NICS = 14;
 
 const MODELS: Record<NicModel, { device: string; vendorId: number; deviceId: number; driver: string }> = {
-  'virtio-legacy': { device: 'virtio-net-pci,disable-modern=on,disable-legacy=off', vendorId: 0x1af4, deviceId: 0x1000, driver: 'virtio_net' },
-  'virtio-modern': { device: 'virtio-net-pci,disable-legacy=on,disable-modern=off', vendorId: 0x1af4, deviceId: 0x1041, driver: 'virtio_net' },
+  'virtio-legacy': {
+    device: 'virtio-net-pci,disable-modern=on,disable-legacy=off',
+    vendorId: 0x1af4,
+    deviceId: 0x1000,
+    driver: 'virtio_net',
+  },
+  'virtio-modern': {
+    device: 'virtio-net-pci,disable-legacy=on,disable-modern=off',
+    vendorId: 0x1af4,
+    deviceId: 0x1041,
+    driver: 'virtio_net',
+  },
   e1000: { device: 'e1000', vendorId: 0x8086, deviceId: 0x100e, driver: 'e1000' },
   e1000e: { device: 'e1000e', vendorId: 0x8086, deviceId: 0x10d3, driver: 'e1000e' },
 };
@@ -74,7 +84,9 @@ export function layoutNics(nics: readonly (NicModel | NicSpec)[]): { specs: NicS
 export function nicArguments(specs: readonly NicSpec[], guest: readonly GuestNic[]): string[] {
   const args: string[] = [];
   for (const nic of guest) {
-    const props = Object.entries(specs[nic.index].properties ?? {}).map(([k, v]) => `,${k}=${v}`).join('');
+    const props = Object.entries(specs[nic.index].properties ?? {})
+      .map(([k, v]) => `,${k}=${v}`)
+      .join('');
     args.push('-netdev', `hubport,id=nic${nic.index},hubid=${Math.floor(nic.index / 2)}`);
     args.push(
       '-device',

@@ -46,7 +46,10 @@ export interface PrerequisiteLocations {
 
 const STANDARD_BIN = ['/usr/bin', '/usr/sbin', '/bin', '/sbin'];
 
-function which(name: string, dirs: readonly string[] = [...(process.env.PATH ?? '').split(delimiter).filter(Boolean), ...STANDARD_BIN]): string | null {
+function which(
+  name: string,
+  dirs: readonly string[] = [...(process.env.PATH ?? '').split(delimiter).filter(Boolean), ...STANDARD_BIN],
+): string | null {
   for (const dir of dirs) {
     const path = join(dir, name);
     try {
@@ -116,7 +119,9 @@ export function isStaticElf(path: string): boolean {
   }
 }
 
-function findStaticBusybox(binDirs: readonly string[] = ['/bin', '/usr/bin', '/usr/lib/initramfs-tools/bin']): string | null {
+function findStaticBusybox(
+  binDirs: readonly string[] = ['/bin', '/usr/bin', '/usr/lib/initramfs-tools/bin'],
+): string | null {
   for (const path of binDirs.map((d) => join(d, 'busybox'))) {
     if (existsSync(path) && isStaticElf(path)) return path;
   }
@@ -139,7 +144,9 @@ export function checkPrerequisites(where: PrerequisiteLocations = {}): Prerequis
   if (!qemu) missing.push('qemu-system-x86_64 is not installed (Debian package qemu-system-x86)');
   const kernel = findGuestKernel(where.bootDir, where.modulesRoot);
   if (!kernel) {
-    missing.push('no guest kernel: no /boot/vmlinuz-<version> with /lib/modules/<version>/modules.dep (Debian package linux-image-amd64)');
+    missing.push(
+      'no guest kernel: no /boot/vmlinuz-<version> with /lib/modules/<version>/modules.dep (Debian package linux-image-amd64)',
+    );
   } else {
     try {
       accessSync(kernel.image, constants.R_OK);
@@ -170,7 +177,10 @@ function run(command: string, args: string[], log: (line: string) => void): void
   });
   if (r.status !== 0) {
     const tail = `${r.stdout ?? ''}${r.stderr ?? ''}`.trim().split('\n').slice(-15).join('\n');
-    throw new PrerequisitesError(`${command} ${args.join(' ')} failed (${r.error?.message ?? `exit ${r.status ?? r.signal}`}):\n${tail}`, []);
+    throw new PrerequisitesError(
+      `${command} ${args.join(' ')} failed (${r.error?.message ?? `exit ${r.status ?? r.signal}`}):\n${tail}`,
+      [],
+    );
   }
 }
 

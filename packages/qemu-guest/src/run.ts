@@ -100,7 +100,8 @@ function pruneRuns(dir: string, keep: number): void {
   } catch {
     return;
   }
-  for (const name of names.slice(0, Math.max(0, names.length - keep))) rmSync(join(dir, name), { recursive: true, force: true });
+  for (const name of names.slice(0, Math.max(0, names.length - keep)))
+    rmSync(join(dir, name), { recursive: true, force: true });
 }
 
 const quote = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
@@ -137,22 +138,45 @@ export function qemuArguments(o: {
 }): string[] {
   const machine = o.accel === 'kvm' && o.iommu ? 'q35,kernel-irqchip=split' : 'q35';
   return [
-    '-machine', machine,
-    '-accel', o.accel,
-    '-cpu', o.accel === 'kvm' ? 'host' : 'max',
-    '-smp', String(o.cpus),
-    '-m', String(o.memoryMiB),
-    '-nodefaults', '-no-user-config', '-display', 'none', '-no-reboot',
-    '-chardev', 'stdio,id=console,signal=off', '-serial', 'chardev:console', '-monitor', 'none',
-    '-kernel', o.kernel, '-initrd', o.initramfs, '-append', o.append,
+    '-machine',
+    machine,
+    '-accel',
+    o.accel,
+    '-cpu',
+    o.accel === 'kvm' ? 'host' : 'max',
+    '-smp',
+    String(o.cpus),
+    '-m',
+    String(o.memoryMiB),
+    '-nodefaults',
+    '-no-user-config',
+    '-display',
+    'none',
+    '-no-reboot',
+    '-chardev',
+    'stdio,id=console,signal=off',
+    '-serial',
+    'chardev:console',
+    '-monitor',
+    'none',
+    '-kernel',
+    o.kernel,
+    '-initrd',
+    o.initramfs,
+    '-append',
+    o.append,
     ...(o.iommu ? ['-device', 'intel-iommu'] : []),
     ...(o.sharedDir === null
       ? []
       : [
-          '-fsdev', 'local,id=hostroot,path=/,security_model=none,readonly=on,multidevs=remap',
-          '-device', 'virtio-9p-pci,fsdev=hostroot,mount_tag=hostroot,addr=0x4',
-          '-fsdev', `local,id=share,path=${o.sharedDir},security_model=none`,
-          '-device', 'virtio-9p-pci,fsdev=share,mount_tag=share,addr=0x5',
+          '-fsdev',
+          'local,id=hostroot,path=/,security_model=none,readonly=on,multidevs=remap',
+          '-device',
+          'virtio-9p-pci,fsdev=hostroot,mount_tag=hostroot,addr=0x4',
+          '-fsdev',
+          `local,id=share,path=${o.sharedDir},security_model=none`,
+          '-device',
+          'virtio-9p-pci,fsdev=share,mount_tag=share,addr=0x5',
         ]),
     ...o.nics,
   ];
@@ -164,7 +188,12 @@ export function qemuArguments(o: {
  * `ixy.probe=1` (init powers off at once) and waits up to 20 s. Cached per host boot in
  * <cacheDir>/kvm-probe.json.
  */
-export async function probeKvm(o: { qemu: string; kernel: string; initramfs: string; cacheDir: string }): Promise<{ ok: boolean; detail: string }> {
+export async function probeKvm(o: {
+  qemu: string;
+  kernel: string;
+  initramfs: string;
+  cacheDir: string;
+}): Promise<{ ok: boolean; detail: string }> {
   let bootId = '';
   try {
     bootId = readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
@@ -180,8 +209,15 @@ export async function probeKvm(o: { qemu: string; kernel: string; initramfs: str
     // not probed yet
   }
   const args = qemuArguments({
-    accel: 'kvm', kernel: o.kernel, initramfs: o.initramfs, append: 'console=ttyS0 quiet panic=-1 ixy.probe=1',
-    memoryMiB: 256, cpus: 1, iommu: false, sharedDir: null, nics: [],
+    accel: 'kvm',
+    kernel: o.kernel,
+    initramfs: o.initramfs,
+    append: 'console=ttyS0 quiet panic=-1 ixy.probe=1',
+    memoryMiB: 256,
+    cpus: 1,
+    iommu: false,
+    sharedDir: null,
+    nics: [],
   });
   const started = Date.now();
   const result = await new Promise<{ ok: boolean; detail: string }>((done) => {
@@ -198,7 +234,12 @@ export async function probeKvm(o: { qemu: string; kernel: string; initramfs: str
       clearTimeout(timer);
       const ok = /probe ok/.test(text);
       const last = text.trim().split('\n').slice(-2).join(' / ').replace(/\r/g, '');
-      done({ ok, detail: ok ? `KVM booted in ${Date.now() - started} ms` : `the KVM probe boot failed (${last || "no output in 20 s"})` });
+      done({
+        ok,
+        detail: ok
+          ? `KVM booted in ${Date.now() - started} ms`
+          : `the KVM probe boot failed (${last || 'no output in 20 s'})`,
+      });
     });
   });
   mkdirSync(o.cacheDir, { recursive: true });
@@ -225,14 +266,19 @@ export async function runInGuest(options: GuestOptions): Promise<GuestResult> {
   const hugepages = options.hugepages ?? 128;
   const memoryMiB = options.memoryMiB ?? 2048;
   if (hugepages * 2 > memoryMiB - 384) {
-    throw new RangeError(`${hugepages} hugepages (${hugepages * 2} MiB) leave too little of ${memoryMiB} MiB guest RAM`);
+    throw new RangeError(
+      `${hugepages} hugepages (${hugepages * 2} MiB) leave too little of ${memoryMiB} MiB guest RAM`,
+    );
   }
   const cacheDir = options.cacheDir ?? defaultCacheDir();
-  const modules = [...new Set([...(options.modules ?? []), ...guest.flatMap((n) => (n.kernelDriver ? [n.kernelDriver] : []))])];
+  const modules = [
+    ...new Set([...(options.modules ?? []), ...guest.flatMap((n) => (n.kernelDriver ? [n.kernelDriver] : []))]),
+  ];
   for (const m of modules) if (!/^[A-Za-z0-9_-]+$/.test(m)) throw new RangeError(`bad module name '${m}'`);
   const initramfs = buildInitramfs({ kernel, busybox: pre.busybox!, cacheDir, modules });
   let accel: 'kvm' | 'tcg' = options.accel === 'kvm' || options.accel === 'tcg' ? options.accel : 'tcg';
-  if (accel === 'kvm' && !pre.kvm) throw new GuestError('qemu', 'accel kvm requested but /dev/kvm cannot be opened', '');
+  if (accel === 'kvm' && !pre.kvm)
+    throw new GuestError('qemu', 'accel kvm requested but /dev/kvm cannot be opened', '');
   if ((options.accel ?? 'auto') === 'auto' && pre.kvm) {
     const probe = await probeKvm({ qemu: pre.qemu!, kernel: kernel.image, initramfs, cacheDir });
     if (probe.ok) accel = 'kvm';
@@ -241,9 +287,11 @@ export async function runInGuest(options: GuestOptions): Promise<GuestResult> {
 
   if (options.sharedDir === undefined) pruneRuns(join(cacheDir, 'runs'), 50);
   const sharedDir = resolve(
-    options.sharedDir ?? join(cacheDir, 'runs', `${new Date().toISOString().replace(/[:.]/g, '-')}-${process.pid}-${runCounter++}`),
+    options.sharedDir ??
+      join(cacheDir, 'runs', `${new Date().toISOString().replace(/[:.]/g, '-')}-${process.pid}-${runCounter++}`),
   );
-  if (/[\s,'"]/.test(sharedDir)) throw new RangeError(`the shared directory path must not contain spaces, commas or quotes: ${sharedDir}`);
+  if (/[\s,'"]/.test(sharedDir))
+    throw new RangeError(`the shared directory path must not contain spaces, commas or quotes: ${sharedDir}`);
   mkdirSync(sharedDir, { recursive: true });
   rmSync(join(sharedDir, 'exit-code'), { force: true });
   writeFileSync(join(sharedDir, 'nics.json'), `${JSON.stringify(guest, null, 2)}\n`);
@@ -272,15 +320,30 @@ export async function runInGuest(options: GuestOptions): Promise<GuestResult> {
   );
 
   const append = [
-    'console=ttyS0', 'quiet', 'loglevel=3', 'panic=-1', 'mitigations=off',
-    `ixy.share=${sharedDir}`, `ixy.huge=${hugepages}`,
-    `ixy.keep=${guest.filter((n) => n.kernelDriver).map((n) => n.address).join(',')}`,
+    'console=ttyS0',
+    'quiet',
+    'loglevel=3',
+    'panic=-1',
+    'mitigations=off',
+    `ixy.share=${sharedDir}`,
+    `ixy.huge=${hugepages}`,
+    `ixy.keep=${guest
+      .filter((n) => n.kernelDriver)
+      .map((n) => n.address)
+      .join(',')}`,
     `ixy.modules=${modules.join(',')}`,
     ...(options.iommu ? ['intel_iommu=on'] : []),
   ].join(' ');
   const args = qemuArguments({
-    accel, kernel: kernel.image, initramfs, append, memoryMiB, cpus: options.cpus ?? 2,
-    iommu: options.iommu ?? false, sharedDir, nics: nicArguments(specs, guest),
+    accel,
+    kernel: kernel.image,
+    initramfs,
+    append,
+    memoryMiB,
+    cpus: options.cpus ?? 2,
+    iommu: options.iommu ?? false,
+    sharedDir,
+    nics: nicArguments(specs, guest),
   });
   const timeoutMs = options.timeoutMs ?? (accel === 'kvm' ? 180_000 : 900_000);
 
@@ -290,7 +353,9 @@ export async function runInGuest(options: GuestOptions): Promise<GuestResult> {
   // own timer fires (it forwards our SIGTERM to QEMU, which exits at once).
   const wrapper = findTimeout();
   const child = wrapper
-    ? spawn(wrapper, ['--kill-after=5', `${Math.ceil(timeoutMs / 1000) + 10}`, pre.qemu!, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
+    ? spawn(wrapper, ['--kill-after=5', `${Math.ceil(timeoutMs / 1000) + 10}`, pre.qemu!, ...args], {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      })
     : spawn(pre.qemu!, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   running.add(child);
   const consoleLines: string[] = [];
@@ -369,8 +434,16 @@ export async function runInGuest(options: GuestOptions): Promise<GuestResult> {
   const file = join(sharedDir, 'exit-code');
   if (existsSync(file)) exitCode = Number.parseInt(readFileSync(file, 'utf8'), 10);
   if (exitCode === null || Number.isNaN(exitCode)) {
-    const why = guestError ?? (status.code !== 0 ? `QEMU exited with ${status.code ?? status.signal}` : 'the guest powered off before the command finished');
-    throw new GuestError(guestError || status.code === 0 ? 'guest' : 'qemu', `guest failed: ${why}${tail()}`, consoleText);
+    const why =
+      guestError ??
+      (status.code !== 0
+        ? `QEMU exited with ${status.code ?? status.signal}`
+        : 'the guest powered off before the command finished');
+    throw new GuestError(
+      guestError || status.code === 0 ? 'guest' : 'qemu',
+      `guest failed: ${why}${tail()}`,
+      consoleText,
+    );
   }
   return {
     exitCode,

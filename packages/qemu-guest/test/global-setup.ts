@@ -4,5 +4,7 @@ import { ensurePrerequisites } from '../src/prerequisites.js';
 
 export default function setup(): void {
   const pre = ensurePrerequisites({ install: true, log: (line) => console.log(`[qemu-guest setup] ${line}`) });
-  console.log(`[qemu-guest setup] ${pre.qemu}, kernel ${pre.kernel?.version}, ${pre.busybox}, /dev/kvm ${pre.kvm ? 'present' : 'absent'}`);
+  console.log(
+    `[qemu-guest setup] ${pre.qemu}, kernel ${pre.kernel?.version}, ${pre.busybox}, /dev/kvm ${pre.kvm ? 'present' : 'absent'}`,
+  );
 }

@@ -4,9 +4,18 @@
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { PciDeviceInfo } from '@ixy/pci';
-import { assertBuilt, GuestError, readGuestResult, repoRoot, runInGuest, type GuestNic, type GuestResult } from '../src/index.js';
+import {
+  assertBuilt,
+  GuestError,
+  readGuestResult,
+  repoRoot,
+  runInGuest,
+  type GuestNic,
+  type GuestResult,
+} from '../src/index.js';
 
-type Attempt<T> = { ok: true; value: T } | { ok: false; error: { name: string; code?: string; message: string; hint?: string } };
+type Attempt<T> =
+  { ok: true; value: T } | { ok: false; error: { name: string; code?: string; message: string; hint?: string } };
 /** What the guest's PciBus.list() returned, as JSON. */
 type DeviceInfo = PciDeviceInfo;
 interface Bar {
@@ -33,10 +42,21 @@ interface PciFacts {
   busMaster: Attempt<{ before: number; after: number; busMastering: boolean }>;
   e1000Mmio: Attempt<Mmio>;
   e1000eMmio: Attempt<Mmio>;
-  legacyIo: Attempt<{ bar: Bar; deviceFeatures: number; mac: number[]; queue0Size: number; statusAck: number; statusReset: number }>;
+  legacyIo: Attempt<{
+    bar: Bar;
+    deviceFeatures: number;
+    mac: number[];
+    queue0Size: number;
+    statusAck: number;
+    statusReset: number;
+  }>;
   mapIoBar: Attempt<unknown>;
   ioBarOnMemory: Attempt<unknown>;
-  modern: Attempt<{ bars: Bar[]; caps: { cfgType: number; bar: number; offset: number; length: number }[]; numQueues: number }>;
+  modern: Attempt<{
+    bars: Bar[];
+    caps: { cfgType: number; bar: number; offset: number; length: number }[];
+    numQueues: number;
+  }>;
 }
 interface Counts {
   free: number;
@@ -84,7 +104,14 @@ describe('guest: @ixy/pci and @ixy/memory on emulated hardware', () => {
     run = await runInGuest({
       command: 'node packages/qemu-guest/dist/checks/pci-memory.js && echo "checks done" && exit 42',
       cwd: root,
-      nics: ['virtio-legacy', 'virtio-modern', 'e1000', { model: 'e1000', kernelDriver: true }, 'e1000e', 'virtio-legacy'],
+      nics: [
+        'virtio-legacy',
+        'virtio-modern',
+        'e1000',
+        { model: 'e1000', kernelDriver: true },
+        'e1000e',
+        'virtio-legacy',
+      ],
       hugepages: 64,
       memoryMiB: 1024,
       timeoutMs: 600_000,
@@ -268,7 +295,10 @@ describe('guest: emulated IOMMU, vfio-pci, kernel drivers and NIC wiring', () =>
       nics: [
         'e1000e',
         { model: 'virtio-modern', properties: { iommu_platform: 'on' } },
-        ...(['virtio-modern', 'e1000e', 'e1000', 'virtio-legacy'] as const).map((model) => ({ model, kernelDriver: true })),
+        ...(['virtio-modern', 'e1000e', 'e1000', 'virtio-legacy'] as const).map((model) => ({
+          model,
+          kernelDriver: true,
+        })),
       ],
       iommu: true,
       modules: ['vfio_pci', 'vfio_iommu_type1'],
@@ -281,7 +311,11 @@ describe('guest: emulated IOMMU, vfio-pci, kernel drivers and NIC wiring', () =>
   });
 
   it('puts each NIC in its own IOMMU group and lets vfio-pci take one', () => {
-    const r = readGuestResult<{ groups: (number | null)[]; iommuGroupsDir: number; vfio: { driver: string | null; devVfio: string[] } }>(run, 'iommu');
+    const r = readGuestResult<{
+      groups: (number | null)[];
+      iommuGroupsDir: number;
+      vfio: { driver: string | null; devVfio: string[] };
+    }>(run, 'iommu');
     expect(r.groups).toHaveLength(6);
     expect(r.groups.every((g) => typeof g === 'number')).toBe(true);
     expect(new Set(r.groups).size).toBe(6);
@@ -301,7 +335,9 @@ describe('guest: emulated IOMMU, vfio-pci, kernel drivers and NIC wiring', () =>
 
 describe('harness', () => {
   it('kills the guest at the timeout and reports it as a failure', async () => {
-    const err = await runInGuest({ command: 'sleep 600', timeoutMs: 2_000, hugepages: 0, memoryMiB: 512 }).catch((e: unknown) => e);
+    const err = await runInGuest({ command: 'sleep 600', timeoutMs: 2_000, hugepages: 0, memoryMiB: 512 }).catch(
+      (e: unknown) => e,
+    );
     expect(err).toBeInstanceOf(GuestError);
     expect((err as GuestError).reason).toBe('timeout');
     expect((err as GuestError).message).toMatch(/timed out after 2000 ms/);

@@ -4,7 +4,17 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { checkPrerequisites, cpioNewc, ensurePrerequisites, isStaticElf, layoutNics, ModuleGraph, nicArguments, PrerequisitesError, qemuArguments } from '../src/index.js';
+import {
+  checkPrerequisites,
+  cpioNewc,
+  ensurePrerequisites,
+  isStaticElf,
+  layoutNics,
+  ModuleGraph,
+  nicArguments,
+  PrerequisitesError,
+  qemuArguments,
+} from '../src/index.js';
 
 describe('NIC layout', () => {
   it('puts NIC i at 00:(0x10+i).0 with a fixed MAC, paired 0-1, 2-3', () => {
@@ -19,7 +29,9 @@ describe('NIC layout', () => {
     expect(args).toContain('hubport,id=nic1,hubid=0');
     expect(args).toContain('hubport,id=nic2,hubid=1');
     expect(args.join(' ')).not.toMatch(/\b(tap|user|bridge)\b/);
-    expect(args).toContain('virtio-net-pci,disable-modern=on,disable-legacy=off,netdev=nic0,mac=52:54:00:12:34:50,addr=0x10,romfile=');
+    expect(args).toContain(
+      'virtio-net-pci,disable-modern=on,disable-legacy=off,netdev=nic0,mac=52:54:00:12:34:50,addr=0x10,romfile=',
+    );
   });
 
   it('passes -device properties and rejects bad ones', () => {
@@ -31,7 +43,15 @@ describe('NIC layout', () => {
 
   it('adds the IOMMU before the other devices', () => {
     const args = qemuArguments({
-      accel: 'tcg', kernel: 'k', initramfs: 'i', append: 'a', memoryMiB: 512, cpus: 1, iommu: true, sharedDir: '/s', nics: ['-device', 'e1000'],
+      accel: 'tcg',
+      kernel: 'k',
+      initramfs: 'i',
+      append: 'a',
+      memoryMiB: 512,
+      cpus: 1,
+      iommu: true,
+      sharedDir: '/s',
+      nics: ['-device', 'e1000'],
     });
     const devices = args.flatMap((a, i) => (args[i - 1] === '-device' ? [a] : []));
     expect(devices[0]).toBe('intel-iommu');
@@ -76,7 +96,9 @@ describe('prerequisites', () => {
     expect(pre.missing.join('\n')).toMatch(/vmlinuz.*linux-image-amd64/);
     expect(pre.missing.join('\n')).toMatch(/busybox-static/);
     expect(() => ensurePrerequisites({ ...where, install: false })).toThrow(PrerequisitesError);
-    expect(() => ensurePrerequisites({ ...where, install: false })).toThrow(/apt-get install -y qemu-system-x86 linux-image-amd64 busybox-static/);
+    expect(() => ensurePrerequisites({ ...where, install: false })).toThrow(
+      /apt-get install -y qemu-system-x86 linux-image-amd64 busybox-static/,
+    );
   });
 
   it('recognises a static busybox', () => {

@@ -1,4 +1,15 @@
-import { closeSync, constants, fchmodSync, fchownSync, fstatSync, linkSync, lstatSync, openSync, unlinkSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  constants,
+  fchmodSync,
+  fchownSync,
+  fstatSync,
+  linkSync,
+  lstatSync,
+  openSync,
+  unlinkSync,
+  writeSync,
+} from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { IxyError } from '@ixy/core';
 import { native } from '@ixy/memory';
@@ -60,7 +71,11 @@ export function openCableFile(
   if (group !== undefined) {
     const mine = process.getegid?.() === group || (process.getgroups?.() ?? []).includes(group);
     if (!mine && process.geteuid?.() !== 0) {
-      throw new CableError('EACCES', `this user is not in group ${group}, which the cable is to be shared with`, 'share cables through a group this user belongs to (id -G lists them)');
+      throw new CableError(
+        'EACCES',
+        `this user is not in group ${group}, which the cable is to be shared with`,
+        'share cables through a group this user belongs to (id -G lists them)',
+      );
     }
   }
   for (let attempt = 0; attempt < 5; attempt++) {
@@ -74,7 +89,11 @@ export function openCableFile(
     }
     create(path, sizeFor(wantSlots), group); // linked (ours, or a racing peer's): open it next round
   }
-  throw new CableError('EBADCABLE', `cannot create ${path}: it keeps appearing and disappearing`, 'another program is using this cable name: pick another');
+  throw new CableError(
+    'EBADCABLE',
+    `cannot create ${path}: it keeps appearing and disappearing`,
+    'another program is using this cable name: pick another',
+  );
 }
 
 /** Does `path` (not following a link) still name the file open as `fd`? */
@@ -108,22 +127,40 @@ export function closeCableFile(path: string, fd: number): boolean {
   return deleted;
 }
 
-function openExisting(path: string, slotsFromSize: (size: number) => number, group: number | undefined): { buffer: ArrayBuffer; slots: number; fd: number } | null {
+function openExisting(
+  path: string,
+  slotsFromSize: (size: number) => number,
+  group: number | undefined,
+): { buffer: ArrayBuffer; slots: number; fd: number } | null {
   let fd: number;
   try {
     fd = openSync(path, O_RDWR | O_NOFOLLOW);
   } catch (err) {
     const code = errno(err);
     if (code === 'ENOENT') return null;
-    if (code === 'ELOOP') throw new CableError('EBADCABLE', `${path} is a symbolic link, not a cable`, `remove it (rm ${path}) or use another cable name`);
+    if (code === 'ELOOP')
+      throw new CableError(
+        'EBADCABLE',
+        `${path} is a symbolic link, not a cable`,
+        `remove it (rm ${path}) or use another cable name`,
+      );
     if (code === 'EACCES' || code === 'EPERM') {
-      throw new CableError('EACCES', `${path} belongs to another user`, `cables are not shared between users: remove it (as its owner) or use another cable name`);
+      throw new CableError(
+        'EACCES',
+        `${path} belongs to another user`,
+        `cables are not shared between users: remove it (as its owner) or use another cable name`,
+      );
     }
     throw new CableError(code ?? 'EBADCABLE', `cannot open ${path}: ${(err as Error).message}`);
   }
   try {
     const st = fstatSync(fd);
-    const refuse = (why: string): CableError => new CableError('EBADCABLE', `${path} ${why}: not using it as a cable`, `remove it (rm ${path}) or use another cable name`);
+    const refuse = (why: string): CableError =>
+      new CableError(
+        'EBADCABLE',
+        `${path} ${why}: not using it as a cable`,
+        `remove it (rm ${path}) or use another cable name`,
+      );
     if (!st.isFile()) throw refuse('is not a regular file');
     const uid = process.geteuid?.() ?? st.uid;
     if (group === undefined) {
@@ -132,7 +169,8 @@ function openExisting(path: string, slotsFromSize: (size: number) => number, gro
     } else {
       // shared with a group on purpose: the group's, open to nobody outside it
       if (st.gid !== group) throw refuse(`belongs to group ${st.gid}, not to group ${group} it is to be shared with`);
-      if ((st.mode & 0o007) !== 0) throw refuse(`can be opened by users outside group ${group} (mode ${(st.mode & 0o777).toString(8)})`);
+      if ((st.mode & 0o007) !== 0)
+        throw refuse(`can be opened by users outside group ${group} (mode ${(st.mode & 0o777).toString(8)})`);
     }
     const slots = slotsFromSize(st.size);
     if (slots === 0) throw refuse(`has ${st.size} bytes, not the size of a cable`);
@@ -155,7 +193,11 @@ function create(path: string, size: number, group?: number): boolean {
   try {
     fd = openSync(temp, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW, 0o600);
   } catch (err) {
-    throw new CableError(errno(err) ?? 'EBADCABLE', `cannot create a cable in ${dirname(path)}: ${(err as Error).message}`, 'check that the directory exists and is writable');
+    throw new CableError(
+      errno(err) ?? 'EBADCABLE',
+      `cannot create a cable in ${dirname(path)}: ${(err as Error).message}`,
+      'check that the directory exists and is writable',
+    );
   }
   try {
     if (group !== undefined) {
@@ -170,7 +212,11 @@ function create(path: string, size: number, group?: number): boolean {
   } catch (err) {
     closeSync(fd);
     unlinkSync(temp);
-    throw new CableError(errno(err) ?? 'ENOSPC', `cannot make a cable of ${size} bytes in ${dirname(path)}: ${(err as Error).message}`, 'free some memory in the directory (tmpfs), or use fewer cable slots');
+    throw new CableError(
+      errno(err) ?? 'ENOSPC',
+      `cannot make a cable of ${size} bytes in ${dirname(path)}: ${(err as Error).message}`,
+      'free some memory in the directory (tmpfs), or use fewer cable slots',
+    );
   }
   closeSync(fd);
   try {

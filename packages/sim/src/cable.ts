@@ -65,7 +65,6 @@ export function cablePath(name: string, dir?: string): string {
   return join(dir ?? defaultDir(), `ixy-cable-${name}`);
 }
 
-
 /**
  * A simulated Ethernet cable: two ends (0 and 1) and a frame ring per direction, in a
  * shared-memory file, so the ends can live in one process, in two threads or in two
@@ -113,7 +112,12 @@ export class Cable {
     wantSlots: number,
     group?: number,
   ) {
-    if (!Number.isInteger(wantSlots) || wantSlots < MIN_SLOTS || wantSlots > MAX_SLOTS || (wantSlots & (wantSlots - 1)) !== 0) {
+    if (
+      !Number.isInteger(wantSlots) ||
+      wantSlots < MIN_SLOTS ||
+      wantSlots > MAX_SLOTS ||
+      (wantSlots & (wantSlots - 1)) !== 0
+    ) {
       throw new RangeError(`cable slots must be a power of two in ${MIN_SLOTS}..${MAX_SLOTS}, got ${wantSlots}`);
     }
     // an existing cable keeps its geometry; see openCableFile for what makes a file a cable
@@ -137,9 +141,14 @@ export class Cable {
    * Throws if another process, or another thread, holds the end.
    */
   attach(end: 0 | 1): CableEnd {
-    if (this.attached[end]) throw new CableError('EBUSY', `end ${end} of cable ${this.name} is already open in this thread`);
+    if (this.attached[end])
+      throw new CableError('EBUSY', `end ${end} of cable ${this.name} is already open in this thread`);
     if (!native().lockRange(this.fd, END_LOCK + end, 1, 'write', false)) {
-      throw new CableError('EBUSY', `end ${end} of cable ${this.name} is open in another process or thread`, 'use the other end, or another cable name');
+      throw new CableError(
+        'EBUSY',
+        `end ${end} of cable ${this.name} is open in another process or thread`,
+        'use the other end, or another cable name',
+      );
     }
     Atomics.store(this.header, PID_WORD[end], process.pid);
     this.attached[end] = true;
@@ -209,7 +218,12 @@ export class CableEnd {
    * `check`. A ring whose shared indices made no sense (see `broken`) takes the link down.
    */
   peerPresent(check = false): boolean {
-    return this.open && this.tx.broken === '' && this.rx.broken === '' && this.cable.isAttached((1 - this.end) as 0 | 1, check);
+    return (
+      this.open &&
+      this.tx.broken === '' &&
+      this.rx.broken === '' &&
+      this.cable.isAttached((1 - this.end) as 0 | 1, check)
+    );
   }
 
   /** Why this end's cable is unusable ('' while it is fine): a corrupt index in shared memory. */

@@ -64,7 +64,14 @@ export class FrameRing {
    * @param dataOffset byte offset of the slots
    * @param wakeOffset byte offset of the wake-up words (FRAME_RING_WAKE_BYTES)
    */
-  constructor(buffer: ArrayBuffer, indexOffset: number, dataOffset: number, slots: number, slotSize: number, wakeOffset: number) {
+  constructor(
+    buffer: ArrayBuffer,
+    indexOffset: number,
+    dataOffset: number,
+    slots: number,
+    slotSize: number,
+    wakeOffset: number,
+  ) {
     this.buffer = buffer;
     this.wakeOffset = wakeOffset;
     this.wake = new Int32Array(buffer, wakeOffset, FRAME_RING_WAKE_BYTES >>> 2);
@@ -83,15 +90,20 @@ export class FrameRing {
   syncProducer(): void {
     this.tail = Atomics.load(this.index, TAIL);
     this.seenHead = Atomics.load(this.index, HEAD);
-    if (((this.tail - this.seenHead) >>> 0) > this.slots) this.markBroken(`at attach, the tail ${this.tail} is ${(this.tail - this.seenHead) >>> 0} ahead of the head ${this.seenHead}`);
+    if ((this.tail - this.seenHead) >>> 0 > this.slots)
+      this.markBroken(
+        `at attach, the tail ${this.tail} is ${(this.tail - this.seenHead) >>> 0} ahead of the head ${this.seenHead}`,
+      );
   }
 
   /** Takes over the consumer index from shared memory (when this side attaches). */
   syncConsumer(): void {
     this.head = Atomics.load(this.index, HEAD);
     this.seenTail = Atomics.load(this.index, TAIL);
-    if (((this.seenTail - this.head) >>> 0) > this.slots) {
-      this.markBroken(`at attach, the tail ${this.seenTail} is ${(this.seenTail - this.head) >>> 0} ahead of the head ${this.head}`);
+    if ((this.seenTail - this.head) >>> 0 > this.slots) {
+      this.markBroken(
+        `at attach, the tail ${this.seenTail} is ${(this.seenTail - this.head) >>> 0} ahead of the head ${this.head}`,
+      );
       this.seenTail = this.head;
     }
   }
@@ -114,13 +126,15 @@ export class FrameRing {
    * burst.
    */
   reserve(): number {
-    if (((this.tail - this.seenHead) >>> 0) >= this.slots) {
+    if ((this.tail - this.seenHead) >>> 0 >= this.slots) {
       if (this.brokenBy !== '') return -1;
       // the consumer's index is input: it can only trail the tail by at most `slots`
       const head = Atomics.load(this.index, HEAD);
       const used = (this.tail - head) >>> 0;
       if (used > this.slots) {
-        this.markBroken(`the consumer's head ${head} is ${used} behind the tail ${this.tail} of a ${this.slots}-slot ring`);
+        this.markBroken(
+          `the consumer's head ${head} is ${used} behind the tail ${this.tail} of a ${this.slots}-slot ring`,
+        );
         return -1;
       }
       this.seenHead = head;
@@ -149,8 +163,10 @@ export class FrameRing {
       if (this.brokenBy !== '') return -1;
       // the producer's index is input: it can only lead the head by at most `slots`
       const tail = Atomics.load(this.index, TAIL);
-      if (((tail - this.head) >>> 0) > this.slots) {
-        this.markBroken(`the producer's tail ${tail} is ${(tail - this.head) >>> 0} ahead of the head ${this.head} of a ${this.slots}-slot ring`);
+      if ((tail - this.head) >>> 0 > this.slots) {
+        this.markBroken(
+          `the producer's tail ${tail} is ${(tail - this.head) >>> 0} ahead of the head ${this.head} of a ${this.slots}-slot ring`,
+        );
         return -1;
       }
       this.seenTail = tail;
@@ -216,7 +232,7 @@ export class FrameRing {
   armProducer(word: FutexWord): boolean {
     Atomics.store(this.wake, ROOM_WAITING, 1);
     word.value = Atomics.load(this.wake, ROOM_SEQ);
-    if (((this.tail - Atomics.load(this.index, HEAD)) >>> 0) < this.slots) {
+    if ((this.tail - Atomics.load(this.index, HEAD)) >>> 0 < this.slots) {
       Atomics.store(this.wake, ROOM_WAITING, 0);
       return false;
     }
@@ -257,7 +273,8 @@ export class FrameRing {
 
   /** Sends a copy of `frame`; false when the ring is full. */
   send(frame: Uint8Array): boolean {
-    if (frame.length > this.maxFrame) throw new RangeError(`frame of ${frame.length} bytes exceeds the slot size ${this.maxFrame}`);
+    if (frame.length > this.maxFrame)
+      throw new RangeError(`frame of ${frame.length} bytes exceeds the slot size ${this.maxFrame}`);
     const at = this.reserve();
     if (at < 0) return false;
     this.data.set(frame, at);

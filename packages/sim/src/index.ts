@@ -2,7 +2,15 @@
 import { registerResolver } from '@ixy/core';
 import { simResolver } from './sim-access.js';
 
-export { Cable, CableEnd, CableError, cablePath, CABLE_SLOT_SIZE, DEFAULT_CABLE_SLOTS, type CableOptions } from './cable.js';
+export {
+  Cable,
+  CableEnd,
+  CableError,
+  cablePath,
+  CABLE_SLOT_SIZE,
+  DEFAULT_CABLE_SLOTS,
+  type CableOptions,
+} from './cable.js';
 export { FrameRing } from './frame-ring.js';
 export { IxgbeModel, type IxgbeModelOptions, type ModelCounts, type RegisterAccess } from './ixgbe-model.js';
 export { ModelError, type DriverMistake } from './model-error.js';

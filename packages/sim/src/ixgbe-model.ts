@@ -156,7 +156,12 @@ export class IxgbeModel implements Registers {
   private checkFree(region: SimulatedRegion): void {
     for (const q of [...this.rxq, ...this.txq]) {
       if (!q.enabled || q.ring === null) continue;
-      const what = q.region === region ? 'its descriptor ring' : this.ringPointsInto(q, region) ? `buffers of descriptors it owns` : null;
+      const what =
+        q.region === region
+          ? 'its descriptor ring'
+          : this.ringPointsInto(q, region)
+            ? `buffers of descriptors it owns`
+            : null;
       if (what === null) continue;
       throw new ModelError(
         'freed-while-active',
@@ -264,7 +269,10 @@ export class IxgbeModel implements Registers {
 
   private check(offset: number, write: boolean): void {
     if (!Number.isInteger(offset) || offset < 0 || offset + 4 > M.BAR0_SIZE || (offset & 3) !== 0) {
-      throw new ModelError('bad-register-access', `32-bit ${write ? 'write' : 'read'} at ${hex(offset)} is outside BAR0 or misaligned`);
+      throw new ModelError(
+        'bad-register-access',
+        `32-bit ${write ? 'write' : 'read'} at ${hex(offset)} is outside BAR0 or misaligned`,
+      );
     }
     if (this.resetAt > -Infinity && this.clock() - this.resetAt < RESET_QUIET_MS) {
       throw new ModelError(
@@ -273,7 +281,10 @@ export class IxgbeModel implements Registers {
       );
     }
     if (this.resetReads > 0 && (write || offset !== M.CTRL)) {
-      throw new ModelError('access-during-reset', `${write ? 'write to' : 'read of'} ${hex(offset)} while the device is still resetting (poll CTRL until RST clears)`);
+      throw new ModelError(
+        'access-during-reset',
+        `${write ? 'write to' : 'read of'} ${hex(offset)} while the device is still resetting (poll CTRL until RST clears)`,
+      );
     }
   }
 
@@ -414,7 +425,10 @@ export class IxgbeModel implements Registers {
         if ((value & M.CTRL_RST) !== 0) {
           // §4.6.3.2: master disable (§5.2.5.3.2) first, so no DMA is in flight at the reset
           if ((s[M.STATUS >>> 2] & M.STATUS_GIO) !== 0 && [...this.rxq, ...this.txq].some((q) => q.enabled)) {
-            throw new ModelError('reset-without-master-disable', 'CTRL.RST while queues run and PCIe mastering is on: set CTRL.GIO_DIS and wait for STATUS.GIO to clear first');
+            throw new ModelError(
+              'reset-without-master-disable',
+              'CTRL.RST while queues run and PCIe mastering is on: set CTRL.GIO_DIS and wait for STATUS.GIO to clear first',
+            );
           }
           this.reset();
           return;
@@ -466,8 +480,10 @@ export class IxgbeModel implements Registers {
   /** The queue whose register block holds `offset`, or null. */
   private queueOf(offset: number): QueueState | null {
     if (offset >= M.TX_BLOCK && offset < M.TX_BLOCK + 128 * 0x40) return this.txq[(offset - M.TX_BLOCK) >>> 6];
-    if (offset >= M.RX_BLOCK_LOW && offset < M.RX_BLOCK_LOW + 64 * 0x40) return this.rxq[(offset - M.RX_BLOCK_LOW) >>> 6];
-    if (offset >= M.RX_BLOCK_HIGH && offset < M.RX_BLOCK_HIGH + 64 * 0x40) return this.rxq[64 + ((offset - M.RX_BLOCK_HIGH) >>> 6)];
+    if (offset >= M.RX_BLOCK_LOW && offset < M.RX_BLOCK_LOW + 64 * 0x40)
+      return this.rxq[(offset - M.RX_BLOCK_LOW) >>> 6];
+    if (offset >= M.RX_BLOCK_HIGH && offset < M.RX_BLOCK_HIGH + 64 * 0x40)
+      return this.rxq[64 + ((offset - M.RX_BLOCK_HIGH) >>> 6)];
     return null;
   }
 
@@ -479,10 +495,16 @@ export class IxgbeModel implements Registers {
     const hl = (this.store[M.HLREG0 >>> 2] & M.HLREG0_RXCRCSTRP) !== 0;
     const rd = (this.store[M.RDRXCTL >>> 2] & M.RDRXCTL_CRCSTRIP) !== 0;
     if (hl !== rd) {
-      throw new ModelError('crc-strip-mismatch', `RX enabled with HLREG0.RXCRCSTRP=${+hl} but RDRXCTL.CRCSTRIP=${+rd}: they must agree`);
+      throw new ModelError(
+        'crc-strip-mismatch',
+        `RX enabled with HLREG0.RXCRCSTRP=${+hl} but RDRXCTL.CRCSTRIP=${+rd}: they must agree`,
+      );
     }
     if ((this.store[M.RDRXCTL >>> 2] & M.RDRXCTL_MUST_BE_1) !== M.RDRXCTL_MUST_BE_1) {
-      throw new ModelError('reserved-bits', 'RX enabled with RDRXCTL.RSCACKC or FCOE_WRFIX clear: §8.2.3.8.8 says both must be set to 1');
+      throw new ModelError(
+        'reserved-bits',
+        'RX enabled with RDRXCTL.RSCACKC or FCOE_WRFIX clear: §8.2.3.8.8 says both must be set to 1',
+      );
     }
   }
 
@@ -495,31 +517,45 @@ export class IxgbeModel implements Registers {
     const at = offset >>> 2;
     switch (reg) {
       case M.Q_BAL:
-        if (q.enabled) throw new ModelError('config-while-enabled', `${this.name(q, 'DBAL')} written while the queue is enabled`);
-        if ((value & 0x7f) !== 0) throw new ModelError('ring-misaligned', `${this.name(q, 'DBAL')} = ${hex(value)} is not 128-byte aligned`);
+        if (q.enabled)
+          throw new ModelError('config-while-enabled', `${this.name(q, 'DBAL')} written while the queue is enabled`);
+        if ((value & 0x7f) !== 0)
+          throw new ModelError('ring-misaligned', `${this.name(q, 'DBAL')} = ${hex(value)} is not 128-byte aligned`);
         s[at] = value;
         return;
       case M.Q_BAH:
-        if (q.enabled) throw new ModelError('config-while-enabled', `${this.name(q, 'DBAH')} written while the queue is enabled`);
+        if (q.enabled)
+          throw new ModelError('config-while-enabled', `${this.name(q, 'DBAH')} written while the queue is enabled`);
         s[at] = value;
         return;
       case M.Q_LEN:
-        if (q.enabled) throw new ModelError('config-while-enabled', `${this.name(q, 'DLEN')} written while the queue is enabled`);
+        if (q.enabled)
+          throw new ModelError('config-while-enabled', `${this.name(q, 'DLEN')} written while the queue is enabled`);
         if ((value & 0x7f) !== 0 || value > 0xfff80) {
-          throw new ModelError('ring-misaligned', `${this.name(q, 'DLEN')} = ${value} is not a multiple of 128 bytes up to 1 MiB`);
+          throw new ModelError(
+            'ring-misaligned',
+            `${this.name(q, 'DLEN')} = ${value} is not a multiple of 128 bytes up to 1 MiB`,
+          );
         }
         s[at] = value;
         return;
       case M.Q_HEAD: {
         const count = s[(q.block + M.Q_LEN) >>> 2] >>> 4;
-        if (value !== 0 && value >= count) throw new ModelError('tail-out-of-range', `${this.name(q, 'DH')} = ${value} is beyond the ring of ${count} descriptors`);
+        if (value !== 0 && value >= count)
+          throw new ModelError(
+            'tail-out-of-range',
+            `${this.name(q, 'DH')} = ${value} is beyond the ring of ${count} descriptors`,
+          );
         s[at] = value;
         return;
       }
       case M.Q_TAIL: {
         const count = q.enabled ? q.count : s[(q.block + M.Q_LEN) >>> 2] >>> 4;
         if (value !== 0 && value >= count) {
-          throw new ModelError('tail-out-of-range', `${this.name(q, 'DT')} = ${value} is beyond the ring of ${count} descriptors`);
+          throw new ModelError(
+            'tail-out-of-range',
+            `${this.name(q, 'DT')} = ${value} is beyond the ring of ${count} descriptors`,
+          );
         }
         s[at] = value;
         if (!q.rx && q.enabled) this.transmit(q);
@@ -541,7 +577,10 @@ export class IxgbeModel implements Registers {
     const s = this.store;
     if (!q.rx && q.index >= TX_QUEUES_SERVED) {
       s[(q.block + M.Q_CTL) >>> 2] &= ~M.Q_ENABLE;
-      throw new ModelError('queue-not-served', `TXDCTL[${q.index}].ENABLE: MTQC at its reset value serves TX queues 0..${TX_QUEUES_SERVED - 1} only`);
+      throw new ModelError(
+        'queue-not-served',
+        `TXDCTL[${q.index}].ENABLE: MTQC at its reset value serves TX queues 0..${TX_QUEUES_SERVED - 1} only`,
+      );
     }
     const low = s[(q.block + M.Q_BAL) >>> 2];
     const high = s[(q.block + M.Q_BAH) >>> 2];
@@ -557,13 +596,19 @@ export class IxgbeModel implements Registers {
     const region = this.memory.find(base, len);
     if (region === undefined) {
       s[(q.block + M.Q_CTL) >>> 2] &= ~M.Q_ENABLE;
-      throw new ModelError('dma-out-of-range', `ring of ${this.name(q, 'X')} at ${hex(high)}:${hex(low)} (+${len}) is not in DMA memory`);
+      throw new ModelError(
+        'dma-out-of-range',
+        `ring of ${this.name(q, 'X')} at ${hex(high)}:${hex(low)} (+${len}) is not in DMA memory`,
+      );
     }
     for (const other of q.rx ? [this.rxq, this.txq] : [this.txq, this.rxq]) {
       for (const o of other) {
         if (o.enabled && o !== q && base < o.base + o.count * 16 && o.base < base + len) {
           s[(q.block + M.Q_CTL) >>> 2] &= ~M.Q_ENABLE;
-          throw new ModelError('ring-overlap', `ring of ${this.name(q, 'X')} overlaps the ring of ${this.name(o, 'X')}`);
+          throw new ModelError(
+            'ring-overlap',
+            `ring of ${this.name(q, 'X')} overlaps the ring of ${this.name(o, 'X')}`,
+          );
         }
       }
     }
@@ -571,7 +616,10 @@ export class IxgbeModel implements Registers {
       const srrctl = s[this.srrctlOffset(q.index) >>> 2];
       if ((srrctl & M.SRRCTL_DESCTYPE_MASK) !== M.SRRCTL_DESCTYPE_ADV_ONEBUF) {
         s[(q.block + M.Q_CTL) >>> 2] &= ~M.Q_ENABLE;
-        throw new ModelError('unsupported-descriptor', `SRRCTL[${q.index}] selects descriptor type ${(srrctl >>> 25) & 7}; the model implements advanced one-buffer (1) only`);
+        throw new ModelError(
+          'unsupported-descriptor',
+          `SRRCTL[${q.index}] selects descriptor type ${(srrctl >>> 25) & 7}; the model implements advanced one-buffer (1) only`,
+        );
       }
       if ((srrctl & M.SRRCTL_BSIZEPACKET_MASK) === 0) {
         s[(q.block + M.Q_CTL) >>> 2] &= ~M.Q_ENABLE;
@@ -587,7 +635,10 @@ export class IxgbeModel implements Registers {
     if (tail >= q.count) {
       this.disable(q);
       s[(q.block + M.Q_CTL) >>> 2] &= ~M.Q_ENABLE;
-      throw new ModelError('tail-out-of-range', `${this.name(q, 'DT')} = ${tail} is beyond the ring of ${q.count} descriptors`);
+      throw new ModelError(
+        'tail-out-of-range',
+        `${this.name(q, 'DT')} = ${tail} is beyond the ring of ${q.count} descriptors`,
+      );
     }
     if (!q.rx) this.transmit(q);
   }
@@ -611,18 +662,32 @@ export class IxgbeModel implements Registers {
    * compiler did not inline is boxed on the heap, once per packet (a garbage collection every
    * few dozen milliseconds, seen in fwd's demo).
    */
-  private translate(hint: SimulatedRegion | undefined, ring: Uint32Array, w: number, len: number): SimulatedRegion | undefined {
+  private translate(
+    hint: SimulatedRegion | undefined,
+    ring: Uint32Array,
+    w: number,
+    len: number,
+  ): SimulatedRegion | undefined {
     const addr = ring[w] + ring[w + 1] * TWO_POW_32;
-    if (hint !== undefined && !hint.freed && addr >= hint.base && addr + len <= hint.base + hint.bytes.length) return hint;
+    if (hint !== undefined && !hint.freed && addr >= hint.base && addr + len <= hint.base + hint.bytes.length)
+      return hint;
     return this.memory.find(addr, len);
   }
 
   private srrctlOffset(i: number): number {
-    return i <= 15 ? M.SRRCTL_LOW + i * 4 : i < 64 ? M.RX_BLOCK_LOW + i * 0x40 + M.Q_SRRCTL : M.RX_BLOCK_HIGH + (i - 64) * 0x40 + M.Q_SRRCTL;
+    return i <= 15
+      ? M.SRRCTL_LOW + i * 4
+      : i < 64
+        ? M.RX_BLOCK_LOW + i * 0x40 + M.Q_SRRCTL
+        : M.RX_BLOCK_HIGH + (i - 64) * 0x40 + M.Q_SRRCTL;
   }
 
   private dcaRxctlOffset(i: number): number {
-    return i <= 15 ? M.DCA_RXCTRL_LOW + i * 4 : i < 64 ? M.RX_BLOCK_LOW + i * 0x40 + M.Q_DCA_RXCTRL : M.RX_BLOCK_HIGH + (i - 64) * 0x40 + M.Q_DCA_RXCTRL;
+    return i <= 15
+      ? M.DCA_RXCTRL_LOW + i * 4
+      : i < 64
+        ? M.RX_BLOCK_LOW + i * 0x40 + M.Q_DCA_RXCTRL
+        : M.RX_BLOCK_HIGH + (i - 64) * 0x40 + M.Q_DCA_RXCTRL;
   }
 
   // ---- the device's own work ----
@@ -681,16 +746,23 @@ export class IxgbeModel implements Registers {
         const w = i << 2;
         const cmd = ring[w + 2];
         if ((cmd & M.TXD_CMD_DEXT) === 0) {
-          throw new ModelError('unsupported-descriptor', `TX descriptor ${i} of queue ${q.index} is a legacy descriptor (DEXT clear); the model implements advanced descriptors`);
+          throw new ModelError(
+            'unsupported-descriptor',
+            `TX descriptor ${i} of queue ${q.index} is a legacy descriptor (DEXT clear); the model implements advanced descriptors`,
+          );
         }
         const dtyp = (cmd >>> M.TXD_DTYP_SHIFT) & 0xf;
         i = i + 1 === q.count ? 0 : i + 1;
         if (dtyp === M.TXD_DTYP_CONTEXT && paylen < 0) continue;
         if (dtyp !== M.TXD_DTYP_DATA) {
-          throw new ModelError('unsupported-descriptor', `TX descriptor ${i === 0 ? q.count - 1 : i - 1} of queue ${q.index} has type ${dtyp}`);
+          throw new ModelError(
+            'unsupported-descriptor',
+            `TX descriptor ${i === 0 ? q.count - 1 : i - 1} of queue ${q.index} has type ${dtyp}`,
+          );
         }
         const len = cmd & M.TXD_DTALEN_MASK;
-        if (len === 0) throw new ModelError('bad-descriptor', `TX descriptor of queue ${q.index} has a zero-length buffer`);
+        if (len === 0)
+          throw new ModelError('bad-descriptor', `TX descriptor of queue ${q.index} has a zero-length buffer`);
         if (paylen < 0) {
           paylen = ring[w + 3] >>> M.TXD_PAYLEN_SHIFT;
           ifcs = (cmd & M.TXD_CMD_IFCS) !== 0;
@@ -712,18 +784,28 @@ export class IxgbeModel implements Registers {
         break; // the driver has not written the packet's last descriptor yet
       }
       if (total < MIN_TX_PAYLEN) {
-        throw new ModelError('frame-too-small', `TX packet on queue ${q.index} of ${total} bytes: the advanced descriptor takes at least ${MIN_TX_PAYLEN} (pad it)`);
+        throw new ModelError(
+          'frame-too-small',
+          `TX packet on queue ${q.index} of ${total} bytes: the advanced descriptor takes at least ${MIN_TX_PAYLEN} (pad it)`,
+        );
       }
       if (total !== paylen) {
-        throw new ModelError('bad-descriptor', `TX packet on queue ${q.index}: PAYLEN ${paylen} but its buffers hold ${total} bytes`);
+        throw new ModelError(
+          'bad-descriptor',
+          `TX packet on queue ${q.index}: PAYLEN ${paylen} but its buffers hold ${total} bytes`,
+        );
       }
       const wire = total + (ifcs ? CRC : 0);
       const maxWire = (hlreg0 & M.HLREG0_JUMBOEN) !== 0 ? mfs : mfs + 4; // + a VLAN tag
       const onCable = ifcs ? total : total - CRC;
       if (wire > maxWire || (end !== null && onCable > end.tx.maxFrame)) {
-        throw new ModelError('frame-too-large', `TX frame of ${wire} bytes with CRC on queue ${q.index} exceeds the max frame size ${maxWire}`);
+        throw new ModelError(
+          'frame-too-large',
+          `TX frame of ${wire} bytes with CRC on queue ${q.index} exceeds the max frame size ${maxWire}`,
+        );
       }
-      if (onCable <= 0) throw new ModelError('bad-descriptor', `TX frame of ${total} bytes without IFCS has no room for its CRC`);
+      if (onCable <= 0)
+        throw new ModelError('bad-descriptor', `TX frame of ${total} bytes without IFCS has no room for its CRC`);
       const pad = (hlreg0 & M.HLREG0_TXPADEN) !== 0 && onCable < MIN_FRAME - CRC ? MIN_FRAME - CRC - onCable : 0;
       if (!linked || end === null) {
         // no link: the MAC sends nothing and the queue waits (the 82599 stops transmitting
@@ -753,7 +835,15 @@ export class IxgbeModel implements Registers {
   }
 
   /** Copies a packet's buffers (descriptors from..to) to `out` (or only checks them). */
-  private gather(q: QueueState, from: number, to: number, out: Uint8Array | null, outWords: Uint32Array | null, at: number, limit: number): void {
+  private gather(
+    q: QueueState,
+    from: number,
+    to: number,
+    out: Uint8Array | null,
+    outWords: Uint32Array | null,
+    at: number,
+    limit: number,
+  ): void {
     const ring = q.ring as Uint32Array;
     let copied = 0;
     for (let i = from; i !== to; i = i + 1 === q.count ? 0 : i + 1) {
@@ -765,7 +855,10 @@ export class IxgbeModel implements Registers {
       const region = this.translate(this.txRegion, ring, w, len);
       this.txRegion = region;
       if (region === undefined) {
-        throw new ModelError('dma-out-of-range', `TX descriptor ${i} of queue ${q.index}: buffer ${hex(ring[w + 1])}:${hex(ring[w])} (+${len}) is not in DMA memory`);
+        throw new ModelError(
+          'dma-out-of-range',
+          `TX descriptor ${i} of queue ${q.index}: buffer ${hex(ring[w + 1])}:${hex(ring[w])} (+${len}) is not in DMA memory`,
+        );
       }
       if (out !== null && outWords !== null && copied < limit) {
         const n = Math.min(len, limit - copied);
@@ -839,17 +932,26 @@ export class IxgbeModel implements Registers {
       const ring = q.ring as Uint32Array;
       const w = head << 2;
       if ((ring[w + 2] & M.RXD_STAT_DD) !== 0) {
-        throw new ModelError('stale-descriptor', `RX descriptor ${head} of queue 0 was handed to the device with its write-back still in it (DD set): refill it before moving RDT past it`);
+        throw new ModelError(
+          'stale-descriptor',
+          `RX descriptor ${head} of queue 0 was handed to the device with its write-back still in it (DD set): refill it before moving RDT past it`,
+        );
       }
       const addr = ring[w] + ring[w + 1] * TWO_POW_32;
       const size = strip ? len : wire;
       if (size > bsize) {
-        throw new ModelError('buffer-too-small', `a ${size}-byte frame does not fit BSIZEPACKET (${bsize} bytes) of queue 0; set BSIZEPACKET and the max frame size so every frame fits one buffer`);
+        throw new ModelError(
+          'buffer-too-small',
+          `a ${size}-byte frame does not fit BSIZEPACKET (${bsize} bytes) of queue 0; set BSIZEPACKET and the max frame size so every frame fits one buffer`,
+        );
       }
       const region = this.translate(this.rxRegion, ring, w, size);
       this.rxRegion = region;
       if (region === undefined) {
-        throw new ModelError('dma-out-of-range', `RX descriptor ${head} of queue 0: buffer ${hex(ring[w + 1])}:${hex(ring[w])} (+${size}) is not in DMA memory`);
+        throw new ModelError(
+          'dma-out-of-range',
+          `RX descriptor ${head} of queue 0: buffer ${hex(ring[w + 1])}:${hex(ring[w])} (+${size}) is not in DMA memory`,
+        );
       }
       const dst = addr - region.base;
       copyBytes(data, words, at, region.bytes, this.wordsOf(region), dst, len);
@@ -902,7 +1004,13 @@ export class IxgbeModel implements Registers {
     if (len < 6) return false;
     const d0 = data[at];
     if ((d0 & 1) !== 0) {
-      const broadcast = d0 === 0xff && data[at + 1] === 0xff && data[at + 2] === 0xff && data[at + 3] === 0xff && data[at + 4] === 0xff && data[at + 5] === 0xff;
+      const broadcast =
+        d0 === 0xff &&
+        data[at + 1] === 0xff &&
+        data[at + 2] === 0xff &&
+        data[at + 3] === 0xff &&
+        data[at + 4] === 0xff &&
+        data[at + 5] === 0xff;
       return broadcast ? (fctrl & (M.FCTRL_BAM | M.FCTRL_MPE)) !== 0 : (fctrl & M.FCTRL_MPE) !== 0;
     }
     if ((fctrl & M.FCTRL_UPE) !== 0) return true;

@@ -31,6 +31,10 @@ export class ModelError extends IxyError {
     readonly mistake: DriverMistake,
     message: string,
   ) {
-    super('EMODEL', `82599 model: ${message} [${mistake}]`, 'this is a driver bug: real hardware would misbehave silently here');
+    super(
+      'EMODEL',
+      `82599 model: ${message} [${mistake}]`,
+      'this is a driver bug: real hardware would misbehave silently here',
+    );
   }
 }

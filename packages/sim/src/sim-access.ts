@@ -1,4 +1,13 @@
-import { DeviceStateError, InvalidAddressError, type AddressResolver, type DeviceAccess, type DeviceIdentity, type IxyDevice, type OpenOptions, type Registers } from '@ixy/core';
+import {
+  DeviceStateError,
+  InvalidAddressError,
+  type AddressResolver,
+  type DeviceAccess,
+  type DeviceIdentity,
+  type IxyDevice,
+  type OpenOptions,
+  type Registers,
+} from '@ixy/core';
 import { simulatedMemory, type SimulatedMemory } from '@ixy/memory';
 import { Cable, type CableEnd } from './cable.js';
 import { IxgbeModel } from './ixgbe-model.js';
@@ -26,7 +35,8 @@ export function isSimAddress(address: string): boolean {
 /** Splits `sim:<cable>:<end>`; throws InvalidAddressError for anything else. */
 export function parseSimAddress(address: string): { cable: string; end: 0 | 1 } {
   const m = SIM_ADDRESS.exec(address);
-  if (!m || m[1].startsWith('.')) throw new InvalidAddressError(address, 'a simulated port is sim:<cable>:<0|1>, e.g. sim:a:0');
+  if (!m || m[1].startsWith('.'))
+    throw new InvalidAddressError(address, 'a simulated port is sim:<cable>:<0|1>, e.g. sim:a:0');
   return { cable: m[1], end: m[2] === '0' ? 0 : 1 };
 }
 
@@ -50,7 +60,14 @@ export class SimDeviceAccess implements DeviceAccess {
 
   constructor(address: string, options: SimPortOptions = {}, memory: SimulatedMemory = simulatedMemory) {
     const { cable, end } = parseSimAddress(address);
-    this.identity = { address: `sim:${cable}:${end}`, bus: 'sim', vendorId: 0x8086, deviceId: 0x10fb, classCode: 0x020000, kernelDriver: null };
+    this.identity = {
+      address: `sim:${cable}:${end}`,
+      bus: 'sim',
+      vendorId: 0x8086,
+      deviceId: 0x10fb,
+      classCode: 0x020000,
+      kernelDriver: null,
+    };
     this.dma = memory;
     this.model = new IxgbeModel({ memory, mac: options.mac ?? defaultMac(cable, end) });
     this.cable = Cable.open(cable, { slots: options.cableSlots, dir: options.cableDir, group: options.cableGroup });

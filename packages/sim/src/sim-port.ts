@@ -16,7 +16,9 @@ interface InterruptArming {
 
 function interruptArming(device: IxyDevice): InterruptArming | null {
   const d = device as Partial<InterruptArming>;
-  return typeof d.armRxInterrupt === 'function' && typeof d.disarmRxInterrupt === 'function' ? (d as InterruptArming) : null;
+  return typeof d.armRxInterrupt === 'function' && typeof d.disarmRxInterrupt === 'function'
+    ? (d as InterruptArming)
+    : null;
 }
 
 class SimWakeup implements Wakeup {
@@ -109,7 +111,11 @@ export class SimPortDevice implements IxyDevice {
   private checkCable(): void {
     const end = this.model.cableEnd;
     if (end !== null && end.broken !== '') {
-      throw new CableError('EBROKENCABLE', `${this.address}: the cable is broken: ${end.broken}`, 'the process at the other end wrote nonsense into the shared cable: restart both ends on a new cable name');
+      throw new CableError(
+        'EBROKENCABLE',
+        `${this.address}: the cable is broken: ${end.broken}`,
+        'the process at the other end wrote nonsense into the shared cable: restart both ends on a new cable name',
+      );
     }
   }
 

@@ -24,7 +24,11 @@ function fresh(): string {
 }
 
 async function holder(name: string, end: '0' | '1' | '-'): Promise<ChildProcess> {
-  const child = fork(HOLDER, [name, end], { cwd: PKG, execArgv: ['--conditions=@ixy/source', '--import', 'tsx'], stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
+  const child = fork(HOLDER, [name, end], {
+    cwd: PKG,
+    execArgv: ['--conditions=@ixy/source', '--import', 'tsx'],
+    stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+  });
   children.push(child);
   let err = '';
   child.stderr?.on('data', (d: Buffer) => (err += d.toString()));
@@ -35,7 +39,10 @@ async function holder(name: string, end: '0' | '1' | '-'): Promise<ChildProcess>
   return child;
 }
 
-const exited = (c: ChildProcess): Promise<void> => new Promise((resolve) => (c.exitCode !== null || c.signalCode !== null ? resolve() : c.once('exit', () => resolve())));
+const exited = (c: ChildProcess): Promise<void> =>
+  new Promise((resolve) =>
+    c.exitCode !== null || c.signalCode !== null ? resolve() : c.once('exit', () => resolve()),
+  );
 
 describe('cable locks', () => {
   it('an end another process holds stays taken even when its mark in shared memory is forged', async () => {

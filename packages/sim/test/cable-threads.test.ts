@@ -8,13 +8,20 @@ import { testFrame } from './test-frame.js';
 const BOOT = fileURLToPath(new URL('./ts-worker.mjs', import.meta.url));
 const PEER = new URL('./thread-peer.ts', import.meta.url).href;
 
-function startPeer(name: string, count: number, end: 0 | 1): { worker: Worker; messages: string[]; next: () => Promise<string> } {
+function startPeer(
+  name: string,
+  count: number,
+  end: 0 | 1,
+): { worker: Worker; messages: string[]; next: () => Promise<string> } {
   const worker = new Worker(BOOT, { workerData: { file: PEER, name, count, end } });
   const messages: string[] = [];
   const waiting: ((m: string) => void)[] = [];
   worker.on('message', (m: string) => (waiting.length ? waiting.shift()!(m) : messages.push(m)));
-  worker.on('error', (e) => (waiting.length ? waiting.shift()!(`error: ${e.message}`) : messages.push(`error: ${e.message}`)));
-  const next = (): Promise<string> => (messages.length ? Promise.resolve(messages.shift()!) : new Promise((r) => waiting.push(r)));
+  worker.on('error', (e) =>
+    waiting.length ? waiting.shift()!(`error: ${e.message}`) : messages.push(`error: ${e.message}`),
+  );
+  const next = (): Promise<string> =>
+    messages.length ? Promise.resolve(messages.shift()!) : new Promise((r) => waiting.push(r));
   return { worker, messages, next };
 }
 

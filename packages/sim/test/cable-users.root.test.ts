@@ -15,11 +15,25 @@ afterEach(() => {
 });
 
 beforeAll(() => {
-  if (process.getuid?.() !== 0) throw new Error('the two-user cable tests need root (to act as a second user with setpriv): run them as root');
+  if (process.getuid?.() !== 0)
+    throw new Error('the two-user cable tests need root (to act as a second user with setpriv): run them as root');
   const probe = spawnSync('setpriv', ['--reuid', NOBODY, '--regid', NOBODY, '--clear-groups', 'true']);
-  if (probe.status !== 0) throw new Error(`setpriv cannot switch to uid ${NOBODY}: ${probe.stderr?.toString() ?? probe.error}`);
-  const read = spawnSync('setpriv', ['--reuid', NOBODY, '--regid', NOBODY, '--clear-groups', 'test', '-r', `${pkg}dist/index.js`]);
-  if (read.status !== 0) throw new Error(`uid ${NOBODY} cannot read ${pkg}dist: the repository must be readable by other users for this test`);
+  if (probe.status !== 0)
+    throw new Error(`setpriv cannot switch to uid ${NOBODY}: ${probe.stderr?.toString() ?? probe.error}`);
+  const read = spawnSync('setpriv', [
+    '--reuid',
+    NOBODY,
+    '--regid',
+    NOBODY,
+    '--clear-groups',
+    'test',
+    '-r',
+    `${pkg}dist/index.js`,
+  ]);
+  if (read.status !== 0)
+    throw new Error(
+      `uid ${NOBODY} cannot read ${pkg}dist: the repository must be readable by other users for this test`,
+    );
 });
 
 /** Opens cable `name` end `end` as uid 65534 in a child (built dist), and prints the outcome. */
@@ -29,7 +43,11 @@ function asNobody(name: string, end: 0 | 1, group?: number): { status: number | 
       try { const c = Cable.open(${JSON.stringify(name)}, ${JSON.stringify(group === undefined ? {} : { group })}); c.attach(${end}); console.log('opened'); c.close(); }
       catch (e) { console.log(e.code + ': ' + e.message + ' | hint: ' + e.hint); process.exitCode = 3; }
     });`;
-  const r = spawnSync('setpriv', ['--reuid', NOBODY, '--regid', NOBODY, '--clear-groups', process.execPath, '-e', script], { encoding: 'utf8', cwd: '/tmp' });
+  const r = spawnSync(
+    'setpriv',
+    ['--reuid', NOBODY, '--regid', NOBODY, '--clear-groups', process.execPath, '-e', script],
+    { encoding: 'utf8', cwd: '/tmp' },
+  );
   return { status: r.status, out: r.stdout + r.stderr };
 }
 
@@ -46,12 +64,16 @@ describe('cables between two users (root)', () => {
     mine.close();
   });
 
-  it("root does not adopt a cable another user made (a hijack): refused, with the owner named", () => {
+  it('root does not adopt a cable another user made (a hijack): refused, with the owner named', () => {
     const n = `hijack-${process.pid}-${randomBytes(3).toString('hex')}`;
     names.push(n);
     // nobody makes the cable and leaves (a crash leaves the file behind)
     const script = `import('${pkg}dist/index.js').then(({ Cable }) => { const c = Cable.open(${JSON.stringify(n)}); c.attach(0); process.exit(0); });`;
-    const made = spawnSync('setpriv', ['--reuid', NOBODY, '--regid', NOBODY, '--clear-groups', process.execPath, '-e', script], { encoding: 'utf8', cwd: '/tmp' });
+    const made = spawnSync(
+      'setpriv',
+      ['--reuid', NOBODY, '--regid', NOBODY, '--clear-groups', process.execPath, '-e', script],
+      { encoding: 'utf8', cwd: '/tmp' },
+    );
     expect(made.status, made.stderr).toBe(0);
     expect(() => Cable.open(n)).toThrow(new RegExp(`${cablePath(n)} belongs to uid ${NOBODY}, not to this user`));
   });
@@ -75,4 +97,3 @@ describe('cables between two users (root)', () => {
     shared.close();
   });
 });
-

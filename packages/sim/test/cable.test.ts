@@ -119,7 +119,7 @@ describe('Cable', () => {
     const cable = Cable.open(n, { slots: 16 });
     try {
       // a pid that cannot be alive: above the kernel's pid_max
-      const header = new Int32Array(((cable as unknown as { buffer: ArrayBuffer }).buffer), 0, 32);
+      const header = new Int32Array((cable as unknown as { buffer: ArrayBuffer }).buffer, 0, 32);
       header[16] = 0x3fffffff;
       const a = cable.attach(0);
       expect(a.peerPresent()).toBe(true); // the cheap check sees a holder
@@ -255,4 +255,3 @@ describe("a peer's memory is input", () => {
     }
   });
 });
-

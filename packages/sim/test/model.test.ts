@@ -46,7 +46,10 @@ class Bench {
     this.model.write32(len, bytes);
   }
   /** RX queue 0 with `count` descriptors and buffers; returns ring words and buffer region. */
-  setupRx(count = 16, srrctl = M.SRRCTL_DESCTYPE_ADV_ONEBUF | M.SRRCTL_DROP_EN | 2): { ring: Uint32Array; bufs: SimulatedRegion } {
+  setupRx(
+    count = 16,
+    srrctl = M.SRRCTL_DESCTYPE_ADV_ONEBUF | M.SRRCTL_DROP_EN | 2,
+  ): { ring: Uint32Array; bufs: SimulatedRegion } {
     const m = this.model;
     const ringRegion = this.alloc(count * 16);
     const bufs = this.alloc(count * 2048);
@@ -392,7 +395,7 @@ describe('82599 model: driver mistakes it rejects', () => {
     mistake('ring-misaligned', () => b.model.write32(RDLEN(1), 1000));
   });
 
-  it('a ring enabled over memory that another queue\'s ring uses', () => {
+  it("a ring enabled over memory that another queue's ring uses", () => {
     const b = open();
     b.setupTx(16);
     const base = b.model.read32(TDBAL(0)) + b.model.read32(TDBAH(0)) * TWO_POW_32;
@@ -508,4 +511,3 @@ describe('82599 model: what real hardware needs at reset and shutdown', () => {
     mistake('frame-too-small', () => b.model.write32(TDT(0), 1));
   });
 });
-

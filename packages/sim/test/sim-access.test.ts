@@ -70,7 +70,13 @@ describe('sim:<cable>:<end> ports', () => {
     const name = cable();
     const access = new SimDeviceAccess(`sim:${name}:0`);
     try {
-      expect(access.identity).toMatchObject({ address: `sim:${name}:0`, bus: 'sim', vendorId: 0x8086, deviceId: 0x10fb, classCode: 0x020000 });
+      expect(access.identity).toMatchObject({
+        address: `sim:${name}:0`,
+        bus: 'sim',
+        vendorId: 0x8086,
+        deviceId: 0x10fb,
+        classCode: 0x020000,
+      });
       expect(access.dma).toBe(simulatedMemory);
       expect(access.registers(0)).toBe(access.model);
       expect(() => access.registers(2)).toThrow(/BAR0 only/);

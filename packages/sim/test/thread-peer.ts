@@ -9,7 +9,7 @@ const cable = Cable.open(name);
 try {
   const me = cable.attach(end);
   parentPort?.postMessage('attached');
-  for (let seq = 0; seq < count; ) {
+  for (let seq = 0; seq < count;) {
     if (me.tx.send(testFrame(seq))) seq++;
   }
   parentPort?.postMessage('sent');

@@ -13,18 +13,51 @@ export const C_IXY_SEQ_OFFSET = C_IXY_FRAME_SIZE - 4;
 const PAYLOAD = ETH_HEADER + IP_HEADER + 8;
 
 const TEMPLATE = [
-  0x01, 0x02, 0x03, 0x04, 0x05, 0x06, // dst MAC
-  0x11, 0x12, 0x13, 0x14, 0x15, 0x16, // src MAC
-  0x08, 0x00, // IPv4
-  0x45, 0x00, 0x00, C_IXY_FRAME_SIZE - ETH_HEADER, // version/IHL, TOS, total length
-  0x00, 0x00, 0x00, 0x00, // id, flags, fragment offset
-  0x40, 0x11, 0x00, 0x00, // TTL 64, UDP, checksum (filled in)
-  10, 0, 0, 1, // src IP
-  10, 0, 0, 2, // dst IP
-  0x00, 0x2a, 0x05, 0x39, // ports 42 -> 1337
-  0x00, C_IXY_FRAME_SIZE - ETH_HEADER - IP_HEADER, // UDP length
-  0x00, 0x00, // no UDP checksum
-  0x69, 0x78, 0x79, // "ixy"
+  0x01,
+  0x02,
+  0x03,
+  0x04,
+  0x05,
+  0x06, // dst MAC
+  0x11,
+  0x12,
+  0x13,
+  0x14,
+  0x15,
+  0x16, // src MAC
+  0x08,
+  0x00, // IPv4
+  0x45,
+  0x00,
+  0x00,
+  C_IXY_FRAME_SIZE - ETH_HEADER, // version/IHL, TOS, total length
+  0x00,
+  0x00,
+  0x00,
+  0x00, // id, flags, fragment offset
+  0x40,
+  0x11,
+  0x00,
+  0x00, // TTL 64, UDP, checksum (filled in)
+  10,
+  0,
+  0,
+  1, // src IP
+  10,
+  0,
+  0,
+  2, // dst IP
+  0x00,
+  0x2a,
+  0x05,
+  0x39, // ports 42 -> 1337
+  0x00,
+  C_IXY_FRAME_SIZE - ETH_HEADER - IP_HEADER, // UDP length
+  0x00,
+  0x00, // no UDP checksum
+  0x69,
+  0x78,
+  0x79, // "ixy"
 ];
 
 /** Writes C ixy-pktgen's frame at `offset` (sequence number 0). */
@@ -64,7 +97,8 @@ export function verifyCIxyFrame(bytes: Uint8Array, offset: number, length: numbe
   if (b[o + ETH_HEADER + 9] !== 0x11) return FrameFault.NotUdp;
   for (let i = 6; i < PAYLOAD + 3; i++) {
     if (i === 24 || i === 25) continue; // the checksum, checked above
-    if (b[o + i] !== TEMPLATE[i]) return i < ETH_HEADER + 4 || (i >= 38 && i < 40) ? FrameFault.LengthMismatch : FrameFault.BadPayload;
+    if (b[o + i] !== TEMPLATE[i])
+      return i < ETH_HEADER + 4 || (i >= 38 && i < 40) ? FrameFault.LengthMismatch : FrameFault.BadPayload;
   }
   for (let i = PAYLOAD + 3; i < C_IXY_SEQ_OFFSET; i++) if (b[o + i] !== 0) return FrameFault.BadPayload;
   return FrameFault.None;

@@ -52,7 +52,8 @@ export function ipChecksum(bytes: Uint8Array, offset: number, length: number): n
  * sequence number 0. Done once per buffer; sending then only stamps the sequence number.
  */
 export function writeFrame(bytes: Uint8Array, offset: number, size: number, t: FrameTemplate = DEFAULT_TEMPLATE): void {
-  if (!Number.isInteger(size) || size < MIN_FRAME || size > 65535) throw new RangeError(`frame size must be ${MIN_FRAME}..65535, got ${size}`);
+  if (!Number.isInteger(size) || size < MIN_FRAME || size > 65535)
+    throw new RangeError(`frame size must be ${MIN_FRAME}..65535, got ${size}`);
   const b = bytes;
   const o = offset;
   for (let i = 0; i < 6; i++) {
@@ -130,7 +131,15 @@ export const FrameFault = {
 } as const;
 export type FrameFault = (typeof FrameFault)[keyof typeof FrameFault];
 
-export const FRAME_FAULT_NAMES = ['ok', 'too short', 'not IPv4', 'bad IP checksum', 'length mismatch', 'not UDP', 'bad payload byte'];
+export const FRAME_FAULT_NAMES = [
+  'ok',
+  'too short',
+  'not IPv4',
+  'bad IP checksum',
+  'length mismatch',
+  'not UDP',
+  'bad payload byte',
+];
 
 /**
  * Checks a received frame of `length` bytes at `offset`: headers, IP checksum, lengths and

@@ -42,7 +42,9 @@ export class Generator {
     this.size = options.size ?? MIN_FRAME;
     for (const s of this.sizes ?? [this.size]) {
       if (!Number.isInteger(s) || s < MIN_FRAME || s > Math.min(MAX_FRAME, pool.bufSize)) {
-        throw new RangeError(`frame size must be an integer from ${MIN_FRAME} to ${Math.min(MAX_FRAME, pool.bufSize)}, got ${s}`);
+        throw new RangeError(
+          `frame size must be an integer from ${MIN_FRAME} to ${Math.min(MAX_FRAME, pool.bufSize)}, got ${s}`,
+        );
       }
     }
     if (!this.sizes) {
@@ -73,4 +75,3 @@ export class Generator {
     return n;
   }
 }
-

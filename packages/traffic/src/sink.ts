@@ -85,7 +85,8 @@ export class Sink {
   private sequence(seq: number): void {
     const seen = this.seen;
     if (seen !== undefined) {
-      if (seq >= (this.expected as number)) return this.fault(`sequence number ${seq} beyond the ${this.expected} expected`);
+      if (seq >= (this.expected as number))
+        return this.fault(`sequence number ${seq} beyond the ${this.expected} expected`);
       const bit = 1 << (seq & 7);
       if ((seen[seq >>> 3] & bit) !== 0) this.duplicates++;
       else {

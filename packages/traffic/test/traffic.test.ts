@@ -1,7 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import { PacketBatch } from '@ixy/core';
 import { INDEX_MASK, Mempool, SimulatedMemory } from '@ixy/memory';
-import { FrameFault, MIN_FRAME, PATTERN_OFFSET, ipChecksum, readSeq, verifyFrame, writeFrame, writeSeq } from '../src/frame.js';
+import {
+  FrameFault,
+  MIN_FRAME,
+  PATTERN_OFFSET,
+  ipChecksum,
+  readSeq,
+  verifyFrame,
+  writeFrame,
+  writeSeq,
+} from '../src/frame.js';
 import { Generator } from '../src/generator.js';
 import { Sink } from '../src/sink.js';
 
@@ -61,7 +70,9 @@ describe('Generator and Sink', () => {
     const gen = new Generator(pool, { sizes: [60, 1514, 333] });
     const batch = new PacketBatch(6);
     gen.fill(batch);
-    expect([...batch.handles.subarray(0, 6)].map((h) => pool.length[h & INDEX_MASK])).toEqual([60, 1514, 333, 60, 1514, 333]);
+    expect([...batch.handles.subarray(0, 6)].map((h) => pool.length[h & INDEX_MASK])).toEqual([
+      60, 1514, 333, 60, 1514, 333,
+    ]);
     const h = batch.handles;
     [h[1], h[2]] = [h[2], h[1]]; // reorder 1 and 2
     pool.bytes[pool.dataOffset(h[4]) + 200] ^= 0xff; // corrupt seq 4

@@ -13,7 +13,12 @@ interface Rings {
 }
 
 /** The device's side, as fast as typed arrays go: complete all TX, fill up to `n` RX. */
-function deviceStep(vq: Rings, state: { txAvail: number; rxAvail: number; txUsed: number; rxUsed: number }, n: number, hdr: number): void {
+function deviceStep(
+  vq: Rings,
+  state: { txAvail: number; rxAvail: number; txUsed: number; rxUsed: number },
+  n: number,
+  hdr: number,
+): void {
   const { tx, rx } = vq;
   const txIdx = tx.avail[1];
   while (state.txAvail !== txIdx) {

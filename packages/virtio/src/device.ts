@@ -131,7 +131,9 @@ export class VirtioNetDevice implements IxyDevice {
       throw new RangeError(`the virtio-net header is 10 or 12 bytes, not ${this.hdrLen}`);
     }
     if (this.rxPool.headroom < this.hdrLen) {
-      throw new RangeError(`the receive mempool's headroom (${this.rxPool.headroom}) is smaller than the virtio-net header`);
+      throw new RangeError(
+        `the receive mempool's headroom (${this.rxPool.headroom}) is smaller than the virtio-net header`,
+      );
     }
     this.maxFrameSize = this.rxPool.bufSize;
     this.ringSize = this.rx.usable;

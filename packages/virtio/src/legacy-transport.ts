@@ -62,7 +62,10 @@ export class LegacyTransport implements VirtioTransport {
   setupQueue(vq: Virtqueue, _msixVector = VIRTIO_MSI_NO_VECTOR): number {
     const max = this.queueMaxSize(vq.index);
     if (vq.size !== max) {
-      throw new IxyError('EQUEUESIZE', `legacy queue ${vq.index} has ${max} entries, not ${vq.size}: a legacy device cannot resize it`);
+      throw new IxyError(
+        'EQUEUESIZE',
+        `legacy queue ${vq.index} has ${max} entries, not ${vq.size}: a legacy device cannot resize it`,
+      );
     }
     const { layout } = vq;
     // The device finds the rings from the table's address (§2.7.2): they must follow it.
@@ -72,10 +75,17 @@ export class LegacyTransport implements VirtioTransport {
       vq.usedAddr !== vq.descAddr + layout.usedOffset ||
       layout.usedOffset % LEGACY_QUEUE_ALIGN !== 0
     ) {
-      throw new IxyError('EQUEUELAYOUT', `legacy queue ${vq.index} is not laid out contiguously on a 4096-byte boundary`);
+      throw new IxyError(
+        'EQUEUELAYOUT',
+        `legacy queue ${vq.index} is not laid out contiguously on a 4096-byte boundary`,
+      );
     }
     const pfn = vq.descAddr / LEGACY_QUEUE_ALIGN;
-    if (pfn > 0xffffffff) throw new IxyError('EQUEUEADDR', `legacy queue ${vq.index} lies above the 44-bit limit of the queue address register`);
+    if (pfn > 0xffffffff)
+      throw new IxyError(
+        'EQUEUEADDR',
+        `legacy queue ${vq.index} lies above the 44-bit limit of the queue address register`,
+      );
     this.regs.write32(QUEUE_ADDRESS, pfn);
     return VIRTIO_MSI_NO_VECTOR;
   }

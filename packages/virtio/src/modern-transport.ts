@@ -49,7 +49,10 @@ export class ModernTransport implements VirtioTransport {
     bar: (index: number) => Registers,
   ) {
     if (caps.common.length < COMMON_CFG_MIN_LENGTH) {
-      throw new IxyError('ECAPS', `virtio common configuration is ${caps.common.length} bytes, expected at least ${COMMON_CFG_MIN_LENGTH}`);
+      throw new IxyError(
+        'ECAPS',
+        `virtio common configuration is ${caps.common.length} bytes, expected at least ${COMMON_CFG_MIN_LENGTH}`,
+      );
     }
     this.common = bar(caps.common.bar);
     this.commonBase = caps.common.offset;
@@ -63,7 +66,10 @@ export class ModernTransport implements VirtioTransport {
       ['device', caps.device, this.deviceRegs],
     ] as const) {
       if (cap && regs && cap.offset + cap.length > regs.size) {
-        throw new IxyError('ECAPS', `virtio ${what} structure (BAR ${cap.bar} + 0x${cap.offset.toString(16)}, ${cap.length} bytes) lies outside its ${regs.size}-byte BAR`);
+        throw new IxyError(
+          'ECAPS',
+          `virtio ${what} structure (BAR ${cap.bar} + 0x${cap.offset.toString(16)}, ${cap.length} bytes) lies outside its ${regs.size}-byte BAR`,
+        );
       }
     }
   }
@@ -119,7 +125,8 @@ export class ModernTransport implements VirtioTransport {
     const b = this.commonBase;
     const max = this.queueMaxSize(vq.index);
     if (max === 0) throw new IxyError('ENOQUEUE', `the device has no queue ${vq.index}`);
-    if (vq.size > max) throw new IxyError('EQUEUESIZE', `queue ${vq.index} takes at most ${max} entries, not ${vq.size}`);
+    if (vq.size > max)
+      throw new IxyError('EQUEUESIZE', `queue ${vq.index} takes at most ${max} entries, not ${vq.size}`);
     c.write16(b + QUEUE_SIZE, vq.size);
     const write64 = (at: number, addr: number): void => {
       c.write32(b + at, addr >>> 0);

@@ -1,4 +1,11 @@
-import { InvalidOptionError, IxyError, type DeviceAccess, type DmaRegion, type OpenOptions, type Registers } from '@ixy/core';
+import {
+  InvalidOptionError,
+  IxyError,
+  type DeviceAccess,
+  type DmaRegion,
+  type OpenOptions,
+  type Registers,
+} from '@ixy/core';
 import { Mempool } from '@ixy/memory';
 import { findVirtioCaps, msixEnabled } from './capabilities.js';
 import {
@@ -63,7 +70,13 @@ const CTRL_RING_SIZE = 16;
  * No checksum or segmentation offloads and no MRG_RXBUF: every frame fits one buffer.
  */
 function wantedFeatures(kind: 'legacy' | 'modern'): FeatureSet {
-  const common = [VIRTIO_NET_F_MAC, VIRTIO_NET_F_STATUS, VIRTIO_NET_F_CTRL_VQ, VIRTIO_NET_F_CTRL_RX, VIRTIO_NET_F_CTRL_MAC_ADDR];
+  const common = [
+    VIRTIO_NET_F_MAC,
+    VIRTIO_NET_F_STATUS,
+    VIRTIO_NET_F_CTRL_VQ,
+    VIRTIO_NET_F_CTRL_RX,
+    VIRTIO_NET_F_CTRL_MAC_ADDR,
+  ];
   return kind === 'legacy'
     ? FeatureSet.of(...common, VIRTIO_F_ANY_LAYOUT)
     : FeatureSet.of(...common, VIRTIO_F_VERSION_1, VIRTIO_F_ACCESS_PLATFORM, VIRTIO_NET_F_SPEED_DUPLEX);
@@ -87,7 +100,8 @@ export function negotiateFeatures(kind: 'legacy' | 'modern', offered: FeatureSet
   }
   let chosen = offered.and(wantedFeatures(kind));
   // CTRL_RX and CTRL_MAC_ADDR work through the control queue (§5.1.3.1 Feature bit requirements).
-  if (!chosen.has(VIRTIO_NET_F_CTRL_VQ)) chosen = chosen.without(FeatureSet.of(VIRTIO_NET_F_CTRL_RX, VIRTIO_NET_F_CTRL_MAC_ADDR));
+  if (!chosen.has(VIRTIO_NET_F_CTRL_VQ))
+    chosen = chosen.without(FeatureSet.of(VIRTIO_NET_F_CTRL_RX, VIRTIO_NET_F_CTRL_MAC_ADDR));
   return chosen;
 }
 
@@ -120,7 +134,10 @@ function createTransport(access: DeviceAccess, choice: 'auto' | 'legacy' | 'mode
   const caps = findVirtioCaps(read);
   const modernOnly = access.identity.deviceId === VIRTIO_NET_MODERN_DEVICE_ID;
   if (choice === 'legacy' && modernOnly) {
-    throw new IxyError('EINTERFACE', `${access.identity.address} is a modern-only virtio device (1af4:1041): it has no legacy interface`);
+    throw new IxyError(
+      'EINTERFACE',
+      `${access.identity.address} is a modern-only virtio device (1af4:1041): it has no legacy interface`,
+    );
   }
   if (choice === 'modern' || modernOnly || (choice === 'auto' && caps)) {
     if (!caps) {
@@ -187,7 +204,10 @@ export function openVirtio(access: DeviceAccess, options: VirtioOptions = {}): V
     if (t.kind === 'modern') {
       t.setStatus(STATUS_ACKNOWLEDGE | STATUS_DRIVER | STATUS_FEATURES_OK);
       if ((t.status() & STATUS_FEATURES_OK) === 0) {
-        throw new IxyError('EFEATURES', `the device did not accept the features ${features} (FEATURES_OK did not stick)`);
+        throw new IxyError(
+          'EFEATURES',
+          `the device did not accept the features ${features} (FEATURES_OK did not stick)`,
+        );
       }
     }
 
@@ -197,7 +217,8 @@ export function openVirtio(access: DeviceAccess, options: VirtioOptions = {}): V
     if (rxMax === 0 || txMax === 0) throw new IxyError('ENOQUEUE', 'the device has no receive or transmit queue 0/1');
     const hasCtrl = features.has(VIRTIO_NET_F_CTRL_VQ);
     const ctrlMax = hasCtrl ? t.queueMaxSize(CTRL_QUEUE) : 0;
-    if (hasCtrl && ctrlMax < 4) throw new IxyError('ENOQUEUE', `the device offers CTRL_VQ but its control queue has ${ctrlMax} entries`);
+    if (hasCtrl && ctrlMax < 4)
+      throw new IxyError('ENOQUEUE', `the device offers CTRL_VQ but its control queue has ${ctrlMax} entries`);
     const maxRing = Math.min(rxMax, txMax);
     const ringSize = options.ringSize ?? Math.min(maxRing, DEFAULT_RING_SIZE);
     if (ringSize > maxRing) {
@@ -222,7 +243,10 @@ export function openVirtio(access: DeviceAccess, options: VirtioOptions = {}): V
     const chunk = rings.contiguousChunk;
     for (let i = 0; i < blocks.length; i++) {
       if (!withinOneChunk(packed.offsets[i], blocks[i], chunk)) {
-        throw new IxyError('ENOTCONTIG', `virtqueue memory would span two physically contiguous chunks of ${chunk} bytes`);
+        throw new IxyError(
+          'ENOTCONTIG',
+          `virtqueue memory would span two physically contiguous chunks of ${chunk} bytes`,
+        );
       }
     }
     const rx = new Virtqueue(RX_QUEUE, rings, packed.offsets[0], rxLayout, ringSize);

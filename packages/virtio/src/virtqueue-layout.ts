@@ -73,7 +73,8 @@ export function packBlocks(sizes: readonly number[], chunk: number, align = LEGA
   const offsets: number[] = [];
   let at = 0;
   for (const size of sizes) {
-    if (!Number.isInteger(size) || size <= 0) throw new RangeError(`block size must be a positive integer, got ${size}`);
+    if (!Number.isInteger(size) || size <= 0)
+      throw new RangeError(`block size must be a positive integer, got ${size}`);
     if (size > chunk) {
       throw new RangeError(`a block of ${size} bytes does not fit one physically contiguous chunk of ${chunk} bytes`);
     }

@@ -319,7 +319,10 @@ describe('virtio close: DMA stopped before memory goes', () => {
     const dev = openVirtio(new FakeAccess(model, mem), {});
     expect(model.status & 4).toBe(4); // DRIVER_OK: live
     // the buffer behind RX descriptor 0, as the device sees it
-    const device = model as unknown as { view(addr: number, len: number): DataView; rings(q: number): { desc: number } };
+    const device = model as unknown as {
+      view(addr: number, len: number): DataView;
+      rings(q: number): { desc: number };
+    };
     const d0 = device.view(device.rings(0).desc, 16);
     const rxBuffers = mem.find(d0.getUint32(0, true) + d0.getUint32(4, true) * 2 ** 32, 1)!;
     // a driver that frees first: memory the live device may still write into

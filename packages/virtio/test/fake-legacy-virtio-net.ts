@@ -80,9 +80,14 @@ export class FakeLegacyVirtioNet implements Registers {
       let what = inside(r.desc) || inside(r.avail) || inside(r.used) ? 'its rings' : '';
       if (!what) {
         const v = this.view(r.desc, 16 * r.size);
-        for (let i = 0; i < r.size && !what; i++) if (inside(v.getUint32(16 * i, true) + v.getUint32(16 * i + 4, true) * 2 ** 32)) what = 'buffers its descriptors point to';
+        for (let i = 0; i < r.size && !what; i++)
+          if (inside(v.getUint32(16 * i, true) + v.getUint32(16 * i + 4, true) * 2 ** 32))
+            what = 'buffers its descriptors point to';
       }
-      if (what) throw new Error(`virtio fake: memory with ${what} (queue ${q}) freed while the device is live (status 0x${this.status.toString(16)}): reset the device first`);
+      if (what)
+        throw new Error(
+          `virtio fake: memory with ${what} (queue ${q}) freed while the device is live (status 0x${this.status.toString(16)}): reset the device first`,
+        );
     }
   }
 
@@ -116,7 +121,12 @@ export class FakeLegacyVirtioNet implements Registers {
     const r = this.rings(q);
     if (id >= r.size) throw new Error(`queue ${q}: descriptor id ${id} out of range`);
     const v = this.view(r.desc + 16 * id, 16);
-    const d = { addr: v.getUint32(0, true) + v.getUint32(4, true) * 2 ** 32, len: v.getUint32(8, true), flags: v.getUint16(12, true), next: v.getUint16(14, true) };
+    const d = {
+      addr: v.getUint32(0, true) + v.getUint32(4, true) * 2 ** 32,
+      len: v.getUint32(8, true),
+      flags: v.getUint16(12, true),
+      next: v.getUint16(14, true),
+    };
     this.seen.push({ queue: q, addr: d.addr, len: d.len, flags: d.flags });
     return d;
   }
@@ -159,7 +169,7 @@ export class FakeLegacyVirtioNet implements Registers {
     if (q === 1) {
       for (let head = this.popAvail(1); head >= 0; head = this.popAvail(1)) {
         const parts: Uint8Array[] = [];
-        for (let id = head, more = true; more; ) {
+        for (let id = head, more = true; more;) {
           const d = this.readDesc(1, id);
           if (d.flags & 2) throw new Error('tx descriptor is device-writable');
           const { bytes, at } = this.bytesAt(d.addr, d.len);
@@ -177,7 +187,7 @@ export class FakeLegacyVirtioNet implements Registers {
       for (let head = this.popAvail(2); head >= 0; head = this.popAvail(2)) {
         const readable: Uint8Array[] = [];
         let ack = -1;
-        for (let id = head, more = true; more; ) {
+        for (let id = head, more = true; more;) {
           const d = this.readDesc(2, id);
           const { bytes, at } = this.bytesAt(d.addr, d.len);
           if (d.flags & 2) ack = d.addr;
@@ -229,7 +239,8 @@ export class FakeLegacyVirtioNet implements Registers {
 
   // ---- Registers: the legacy header (§4.1.4.10) and the net config after it ----
   private check(offset: number, width: number): void {
-    if (offset < 0 || offset + width > this.size || offset % width !== 0) throw new Error(`bad ${width}-byte access at ${offset}`);
+    if (offset < 0 || offset + width > this.size || offset % width !== 0)
+      throw new Error(`bad ${width}-byte access at ${offset}`);
   }
   read32(offset: number): number {
     this.check(offset, 4);

@@ -100,13 +100,15 @@ export class FakeModernVirtioNet extends FakeLegacyVirtioNet {
   }
 
   private common(offset: number, width: number): number {
-    if (offset < COMMON || offset + width > COMMON + 0x38 || offset % width !== 0) throw new Error(`bad ${width}-byte access at 0x${offset.toString(16)}`);
+    if (offset < COMMON || offset + width > COMMON + 0x38 || offset % width !== 0)
+      throw new Error(`bad ${width}-byte access at 0x${offset.toString(16)}`);
     return offset - COMMON;
   }
 
   override read32(offset: number): number {
     const at = this.common(offset, 4);
-    if (at === 0x04) return (this.deviceFeatureSel === 0 ? this.offered : this.deviceFeatureSel === 1 ? this.offeredHi : 0) >>> 0;
+    if (at === 0x04)
+      return (this.deviceFeatureSel === 0 ? this.offered : this.deviceFeatureSel === 1 ? this.offeredHi : 0) >>> 0;
     if (at === 0x0c) return (this.driverFeatureSel === 0 ? this.driverFeatures : this.driverFeaturesHi) >>> 0;
     throw new Error(`read32 of common 0x${at.toString(16)}`);
   }
@@ -166,7 +168,8 @@ export class FakeModernVirtioNet extends FakeLegacyVirtioNet {
     if (at === 0x10) this.configVector = this.vector(value);
     else if (at === 0x16) this.queueSel = value;
     else if (at === 0x18) {
-      if (!m || value > m.max || (value & (value - 1)) !== 0) throw new Error(`queue size ${value} for queue ${this.queueSel}`);
+      if (!m || value > m.max || (value & (value - 1)) !== 0)
+        throw new Error(`queue size ${value} for queue ${this.queueSel}`);
       this.queues[this.queueSel].size = value;
     } else if (at === 0x1a) {
       if (!m) throw new Error(`queue_msix_vector of missing queue ${this.queueSel}`);
@@ -273,7 +276,11 @@ export class FakeVfioModernAccess extends FakeModernAccess {
 
   enableMsix(vectors: number): number[] {
     this.msixCalls.push(`enable ${vectors}`);
-    if (this.failMsix) throw Object.assign(new Error('0000:00:10.0: cannot route MSI-X vectors to eventfds: VFIO_DEVICE_SET_IRQS failed'), { code: 'EINVAL' });
+    if (this.failMsix)
+      throw Object.assign(
+        new Error('0000:00:10.0: cannot route MSI-X vectors to eventfds: VFIO_DEVICE_SET_IRQS failed'),
+        { code: 'EINVAL' },
+      );
     if (this.eventfds.length > 0) throw new Error('MSI-X enabled twice');
     this.eventfds = Array.from({ length: vectors }, () => nativeVfio().eventfd());
     this.device.msixEnabled = true;

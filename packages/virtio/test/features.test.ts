@@ -40,8 +40,14 @@ describe('FeatureSet', () => {
 // What QEMU 7.2's virtio-net offers without a tap backend (no checksum offloads), plus bits
 // the driver must leave alone.
 const QEMU_LEGACY = FeatureSet.of(
-  VIRTIO_NET_F_MAC, VIRTIO_NET_F_MRG_RXBUF, VIRTIO_NET_F_STATUS, VIRTIO_NET_F_CTRL_VQ, VIRTIO_NET_F_CTRL_RX,
-  VIRTIO_NET_F_CTRL_MAC_ADDR, VIRTIO_F_ANY_LAYOUT, VIRTIO_F_RING_EVENT_IDX,
+  VIRTIO_NET_F_MAC,
+  VIRTIO_NET_F_MRG_RXBUF,
+  VIRTIO_NET_F_STATUS,
+  VIRTIO_NET_F_CTRL_VQ,
+  VIRTIO_NET_F_CTRL_RX,
+  VIRTIO_NET_F_CTRL_MAC_ADDR,
+  VIRTIO_F_ANY_LAYOUT,
+  VIRTIO_F_RING_EVENT_IDX,
 );
 
 describe('feature negotiation (§2.2, §5.1.3)', () => {
@@ -52,19 +58,34 @@ describe('feature negotiation (§2.2, §5.1.3)', () => {
   });
 
   it('modern: needs VERSION_1, accepts ACCESS_PLATFORM and SPEED_DUPLEX when offered', () => {
-    const offered = FeatureSet.of(...QEMU_LEGACY.bits(), VIRTIO_F_VERSION_1, VIRTIO_F_ACCESS_PLATFORM, VIRTIO_NET_F_SPEED_DUPLEX);
+    const offered = FeatureSet.of(
+      ...QEMU_LEGACY.bits(),
+      VIRTIO_F_VERSION_1,
+      VIRTIO_F_ACCESS_PLATFORM,
+      VIRTIO_NET_F_SPEED_DUPLEX,
+    );
     const f = negotiateFeatures('modern', offered);
     expect(f.toString()).toBe('MAC STATUS CTRL_VQ CTRL_RX CTRL_MAC_ADDR VERSION_1 ACCESS_PLATFORM SPEED_DUPLEX');
     expect(() => negotiateFeatures('modern', QEMU_LEGACY)).toThrow(/does not offer VERSION_1/);
   });
 
   it('never asks for a feature the device does not offer, nor for offloads or mergeable buffers', () => {
-    const offered = FeatureSet.of(VIRTIO_NET_F_CSUM, VIRTIO_NET_F_GUEST_CSUM, VIRTIO_NET_F_MRG_RXBUF, VIRTIO_F_ANY_LAYOUT);
+    const offered = FeatureSet.of(
+      VIRTIO_NET_F_CSUM,
+      VIRTIO_NET_F_GUEST_CSUM,
+      VIRTIO_NET_F_MRG_RXBUF,
+      VIRTIO_F_ANY_LAYOUT,
+    );
     expect(negotiateFeatures('legacy', offered).toString()).toBe('ANY_LAYOUT');
   });
 
   it('drops the control-queue features without CTRL_VQ', () => {
-    const offered = FeatureSet.of(VIRTIO_NET_F_MAC, VIRTIO_NET_F_CTRL_RX, VIRTIO_NET_F_CTRL_MAC_ADDR, VIRTIO_F_ANY_LAYOUT);
+    const offered = FeatureSet.of(
+      VIRTIO_NET_F_MAC,
+      VIRTIO_NET_F_CTRL_RX,
+      VIRTIO_NET_F_CTRL_MAC_ADDR,
+      VIRTIO_F_ANY_LAYOUT,
+    );
     expect(negotiateFeatures('legacy', offered).toString()).toBe('MAC ANY_LAYOUT');
   });
 

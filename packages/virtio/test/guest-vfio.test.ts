@@ -60,14 +60,20 @@ function log(name: string): string {
 
 function wake(): WakeResult {
   const w = readGuestResult<WakeResult>(run, 'wake');
-  if (w.error) throw new Error(`the guest checks failed: ${w.error.stack ?? w.error.message}\n${run.output.split('\n').slice(-20).join('\n')}`);
+  if (w.error)
+    throw new Error(
+      `the guest checks failed: ${w.error.stack ?? w.error.message}\n${run.output.split('\n').slice(-20).join('\n')}`,
+    );
   return w;
 }
 
 beforeAll(async () => {
   // the guest runs the built JavaScript: the apps, the packages they load, and the guest program
   assertBuilt(
-    [...['fwd', 'pktgen', 'capture'].map((a) => join(root, 'apps', a)), ...['core', 'memory', 'pci', 'virtio', 'cli', 'traffic', 'qemu-guest'].map((p) => join(root, 'packages', p))],
+    [
+      ...['fwd', 'pktgen', 'capture'].map((a) => join(root, 'apps', a)),
+      ...['core', 'memory', 'pci', 'virtio', 'cli', 'traffic', 'qemu-guest'].map((p) => join(root, 'packages', p)),
+    ],
     root,
   );
   const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
@@ -146,8 +152,12 @@ describe('virtio-net receive interrupts through VFIO in a QEMU guest', () => {
     const all = ['status', 'pktgen.log', 'fwd.log', 'capture.log'].map((f) => `--- ${f}\n${log(f)}`).join('\n');
     expect(log('status'), all).toBe('cpu=0\npktgen=0\ncapture=0\nfwd=0\n');
     expect(log('pktgen.log'), all).toContain(`sent ${FRAMES} frames`);
-    expect(log('capture.log'), all).toMatch(new RegExp(`verified ${FRAMES} frames, ${FRAMES * 128} bytes, 0 bad, 0 lost, 0 duplicated`));
+    expect(log('capture.log'), all).toMatch(
+      new RegExp(`verified ${FRAMES} frames, ${FRAMES * 128} bytes, 0 bad, 0 lost, 0 duplicated`),
+    );
     expect(log('fwd.log'), all).toMatch(new RegExp(`\\[${ADDRS[1]}\\] total RX: ${FRAMES} packets`));
-    expect(log('fwd.log'), all).toMatch(new RegExp(`\\[${ADDRS[2]}\\] total RX: \\d+ packets \\d+ bytes \\| TX: ${FRAMES} packets`));
+    expect(log('fwd.log'), all).toMatch(
+      new RegExp(`\\[${ADDRS[2]}\\] total RX: \\d+ packets \\d+ bytes \\| TX: ${FRAMES} packets`),
+    );
   });
 });

@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { availBytes, legacyVirtqueueLayout, packBlocks, usedBytes, virtqueueLayout, withinOneChunk } from '../src/virtqueue-layout.js';
+import {
+  availBytes,
+  legacyVirtqueueLayout,
+  packBlocks,
+  usedBytes,
+  virtqueueLayout,
+  withinOneChunk,
+} from '../src/virtqueue-layout.js';
 
 describe('split virtqueue layout (§2.7)', () => {
   it('sizes the parts as the spec does', () => {

@@ -28,7 +28,8 @@ function attempt<T>(fn: () => T): Attempt<T> {
 
 const sysfs = (address: string, file: string): string => `/sys/bus/pci/devices/${address}/${file}`;
 const readText = (path: string): string => readFileSync(path, 'utf8').trim();
-const netInterfaces = (address: string): string[] => (existsSync(sysfs(address, 'net')) ? readdirSync(sysfs(address, 'net')) : []);
+const netInterfaces = (address: string): string[] =>
+  existsSync(sysfs(address, 'net')) ? readdirSync(sysfs(address, 'net')) : [];
 
 function pciChecks(): Record<string, unknown> {
   const bus = new PciBus('/sys');
@@ -148,7 +149,7 @@ function pagemapFrames(virt: number, bytes: number): { present: boolean; pfn: nu
     for (let off = 0; off < bytes; off += 4096) {
       readSync(fd, buf, 0, 8, ((virt + off) / 4096) * 8);
       const entry = buf.readBigUInt64LE(0);
-      out.push({ present: (entry >> 63n) === 1n, pfn: Number(entry & ((1n << 55n) - 1n)) });
+      out.push({ present: entry >> 63n === 1n, pfn: Number(entry & ((1n << 55n) - 1n)) });
     }
     return out;
   } finally {
@@ -182,7 +183,9 @@ function memoryChecks(): Record<string, unknown> {
       pagePhys,
       allPresent: frames.every((f) => f.present),
       // each 2 MiB page: are its 512 frames consecutive?
-      pagesContiguous: [0, 1].map((p) => frames.slice(p * 512, p * 512 + 512).every((f, i, a) => f.pfn === a[0].pfn + i)),
+      pagesContiguous: [0, 1].map((p) =>
+        frames.slice(p * 512, p * 512 + 512).every((f, i, a) => f.pfn === a[0].pfn + i),
+      ),
       firstFrameAligned: [0, 1].map((p) => (frames[p * 512].pfn * 4096) % HUGEPAGE_SIZE === 0),
       probes,
       patternOk,

@@ -121,8 +121,12 @@ async function wake(rxAddr: string, txAddr: string): Promise<void> {
     child = spawn(process.execPath, [process.argv[1], 'send', txAddr], { stdio: ['pipe', 'pipe', 'inherit'] });
     const lines = createInterface({ input: child.stdout! })[Symbol.asyncIterator]();
     const expectLine = async (prefix: string): Promise<string> => {
-      const next = await Promise.race([lines.next(), sleep(120_000, undefined, { ref: false }).then(() => ({ done: true, value: 'timeout' }))]);
-      if (next.done || !String(next.value).startsWith(prefix)) throw new Error(`the sender said ${String(next.value)}, expected ${prefix}`);
+      const next = await Promise.race([
+        lines.next(),
+        sleep(120_000, undefined, { ref: false }).then(() => ({ done: true, value: 'timeout' })),
+      ]);
+      if (next.done || !String(next.value).startsWith(prefix))
+        throw new Error(`the sender said ${String(next.value)}, expected ${prefix}`);
       return String(next.value);
     };
     const command = (line: string): Promise<void> =>
@@ -144,7 +148,11 @@ async function wake(rxAddr: string, txAddr: string): Promise<void> {
         for (let i = 0; i < k; i++) {
           const h = batch.handles[i];
           const at = pool.dataOffset(h);
-          if (pool.length[h & INDEX_MASK] !== FRAME || pool.bytes[at + 12] !== ETHERTYPE >> 8 || pool.bytes[at + 13] !== (ETHERTYPE & 0xff)) {
+          if (
+            pool.length[h & INDEX_MASK] !== FRAME ||
+            pool.bytes[at + 12] !== ETHERTYPE >> 8 ||
+            pool.bytes[at + 13] !== (ETHERTYPE & 0xff)
+          ) {
             foreign++;
             continue;
           }
@@ -166,7 +174,12 @@ async function wake(rxAddr: string, txAddr: string): Promise<void> {
     await expectLine('sent');
     const irq1 = msixInterrupts(rxAddr);
     trace('polled');
-    result.polled = { frames: POLLED, received: polled, interrupts: irq1 - irq0, eventfdSignalled: waitForWakeups([w], 0) };
+    result.polled = {
+      frames: POLLED,
+      received: polled,
+      interrupts: irq1 - irq0,
+      eventfdSignalled: waitForWakeups([w], 0),
+    };
 
     // 2. Armed with nothing arriving: the sleep times out (no spurious wake-up).
     const armedIdle = w.arm();

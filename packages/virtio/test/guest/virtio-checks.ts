@@ -70,7 +70,8 @@ function checkFrame(pool: Mempool, h: number, dst: Uint8Array, src: Uint8Array, 
   }
   if (b[at + 12] !== ETHERTYPE >> 8 || b[at + 13] !== (ETHERTYPE & 0xff)) return `seq ${seq}: ethertype differs`;
   for (let i = 18; i < size; i++) {
-    if (b[at + i] !== patternByte(seq, i)) return `seq ${seq}: byte ${i} is ${b[at + i]}, expected ${patternByte(seq, i)}`;
+    if (b[at + i] !== patternByte(seq, i))
+      return `seq ${seq}: byte ${i} is ${b[at + i]}, expected ${patternByte(seq, i)}`;
   }
   return '';
 }
@@ -409,7 +410,10 @@ function checkPair(addrA: string, addrB: string): Record<string, unknown> {
   const b = openPort(addrB, safe);
   const pool = new Mempool({ allocator: new HugepageAllocator(), entries: 4096, safe });
   try {
-    for (const [name, dev] of [['a', a], ['b', b]] as const) {
+    for (const [name, dev] of [
+      ['a', a],
+      ['b', b],
+    ] as const) {
       result[name] = {
         className: dev.constructor.name,
         driverName: dev.driverName,
