@@ -13,6 +13,8 @@ export default defineConfig({
   ssr: { resolve: { conditions } },
   test: {
     include: ['test/**/*.test.ts'],
+    exclude:
+      process.env.IXY_TEST_TIER === 'unit' ? ['**/node_modules/**', '**/*.root.test.ts', '**/guest*.test.ts'] : [],
     testTimeout: 20_000,
     pool: 'forks',
     reporters: [

@@ -126,8 +126,8 @@ describe('ixy-fwd command line', () => {
     const cable = Cable.open(`fwd-${child.pid}-a`);
     const end = cable.attach(1);
     let out = '';
-    child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
     const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
     end.detach();
     cable.close();
@@ -149,8 +149,8 @@ describe('ixy-fwd command line', () => {
       },
     );
     let out = '';
-    child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
     const exit = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
     // once the slow driver package has begun to load (it blocks for 1.5 s), the loop has not started
     for (let i = 0; i < 400 && !out.includes('slow driver loading'); i++) await new Promise((r) => setTimeout(r, 25));

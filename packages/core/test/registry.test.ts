@@ -68,7 +68,7 @@ describe('driver registry', () => {
 
   it('rejects unknown addresses and an empty registry clearly', () => {
     expect(() => openDevice('eth0')).toThrow(IxyError);
-    registerResolver({ name: 'fake', accepts: (a) => a.startsWith('fake:'), resolve: (a) => fakeAccess(nic, []) });
+    registerResolver({ name: 'fake', accepts: (a) => a.startsWith('fake:'), resolve: () => fakeAccess(nic, []) });
     expect(() => openDevice('eth0')).toThrow(InvalidAddressError);
   });
 
@@ -92,7 +92,7 @@ describe('driver registry', () => {
       accepts: () => true,
       resolve: () => ({
         ...fakeAccess(nic, []),
-        wrapDevice: (d: IxyDevice) => ({ ...d, driverName: 'wrapped' }) as IxyDevice,
+        wrapDevice: (d: IxyDevice) => ({ ...d, driverName: 'wrapped' }),
       }),
     });
     registerDriver({ name: 'x', matches: () => true, open: (a) => fakeDevice(a.identity.address) });

@@ -1,6 +1,6 @@
 import type { DeviceAccess, DeviceIdentity, DriverFactory, IxyDevice, OpenOptions } from '@ixy/core';
 import { isIxgbeDevice } from './device-ids.js';
-import { IxgbeDevice, type IxgbeOptions } from './ixgbe-device.js';
+import { IxgbeDevice } from './ixgbe-device.js';
 
 /** The driver as registered with @ixy/core: matches Intel 82599/X520/X540 network cards. */
 export const ixgbeDriver: DriverFactory = {
@@ -9,6 +9,6 @@ export const ixgbeDriver: DriverFactory = {
     return isIxgbeDevice(identity.vendorId, identity.deviceId);
   },
   open(access: DeviceAccess, options: OpenOptions): IxyDevice {
-    return new IxgbeDevice(access, options as IxgbeOptions);
+    return new IxgbeDevice(access, options);
   },
 };

@@ -101,7 +101,7 @@ interface ResolvedOptions {
 function intOption(value: unknown, name: string, fallback: number, min: number, max: number): number {
   if (value === undefined) return fallback;
   if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-    throw new InvalidOptionError(`ixgbe: ${name} must be an integer in ${min}..${max}, got ${String(value)}`);
+    throw new InvalidOptionError(`ixgbe: ${name} must be an integer in ${min}..${max}, got ${JSON.stringify(value)}`);
   }
   return value;
 }

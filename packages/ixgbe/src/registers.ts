@@ -1,7 +1,6 @@
 // Intel 82599 register offsets and bits, under their datasheet names (Intel 82599 10 GbE
 // Controller Datasheet, chapter 8 "Programming Interface"). Offsets are byte offsets into BAR0.
 // Per-queue registers are functions of the queue number. Keep this file free of logic.
-/* eslint-disable */
 
 // §8.2.3.1 General control
 export const IXGBE_CTRL = 0x00000;

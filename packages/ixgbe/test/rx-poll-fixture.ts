@@ -114,6 +114,8 @@ const feed = (n: number): void => {
   }
   next = (next + n) % RING;
 };
+// V8 natives syntax is not TypeScript: these three are built at run time (node --allow-natives-syntax)
+/* eslint-disable @typescript-eslint/no-implied-eval */
 const optStatus = new Function('f', 'return %GetOptimizationStatus(f)') as (f: unknown) => number;
 const prepare = new Function('f', '%PrepareFunctionForOptimization(f)') as (f: unknown) => void;
 const optimize = new Function('f', '%OptimizeFunctionOnNextCall(f)') as (f: unknown) => void;

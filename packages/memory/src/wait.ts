@@ -1,4 +1,4 @@
-import type { FutexWord, Wakeup } from '@ixy/core';
+import type { Wakeup } from '@ixy/core';
 import { native } from './native.js';
 
 /**
@@ -30,7 +30,7 @@ export function waitForWakeups(wakeups: readonly Wakeup[], timeoutMs: number): b
       if (fdCount === fds.length) throw new RangeError(`waitForWakeups: at most ${fds.length} fds`);
       fds[fdCount++] = fd;
     }
-    for (const f of w.futexes as readonly FutexWord[]) {
+    for (const f of w.futexes) {
       buffers.push(f.buffer);
       offsets.push(f.byteOffset);
       values.push(f.value | 0);

@@ -224,8 +224,8 @@ export async function probeKvm(o: {
     const child = spawn(o.qemu, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     let text = '';
     const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
-    child.stdout!.on('data', (c: Buffer) => void (text += c.toString()));
-    child.stderr!.on('data', (c: Buffer) => void (text += c.toString()));
+    child.stdout.on('data', (c: Buffer) => void (text += c.toString()));
+    child.stderr.on('data', (c: Buffer) => void (text += c.toString()));
     child.once('error', (e) => {
       clearTimeout(timer);
       done({ ok: false, detail: e.message });
@@ -386,12 +386,12 @@ export async function runInGuest(options: GuestOptions): Promise<GuestResult> {
     if (err) guestError = err[1];
     if (inCommand) outputLines.push(line);
   };
-  child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
     const lines = (partial + chunk).split('\n');
     partial = lines.pop() ?? '';
     for (const l of lines) onLine(l);
   });
-  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => {
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
     stderr += chunk;
   });
 

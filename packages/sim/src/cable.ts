@@ -1,4 +1,4 @@
-import { existsSync, unlinkSync, accessSync, constants } from 'node:fs';
+import { unlinkSync, accessSync, constants } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { native, unmapBuffer } from '@ixy/memory';

@@ -1,6 +1,5 @@
 // The registers the 82599 model implements, written from the datasheet (chapter 8) on their
 // own, not shared with the driver: a wrong offset in one of them shows up as a failing test.
-/* eslint-disable */
 
 export const BAR0_SIZE = 0x80000; // 512 KiB of memory-mapped registers
 

@@ -1,7 +1,7 @@
 import type { DeviceAccess, DeviceIdentity, DriverFactory, OpenOptions } from '@ixy/core';
 import { VIRTIO_NET_MODERN_DEVICE_ID, VIRTIO_NET_TRANSITIONAL_DEVICE_ID, VIRTIO_VENDOR_ID } from './constants.js';
 import type { VirtioNetDevice } from './device.js';
-import { openVirtio, type VirtioOptions } from './open.js';
+import { openVirtio } from './open.js';
 
 /** Is this a virtio network device this driver handles (1af4:1000 transitional, 1af4:1041 modern)? */
 export function isVirtioNet(id: DeviceIdentity): boolean {
@@ -19,6 +19,6 @@ export const virtioDriver: DriverFactory & { open(access: DeviceAccess, options:
   name: 'virtio',
   matches: isVirtioNet,
   open(access: DeviceAccess, options: OpenOptions): VirtioNetDevice {
-    return openVirtio(access, options as VirtioOptions);
+    return openVirtio(access, options);
   },
 };

@@ -94,7 +94,7 @@ export function negotiateFeatures(kind: 'legacy' | 'modern', offered: FeatureSet
   if (!missing.empty) {
     throw new IxyError(
       'EFEATURES',
-      `the ${kind} virtio device does not offer ${missing}, which this driver needs (it offers: ${offered.empty ? 'nothing' : offered})`,
+      `the ${kind} virtio device does not offer ${missing.toString()}, which this driver needs (it offers: ${offered.empty ? 'nothing' : offered.toString()})`,
       kind === 'modern' ? undefined : 'try the modern interface (virtioInterface: "modern") if the device has one',
     );
   }
@@ -206,7 +206,7 @@ export function openVirtio(access: DeviceAccess, options: VirtioOptions = {}): V
       if ((t.status() & STATUS_FEATURES_OK) === 0) {
         throw new IxyError(
           'EFEATURES',
-          `the device did not accept the features ${features} (FEATURES_OK did not stick)`,
+          `the device did not accept the features ${features.toString()} (FEATURES_OK did not stick)`,
         );
       }
     }

@@ -175,7 +175,7 @@ describe('moving packets', () => {
     const { ma, a, pool } = pair();
     ma.processOnNotify[1] = false; // the device is slow: nothing completes yet
     const out = new PacketBatch(300);
-    fill(pool, out, new Array(300).fill(60), new Uint8Array(6).fill(0xff));
+    fill(pool, out, new Array<number>(300).fill(60), new Uint8Array(6).fill(0xff));
     expect(a.txBatch(0, out)).toBe(256);
     out.shift(256);
     expect(a.txBatch(0, out)).toBe(0);
@@ -190,17 +190,17 @@ describe('moving packets', () => {
   it('does not notify while the device says VIRTQ_USED_F_NO_NOTIFY', () => {
     const { ma, a, pool } = pair();
     const out = new PacketBatch(8);
-    fill(pool, out, new Array(8).fill(60), new Uint8Array(6).fill(0xff));
+    fill(pool, out, new Array<number>(8).fill(60), new Uint8Array(6).fill(0xff));
     expect(a.txBatch(0, out)).toBe(8);
     expect(ma.notified[1]).toBe(1);
     ma.suppress[1] = true;
     ma.run(); // the model sets the flag while it works
-    fill(pool, out, new Array(8).fill(60), new Uint8Array(6).fill(0xff));
+    fill(pool, out, new Array<number>(8).fill(60), new Uint8Array(6).fill(0xff));
     expect(a.txBatch(0, out)).toBe(8);
     expect(ma.notified[1]).toBe(1);
     ma.suppress[1] = false;
     ma.run();
-    fill(pool, out, new Array(8).fill(60), new Uint8Array(6).fill(0xff));
+    fill(pool, out, new Array<number>(8).fill(60), new Uint8Array(6).fill(0xff));
     a.txBatch(0, out);
     expect(ma.notified[1]).toBe(2);
   });
@@ -299,7 +299,7 @@ describe('closing', () => {
     const dev = openVirtio(access);
     const pool = new Mempool({ allocator: mem, entries: 64, safe: true });
     const out = new PacketBatch(10);
-    fill(pool, out, new Array(10).fill(60), new Uint8Array(6).fill(0xff));
+    fill(pool, out, new Array<number>(10).fill(60), new Uint8Array(6).fill(0xff));
     expect(dev.txBatch(0, out)).toBe(10);
     expect(pool.freeCount).toBe(54);
     dev.close();
