@@ -9,7 +9,8 @@ process.env.IXY_TEST_TIER = 'unit'; // read by vitest.shared.ts, which every pro
 
 export default defineConfig({
   test: {
-    projects: ['packages/*/vitest.config.ts', 'apps/*/vitest.config.ts'],
+    // packaging packs, prebuilds and installs every package (minutes): a release check, not a unit
+    projects: ['packages/*/vitest.config.ts', 'apps/*/vitest.config.ts', '!packages/packaging/vitest.config.ts'],
     reporters: report ? ['default', ['json', { outputFile: report }]] : ['default'],
   },
 });

@@ -153,6 +153,16 @@ describe('published packages', () => {
   }, 900_000);
 });
 
+describe('the release flow', () => {
+  it('publishes exactly the public packages, in a dry run of its last step (pnpm -r publish)', async () => {
+    const r = await run('pnpm', ['-r', 'publish', '--dry-run', '--no-git-checks'], root);
+    expect(r.status, r.stderr).toBe(0);
+    const out = r.stdout + r.stderr;
+    const listed = [...out.matchAll(/📦 (@?[^@\s]+)@/g)].map((m) => m[1]).sort();
+    expect(listed).toEqual(published.map((p) => p.manifest.name).sort());
+  });
+});
+
 describe('npm install on a machine without a compiler', () => {
   beforeAll(async () => {
     // the PATH really holds no compiler, no make and no Python
