@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // ixy-capture: receives packets on a port; checks test frames; writes a pcap file.
-import { Command } from 'commander';
+import { Command, Option } from 'commander';
 import { IxyError, PacketBatch, openDevice, type IxyDevice } from '@ixy/core';
 import {
   StatsReporter,
@@ -14,6 +14,7 @@ import {
   runMain,
   rxWakeups,
   secondsOption,
+  durationOption,
   type PollModeOptions,
 } from '@ixy/cli';
 import { INDEX_MASK, Mempool } from '@ixy/memory';
@@ -22,37 +23,35 @@ import { PcapWriter } from './pcap-writer.js';
 
 const program = addCableGroupOption(addPollModeOptions(new Command('ixy-capture')))
   .description(
-    'Receives packets on one port. With --verify, checks every frame as an @ixy/traffic test frame\n' +
-      '(as ixy-pktgen sends them): every payload byte, the IP checksum, the sequence numbers (none\n' +
-      'lost, none duplicated; with --count they are counted exactly, and the order is reported).\n' +
-      "With --write, stores the frames in a pcap file for Wireshark/tcpdump. --verify takes C ixy-pktgen's\n" +
+    'Receives packets on one port. With --verify, checks every frame as an @ixy/traffic test frame ' +
+      '(as ixy-pktgen sends them): every payload byte, the IP checksum, the sequence numbers (none ' +
+      'lost, none duplicated; with --count they are counted exactly, and the order is reported). ' +
+      "With --write, stores the frames in a pcap file for Wireshark/tcpdump. --verify takes C ixy-pktgen's " +
       'frames too (ixy-pktgen --format ixy sends them).',
   )
   .argument('<dev>', 'the port: a PCI address (0000:03:00.0) or a simulated port (sim:<cable>:<0|1>)')
   .option('-w, --write <file.pcap>', 'write the received frames to this pcap file')
-  .option('--verify', 'check every frame as a test frame; exit 1 if any is bad, lost or duplicated', false)
-  .option('--in-order', 'with --verify: also exit 1 if frames arrived out of order', false)
-  .option(
-    '-n, --count <n>',
-    'stop after receiving this many frames (0: no limit)',
-    intOption(0, Number.MAX_SAFE_INTEGER),
-    0,
+  .option('--verify', 'check every frame as a test frame; exit 1 if any is bad, lost or duplicated')
+  .option('--in-order', 'with --verify: also exit 1 if frames arrived out of order')
+  .addOption(
+    new Option('-n, --count <n>', 'stop after receiving this many frames')
+      .argParser(intOption(0, Number.MAX_SAFE_INTEGER))
+      .default(0, 'no limit'),
   )
-  .option('-d, --duration <seconds>', 'stop after this many seconds (default: run until Ctrl-C)', secondsOption, 0)
-  .option('--idle <seconds>', 'stop after this long without a frame, once one has arrived (0: never)', secondsOption, 0)
+  .addOption(durationOption())
+  .addOption(
+    new Option('--idle <seconds>', 'stop after this long without a frame, once one has arrived')
+      .argParser(secondsOption)
+      .default(0, 'never'),
+  )
   .option('-b, --batch <n>', 'packets per RX batch', intOption(1, 4096), 32)
   .option(
     '--lossless',
     'flow control on the port: when the RX ring is full, frames wait on the link (the sender pauses) instead of being dropped',
-    false,
   )
-  .option('--safe', 'safe mode: bounds-checked registers and packet ownership checks (slower)', false)
-  .option(
-    '--unbind',
-    'take PCI devices from the kernel driver bound to them (never the card this machine needs)',
-    false,
-  )
-  .option('--driver <package...>', 'extra driver packages to load (they register themselves)', [])
+  .option('--safe', 'safe mode: bounds-checked registers and packet ownership checks (slower)')
+  .option('--unbind', 'take PCI devices from the kernel driver bound to them (never the card this machine needs)')
+  .option('--driver <package...>', 'extra driver packages to load (they register themselves)')
   .addHelpText(
     'after',
     `
@@ -64,17 +63,17 @@ Example, a test bed on one machine (three shells):
 
 interface CaptureOptions extends PollModeOptions {
   cableGroup?: number;
-  lossless: boolean;
-  unbind: boolean;
+  lossless?: boolean;
+  unbind?: boolean;
   write?: string;
-  verify: boolean;
-  inOrder: boolean;
+  verify?: boolean;
+  inOrder?: boolean;
   count: number;
   duration: number;
   idle: number;
   batch: number;
-  safe: boolean;
-  driver: string[];
+  safe?: boolean;
+  driver?: string[];
 }
 
 async function main(): Promise<number> {

@@ -15,7 +15,7 @@ import {
   pollLoop,
   runMain,
   rxWakeups,
-  secondsOption,
+  durationOption,
   type PollModeOptions,
 } from '@ixy/cli';
 import { forwardBatch, forwardHeld } from './forward.js';
@@ -23,29 +23,24 @@ import type { TrafficSummary, TrafficWorkerData } from './traffic-worker.js';
 
 const program = addCableGroupOption(addPollModeOptions(new Command('ixy-fwd')))
   .description(
-    'Forwards packets between two ports in both directions, batch by batch, touching one byte of\n' +
+    'Forwards packets between two ports in both directions, batch by batch, touching one byte of ' +
       "each packet (as ixy-fwd does), and prints each port's rates once a second.\n\n" +
-      'Without ports it runs a self-contained demo on simulated 82599 ports: a traffic source in a\n' +
-      'worker thread sends numbered frames into both ports and checks every frame forwarded back\n' +
+      'Without ports it runs a self-contained demo on simulated 82599 ports: a traffic source in a ' +
+      'worker thread sends numbered frames into both ports and checks every frame forwarded back ' +
       '(lossless: flow control holds the source back to the rate fwd forwards at).',
   )
   .argument('[dev1]', 'first port: a PCI address (0000:03:00.0, 03:00.0) or a simulated port (sim:<cable>:<0|1>)')
   .argument('[dev2]', 'second port, same forms')
   .option('-b, --batch <n>', 'packets per RX/TX batch', intOption(1, 4096), 32)
-  .option('-d, --duration <seconds>', 'stop after this many seconds (default: run until Ctrl-C)', secondsOption, 0)
+  .addOption(durationOption())
   .option('--ring-size <n>', 'descriptors per RX/TX ring (driver default when left out)', intOption(32, 65536))
-  .option('--safe', 'safe mode: bounds-checked registers and packet ownership checks (slower)', false)
-  .option(
-    '--unbind',
-    'take PCI devices from the kernel driver bound to them (never the card this machine needs)',
-    false,
-  )
-  .option('--driver <package...>', 'extra driver packages to load (they register themselves)', [])
+  .option('--safe', 'safe mode: bounds-checked registers and packet ownership checks (slower)')
+  .option('--unbind', 'take PCI devices from the kernel driver bound to them (never the card this machine needs)')
+  .option('--driver <package...>', 'extra driver packages to load (they register themselves)')
   .option('--frame-size <bytes>', 'demo only: size of the generated frames', intOption(60, 1514), 60)
   .option(
     '--lossless',
     'pause instead of dropping: flow control on both ports (a full RX ring holds frames on the link and pauses the sender) and packets a full TX ring did not take wait for it (receiving on the other port pauses meanwhile)',
-    false,
   )
   .addHelpText(
     'after',
@@ -70,13 +65,13 @@ bind them to vfio-pci first (ixy-setup vfio <addr> --user <you>) and run without
 
 interface FwdOptions extends PollModeOptions {
   cableGroup?: number;
-  lossless: boolean;
-  unbind: boolean;
+  lossless?: boolean;
+  unbind?: boolean;
   batch: number;
   duration: number;
   ringSize?: number;
-  safe: boolean;
-  driver: string[];
+  safe?: boolean;
+  driver?: string[];
   frameSize: number;
 }
 

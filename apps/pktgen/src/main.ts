@@ -15,7 +15,7 @@ import {
   pollLoop,
   runMain,
   rxWakeups,
-  secondsOption,
+  durationOption,
   type PollModeOptions,
 } from '@ixy/cli';
 import { Mempool } from '@ixy/memory';
@@ -23,8 +23,8 @@ import { Generator, Pacer } from '@ixy/traffic';
 
 const program = addCableGroupOption(addPollModeOptions(new Command('ixy-pktgen')))
   .description(
-    "Sends UDP test frames out of one port as fast as the port takes them, and prints the port's\n" +
-      'rates once a second. Each frame carries a 64-bit sequence number and a checkable payload\n' +
+    "Sends UDP test frames out of one port as fast as the port takes them, and prints the port's " +
+      'rates once a second. Each frame carries a 64-bit sequence number and a checkable payload ' +
       '(see @ixy/traffic), so a receiver can verify every byte, the order and the losses.',
   )
   .argument('<dev>', 'the port: a PCI address (0000:03:00.0) or a simulated port (sim:<cable>:<0|1>)')
@@ -38,26 +38,20 @@ const program = addCableGroupOption(addPollModeOptions(new Command('ixy-pktgen')
       .default('ixy-ts'),
   )
   .option('-b, --batch <n>', 'packets per TX batch', intOption(1, 4096), 32)
-  .option(
-    '-n, --count <n>',
-    'stop after sending this many frames (0: no limit)',
-    intOption(0, Number.MAX_SAFE_INTEGER),
-    0,
+  .addOption(
+    new Option('-n, --count <n>', 'stop after sending this many frames')
+      .argParser(intOption(0, Number.MAX_SAFE_INTEGER))
+      .default(0, 'no limit'),
   )
-  .option('-d, --duration <seconds>', 'stop after this many seconds (default: run until Ctrl-C)', secondsOption, 0)
-  .option(
-    '-r, --rate <Mpps>',
-    'send at most this many million frames per second (default: as fast as possible)',
-    decimalOption('a positive number of Mpps', true),
-    0,
+  .addOption(durationOption())
+  .addOption(
+    new Option('-r, --rate <Mpps>', 'send at most this many million frames per second')
+      .argParser(decimalOption('a positive number of Mpps', true))
+      .default(0, 'as fast as possible'),
   )
-  .option('--safe', 'safe mode: bounds-checked registers and packet ownership checks (slower)', false)
-  .option(
-    '--unbind',
-    'take PCI devices from the kernel driver bound to them (never the card this machine needs)',
-    false,
-  )
-  .option('--driver <package...>', 'extra driver packages to load (they register themselves)', [])
+  .option('--safe', 'safe mode: bounds-checked registers and packet ownership checks (slower)')
+  .option('--unbind', 'take PCI devices from the kernel driver bound to them (never the card this machine needs)')
+  .option('--driver <package...>', 'extra driver packages to load (they register themselves)')
   .addHelpText(
     'after',
     `
@@ -73,14 +67,14 @@ Examples:
 interface PktgenOptions extends PollModeOptions {
   cableGroup?: number;
   format: 'ixy-ts' | 'ixy';
-  unbind: boolean;
+  unbind?: boolean;
   rate: number;
   size: number;
   batch: number;
   count: number;
   duration: number;
-  safe: boolean;
-  driver: string[];
+  safe?: boolean;
+  driver?: string[];
 }
 
 async function main(): Promise<number> {

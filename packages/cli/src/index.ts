@@ -11,5 +11,6 @@ export {
   hybridOptions,
   intOption,
   secondsOption,
+  durationOption,
   type PollModeOptions,
 } from './options.js';

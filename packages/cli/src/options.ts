@@ -1,4 +1,4 @@
-import { InvalidArgumentError, type Command } from 'commander';
+import { InvalidArgumentError, Option, type Command } from 'commander';
 
 const DECIMAL_INTEGER = /^[0-9]{1,16}$/;
 const DECIMAL_NUMBER = /^(?:[0-9]{1,16}(?:\.[0-9]{1,9})?|\.[0-9]{1,9})$/;
@@ -30,9 +30,16 @@ export function decimalOption(what: string, positive = false): (value: string) =
 /** A commander option parser for a non-negative number of seconds. */
 export const secondsOption = decimalOption('a number of seconds');
 
+/** -d, --duration <seconds>: every app's time limit; 0, the default, runs until Ctrl-C. */
+export function durationOption(): Option {
+  return new Option('-d, --duration <seconds>', 'stop after this many seconds')
+    .argParser(secondsOption)
+    .default(0, 'run until Ctrl-C');
+}
+
 /** The poll-mode options every app has (see pollLoop's HybridOptions for the defaults). */
 export interface PollModeOptions {
-  busyPoll: boolean;
+  busyPoll?: boolean;
   sleepAfter: number;
 }
 
@@ -44,8 +51,7 @@ export function addPollModeOptions(program: Command): Command {
   return program
     .option(
       '--busy-poll',
-      'never sleep: poll even when idle, burning a core (the benchmark mode; default: sleep once idle)',
-      false,
+      'never sleep: poll even when idle, burning a core (the benchmark mode; without it the app sleeps once idle)',
     )
     .option(
       '--sleep-after <us>',
@@ -74,5 +80,5 @@ export function cableGroupOptions(opts: { cableGroup?: number }): { cableGroup?:
 
 /** pollLoop's HybridOptions from the parsed --busy-poll / --sleep-after. */
 export function hybridOptions(opts: PollModeOptions): { busyPoll: boolean; idleUs: number } {
-  return { busyPoll: opts.busyPoll, idleUs: opts.sleepAfter };
+  return { busyPoll: opts.busyPoll === true, idleUs: opts.sleepAfter };
 }
