@@ -5,7 +5,8 @@ import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: [
+  {
+    ignores: [
       '**/dist/**',
       '**/build/**',
       '**/node_modules/**',
@@ -13,7 +14,8 @@ export default tseslint.config(
       '**/results/**',
       // V8 natives syntax (%OptimizeFunctionOnNextCall), run with --allow-natives-syntax
       'packages/pci/test/fixtures/*-optimized.mjs',
-    ] },
+    ],
+  },
   js.configs.recommended,
   { files: ['**/*.js', '**/*.mjs'], languageOptions: { globals: globals.node } },
   {

@@ -49,7 +49,8 @@ export class LegacyTransport implements VirtioTransport {
   }
 
   setDriverFeatures(features: FeatureSet): void {
-    if (features.hi !== 0) throw new RangeError(`a legacy device has no feature bits above 31 (asked: ${features.toString()})`);
+    if (features.hi !== 0)
+      throw new RangeError(`a legacy device has no feature bits above 31 (asked: ${features.toString()})`);
     this.regs.write32(DRIVER_FEATURES, features.lo);
   }
 

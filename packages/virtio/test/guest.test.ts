@@ -163,7 +163,7 @@ let pairs: PairResult[];
 /** A phase that threw in the guest shows its error here instead of a missing field. */
 function ok<T extends object>(value: T | Failure): T {
   if ('error' in value && value.error && !('limit' in value)) {
-    throw new Error(`the guest check failed: ${(value).error.message}`);
+    throw new Error(`the guest check failed: ${value.error.message}`);
   }
   return value as T;
 }
