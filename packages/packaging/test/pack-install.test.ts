@@ -5,6 +5,7 @@
 // ixy-fwd from there on simulated ports, with a third-party driver package loaded by --driver.
 import { spawn, spawnSync } from 'node:child_process';
 import {
+  cpSync,
   existsSync,
   mkdirSync,
   mkdtempSync,
@@ -82,9 +83,16 @@ async function must(ran: Promise<Ran>, what: string): Promise<string> {
 
 beforeAll(async () => {
   mkdirSync(tarballs);
-  // the release flow: prebuilds first (they are not in git), then the tarballs
-  for (const p of withAddon)
-    await must(run('pnpm', ['run', 'prebuildify'], p.dir), `prebuildify in ${p.manifest.name}`);
+  // the release flow: prebuilds first (they are not in git), then the tarballs. prebuildify
+  // rebuilds in the package's build/ directory: do it in a copy, so the workspace's own build
+  // stays (every later test loads it), and bring back only prebuilds/ for the tarball
+  for (const p of withAddon) {
+    const copy = join(work, `prebuild-${p.manifest.name.replace('/', '+')}`);
+    cpSync(p.dir, copy, { recursive: true, filter: (src) => !/\/(node_modules|build|prebuilds)$/.test(src) });
+    symlinkSync(join(p.dir, 'node_modules'), join(copy, 'node_modules'));
+    await must(run('pnpm', ['run', 'prebuildify'], copy), `prebuildify of ${p.manifest.name}`);
+    cpSync(join(copy, 'prebuilds'), join(p.dir, 'prebuilds'), { recursive: true });
+  }
   for (const p of published) {
     const before = new Set(readdirSync(tarballs));
     await must(run('pnpm', ['pack', '--pack-destination', tarballs], p.dir), `pnpm pack of ${p.manifest.name}`);
@@ -117,6 +125,13 @@ describe('published packages', () => {
       for (const dep of Object.keys(p.manifest.dependencies ?? {})) {
         if (dep.startsWith('@ixy/')) expect(names, `${p.manifest.name} depends on ${dep}`).toContain(dep);
       }
+    }
+  });
+
+  it("leave the workspace's own addon builds in place (the tests after this one load them)", () => {
+    for (const p of withAddon) {
+      const release = join(p.dir, 'build', 'Release');
+      expect(existsSync(release) && readdirSync(release).some((f) => f.endsWith('.node')), p.manifest.name).toBe(true);
     }
   });
 
