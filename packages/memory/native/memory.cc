@@ -116,7 +116,7 @@ void Finalize(Napi::Env env, void* /*data*/, Mapping* m) {
 }
 
 // Hands a fresh mapping to JavaScript. When the ArrayBuffer cannot be made (larger than the
-// runtime allows: 4 GiB in Node 20; no external buffers at all in a V8 memory cage), the memory
+// runtime allows: buffer.constants.MAX_LENGTH, 4 GiB before Node 22; none at all in a V8 memory cage), the memory
 // is unmapped and the error thrown. Node may call the finalizer at once, later, or never then:
 // the record is deleted exactly once in each case.
 Napi::Value Wrap(Napi::Env env, void* addr, size_t len) {

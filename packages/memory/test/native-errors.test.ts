@@ -87,8 +87,9 @@ describe('the memory addon on error paths', () => {
   });
 
   it('maps no more than the runtime can hand out, and leaves nothing behind when it refuses', () => {
-    // Node 20 caps an ArrayBuffer at 4 GiB: a larger mapping used to free its record twice
-    // (Node calls the finalizer of a buffer it refuses to make) and abort the process
+    // Node before 22 caps an ArrayBuffer at 4 GiB: a larger mapping used to free its record twice
+    // (Node calls the finalizer of a buffer it refuses to make) and abort the process; with
+    // Node 22's cap (2^53 - 1) the addon's own limit (1 TiB) refuses first
     const big = join(dir, 'sparse');
     const limit = bufferConstants.MAX_LENGTH;
     const size = limit < 2 ** 40 ? limit + 4096 : 2 ** 40 + 4096;

@@ -4,14 +4,18 @@
 // malloc) or as unmap() losing a buffer, not as a crash of the test runner. Without the lock,
 // every one of three runs crashed within a second.
 import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 
 const STRESS = fileURLToPath(new URL('./fixtures/map-stress.mjs', import.meta.url));
 
 function run(threads: number, rounds: number): Promise<{ code: number | null; signal: string | null; out: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [STRESS, String(threads), String(rounds)], {
+  const dir = mkdtempSync(join(tmpdir(), 'ixy-map-stress-'));
+  return new Promise<{ code: number | null; signal: string | null; out: string }>((resolve, reject) => {
+    const child = spawn(process.execPath, [STRESS, String(threads), String(rounds), dir], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let out = '';
@@ -19,7 +23,7 @@ function run(threads: number, rounds: number): Promise<{ code: number | null; si
     child.stderr.on('data', (d: Buffer) => (out += d.toString()));
     child.on('error', reject);
     child.on('close', (code, signal) => resolve({ code, signal, out }));
-  });
+  }).finally(() => rmSync(dir, { recursive: true, force: true }));
 }
 
 describe('the native mapping table under worker threads', () => {
