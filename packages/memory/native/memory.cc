@@ -1,7 +1,10 @@
 // @ixy/memory native addon: only what JavaScript cannot do. mmap/munmap/mlock of hugepages
 // and shared files, and /proc/self/pagemap reads. Every function throws a Napi::Error shaped
-// like Node's SystemError (code, syscall, path) and never exits the process.
+// like Node's fs errors (code, errno, syscall, path: ixy-native.h) and never exits the process.
+// Loaded by every worker thread that uses it: the state below is shared and locked.
 #include <napi.h>
+
+#include "ixy-native.h"
 
 #include <cerrno>
 #include <cstdint>
@@ -14,6 +17,8 @@
 #include <linux/futex.h>
 #include <poll.h>
 #include <sys/syscall.h>
+#include <atomic>
+#include <mutex>
 #include <unistd.h>
 #include <unordered_map>
 
@@ -25,6 +30,9 @@
 #endif
 
 namespace {
+
+using ixy::Fd;
+using ixy::SystemError;
 
 constexpr size_t kHugePage = 2u << 20;
 
@@ -42,70 +50,104 @@ struct WaitvEntry {
   uint32_t reserved;
 };
 
-// One mapping handed to JavaScript as an external ArrayBuffer. `freed` is set by an explicit
-// unmap; the finalizer (which runs when the ArrayBuffer is collected) then only deletes it.
+// One mapping handed to JavaScript as an external ArrayBuffer. Its state changes only on the
+// thread of the ArrayBuffer's own environment (Wrap, Unmap and the finalizer run there), so it
+// needs no lock.
 struct Mapping {
+  enum State {
+    kCreating,        // inside napi_create_external_arraybuffer
+    kLive,            // handed out; the finalizer unmaps it
+    kFreed,           // unmapped by unmap(); the finalizer only deletes the record
+    kFailed,          // the ArrayBuffer was never made; a late finalizer only deletes the record
+    kFinalizedEarly,  // the finalizer ran during a failed creation (Node calls it at once)
+  };
   void* addr;
   size_t len;
-  bool freed;
+  State state;
 };
 
+// Every live mapping of the process by address, so unmap() can tell its own buffers from others
+// and a buffer is never unmapped twice. One table for all worker threads, under a lock: the keys
+// are addresses of the one address space, and the threads' map/unmap calls race on it (a table
+// per thread, in napi instance data, would be gone before the finalizers of its buffers run at
+// a worker's exit). An address leaves the table before it is unmapped: once munmap returns,
+// another thread's mmap may get the same address and enter it.
+std::mutex mappingsLock;
 std::unordered_map<void*, Mapping*> mappings;
 
-Napi::Error SystemError(Napi::Env env, int err, const char* syscall, const std::string& path = "") {
-  std::string msg = std::string(syscall) + " failed: " + strerror(err);
-  if (!path.empty()) msg += " (" + path + ")";
-  Napi::Error e = Napi::Error::New(env, msg);
-  const char* code = "EUNKNOWN";
-  switch (err) {
-    case ENOMEM: code = "ENOMEM"; break;
-    case EACCES: code = "EACCES"; break;
-    case EPERM: code = "EPERM"; break;
-    case ENOENT: code = "ENOENT"; break;
-    case EINVAL: code = "EINVAL"; break;
-    case ENODEV: code = "ENODEV"; break;
-    case EBUSY: code = "EBUSY"; break;
-    case ENOSYS: code = "ENOSYS"; break;
-    case EFAULT: code = "EFAULT"; break;
-    case EIO: code = "EIO"; break;
-  }
-  e.Set("code", Napi::String::New(env, code));
-  e.Set("errno", Napi::Number::New(env, err));
-  e.Set("syscall", Napi::String::New(env, syscall));
-  if (!path.empty()) e.Set("path", Napi::String::New(env, path));
-  return e;
+void Remember(Mapping* m) {
+  std::lock_guard<std::mutex> hold(mappingsLock);
+  mappings[m->addr] = m;
+}
+
+// Removes `m` (that one: not a newer mapping at the same address) from the table.
+void Forget(Mapping* m) {
+  std::lock_guard<std::mutex> hold(mappingsLock);
+  auto it = mappings.find(m->addr);
+  if (it != mappings.end() && it->second == m) mappings.erase(it);
+}
+
+// Takes the mapping at `addr` out of the table; null when this addon did not map it.
+Mapping* Take(void* addr, size_t len) {
+  std::lock_guard<std::mutex> hold(mappingsLock);
+  auto it = mappings.find(addr);
+  if (it == mappings.end() || it->second->len != len) return nullptr;
+  Mapping* m = it->second;
+  mappings.erase(it);
+  return m;
 }
 
 void Finalize(Napi::Env env, void* /*data*/, Mapping* m) {
-  if (!m->freed) {
-    munmap(m->addr, m->len);
-    mappings.erase(m->addr);
-    Napi::MemoryManagement::AdjustExternalMemory(env, -static_cast<int64_t>(m->len));
+  switch (m->state) {
+    case Mapping::kCreating:
+      m->state = Mapping::kFinalizedEarly;  // Wrap cleans up
+      return;
+    case Mapping::kLive:
+      Forget(m);
+      munmap(m->addr, m->len);
+      Napi::MemoryManagement::AdjustExternalMemory(env, -static_cast<int64_t>(m->len));
+      break;
+    case Mapping::kFreed:
+    case Mapping::kFailed:
+    case Mapping::kFinalizedEarly:
+      break;
   }
   delete m;
 }
 
+// Hands a fresh mapping to JavaScript. When the ArrayBuffer cannot be made (larger than the
+// runtime allows: buffer.constants.MAX_LENGTH, 4 GiB before Node 22; none at all in a V8 memory cage), the memory
+// is unmapped and the error thrown. Node may call the finalizer at once, later, or never then:
+// the record is deleted exactly once in each case.
 Napi::Value Wrap(Napi::Env env, void* addr, size_t len) {
-  auto* m = new Mapping{addr, len, false};
-  mappings[addr] = m;
-  Napi::ArrayBuffer ab;
+  auto* m = new Mapping{addr, len, Mapping::kCreating};
+  Remember(m);
   napi_value value;
   napi_status status = napi_create_external_arraybuffer(
       env, addr, len,
       [](napi_env e, void* data, void* hint) { Finalize(Napi::Env(e), data, static_cast<Mapping*>(hint)); },
       m, &value);
-  if (status != napi_ok) {
-    munmap(addr, len);
-    mappings.erase(addr);
-    delete m;
-    Napi::Error e = Napi::Error::New(env,
-        "this JavaScript runtime does not allow external ArrayBuffers (a V8 memory cage, as in "
-        "Electron); ixy-ts needs Node.js to map device and DMA memory");
-    e.Set("code", Napi::String::New(env, "ENOEXTERNAL"));
-    throw e;
+  if (status == napi_ok) {
+    m->state = Mapping::kLive;
+    Napi::MemoryManagement::AdjustExternalMemory(env, static_cast<int64_t>(len));
+    return Napi::Value(env, value);
   }
-  Napi::MemoryManagement::AdjustExternalMemory(env, static_cast<int64_t>(len));
-  return Napi::Value(env, value);
+  Forget(m);
+  munmap(addr, len);
+  if (m->state == Mapping::kFinalizedEarly) {
+    delete m;
+  } else {
+    m->state = Mapping::kFailed;  // a finalizer still to come deletes it
+  }
+  napi_value pending;
+  if (napi_get_and_clear_last_exception(env, &pending) == napi_ok && !Napi::Value(env, pending).IsUndefined()) {
+    throw Napi::Error(env, pending);  // Node's own (ERR_BUFFER_TOO_LARGE)
+  }
+  Napi::Error e = Napi::Error::New(env,
+      "this JavaScript runtime does not allow external ArrayBuffers (a V8 memory cage, as in "
+      "Electron); ixy-ts needs Node.js to map device and DMA memory");
+  e.Set("code", Napi::String::New(env, status == napi_no_external_buffers_allowed ? "ENOEXTERNAL" : "EEXTERNAL"));
+  throw e;
 }
 
 // allocHugepages(size, hugetlbfsDir): DMA memory on 2 MiB hugepages, locked and populated.
@@ -121,26 +163,28 @@ Napi::Value AllocHugepages(const Napi::CallbackInfo& info) {
   std::string dir = info[1].As<Napi::String>().Utf8Value();
 
   std::string where = "memfd";
-  int fd = static_cast<int>(syscall(SYS_memfd_create, "ixy-dma", MFD_HUGETLB | MFD_CLOEXEC));
-  if (fd < 0) {
+  Fd fd(static_cast<int>(syscall(SYS_memfd_create, "ixy-dma", MFD_HUGETLB | MFD_CLOEXEC)));
+  if (!fd.ok()) {
     if (dir.empty()) throw SystemError(env, errno, "memfd_create");
-    static unsigned counter = 0;
-    where = dir + "/ixy-" + std::to_string(getpid()) + "-" + std::to_string(counter++);
-    fd = open(where.c_str(), O_CREAT | O_RDWR | O_CLOEXEC, S_IRWXU);
-    if (fd < 0) throw SystemError(env, errno, "open", where);
-    unlink(where.c_str());
+    // a name no other thread or process uses (O_EXCL: never two threads in one file, which
+    // would hand both the same pages); unlinked at once, so nothing stays behind
+    static std::atomic<unsigned> counter{0};
+    for (;;) {
+      where = dir + "/ixy-" + std::to_string(getpid()) + "-" + std::to_string(counter++);
+      Fd file(open(where.c_str(), O_CREAT | O_EXCL | O_RDWR | O_CLOEXEC, S_IRWXU));
+      if (file.ok()) {
+        unlink(where.c_str());
+        fd = std::move(file);
+        break;
+      }
+      if (errno != EEXIST) throw SystemError(env, errno, "open", where);
+    }
   }
-  if (ftruncate(fd, static_cast<off_t>(size)) != 0) {
-    int err = errno;
-    close(fd);
-    throw SystemError(env, err, "ftruncate", where);
-  }
-  void* addr = mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_HUGETLB | MAP_POPULATE, fd, 0);
-  int err = errno;
-  close(fd);
-  if (addr == MAP_FAILED) throw SystemError(env, err, "mmap", where);
+  if (ftruncate(fd.get(), static_cast<off_t>(size)) != 0) throw SystemError(env, errno, "ftruncate", where);
+  void* addr = mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_HUGETLB | MAP_POPULATE, fd.get(), 0);
+  if (addr == MAP_FAILED) throw SystemError(env, errno, "mmap", where);
   if (mlock(addr, size) != 0) {
-    err = errno;
+    int err = errno;
     munmap(addr, size);
     throw SystemError(env, err, "mlock", where);
   }
@@ -157,33 +201,22 @@ Napi::Value MapFile(const Napi::CallbackInfo& info) {
   std::string path = info[0].As<Napi::String>().Utf8Value();
   double want = info[1].As<Napi::Number>().DoubleValue();
   bool create = info[2].As<Napi::Boolean>().Value();
-  int fd = open(path.c_str(), O_RDWR | O_CLOEXEC | (create ? O_CREAT : 0), S_IRUSR | S_IWUSR);
-  if (fd < 0) throw SystemError(env, errno, "open", path);
+  if (!(want >= 0) || want > 1099511627776.0) throw Napi::RangeError::New(env, "mapFile: size out of range");
+  Fd fd(open(path.c_str(), O_RDWR | O_CLOEXEC | (create ? O_CREAT : 0), S_IRUSR | S_IWUSR));
+  if (!fd.ok()) throw SystemError(env, errno, "open", path);
   size_t size = static_cast<size_t>(want);
-  if (want <= 0) {
+  if (size == 0 || create) {
     struct stat st;
-    if (fstat(fd, &st) != 0) {
-      int err = errno;
-      close(fd);
-      throw SystemError(env, err, "fstat", path);
-    }
-    size = static_cast<size_t>(st.st_size);
-  } else if (create) {
-    struct stat st;
-    if (fstat(fd, &st) == 0 && static_cast<size_t>(st.st_size) < size && ftruncate(fd, static_cast<off_t>(size)) != 0) {
-      int err = errno;
-      close(fd);
-      throw SystemError(env, err, "ftruncate", path);
+    if (fstat(fd.get(), &st) != 0) throw SystemError(env, errno, "fstat", path);
+    if (size == 0) {
+      size = static_cast<size_t>(st.st_size);
+    } else if (static_cast<size_t>(st.st_size) < size && ftruncate(fd.get(), static_cast<off_t>(size)) != 0) {
+      throw SystemError(env, errno, "ftruncate", path);
     }
   }
-  if (size == 0) {
-    close(fd);
-    throw SystemError(env, EINVAL, "mmap", path);
-  }
-  void* addr = mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-  int err = errno;
-  close(fd);
-  if (addr == MAP_FAILED) throw SystemError(env, err, "mmap", path);
+  if (size == 0) throw SystemError(env, EINVAL, "mmap", path, "the file is empty");
+  void* addr = mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd.get(), 0);
+  if (addr == MAP_FAILED) throw SystemError(env, errno, "mmap", path);
   return Wrap(env, addr, size);
 }
 
@@ -197,10 +230,10 @@ Napi::Value MapFd(const Napi::CallbackInfo& info) {
   int fd = info[0].As<Napi::Number>().Int32Value();
   double offset = info[1].As<Napi::Number>().DoubleValue();
   double size = info[2].As<Napi::Number>().DoubleValue();
-  if (!(size > 0) || offset < 0) throw Napi::RangeError::New(env, "mapFd: bad offset or size");
+  if (!(size > 0) || !(offset >= 0)) throw Napi::RangeError::New(env, "mapFd: bad offset or size");
   void* addr = mmap(nullptr, static_cast<size_t>(size), PROT_READ | PROT_WRITE, MAP_SHARED, fd,
                     static_cast<off_t>(offset));
-  if (addr == MAP_FAILED) throw SystemError(env, errno, "mmap", "fd " + std::to_string(fd));
+  if (addr == MAP_FAILED) throw SystemError(env, errno, "mmap", "", "fd " + std::to_string(fd));
   return Wrap(env, addr, static_cast<size_t>(size));
 }
 
@@ -210,13 +243,11 @@ Napi::Value Unmap(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (info.Length() < 1 || !info[0].IsArrayBuffer()) throw Napi::TypeError::New(env, "unmap(buffer: ArrayBuffer)");
   Napi::ArrayBuffer ab = info[0].As<Napi::ArrayBuffer>();
-  auto it = mappings.find(ab.Data());
-  if (it == mappings.end()) return Napi::Boolean::New(env, false);
-  Mapping* m = it->second;
-  mappings.erase(it);
+  Mapping* m = Take(ab.Data(), ab.ByteLength());
+  if (m == nullptr) return Napi::Boolean::New(env, false);
   ab.Detach();
   munmap(m->addr, m->len);
-  m->freed = true;
+  m->state = Mapping::kFreed;
   Napi::MemoryManagement::AdjustExternalMemory(env, -static_cast<int64_t>(m->len));
   return Napi::Boolean::New(env, true);
 }
@@ -232,32 +263,24 @@ Napi::Value PhysAddrs(const Napi::CallbackInfo& info) {
   size_t stride = static_cast<size_t>(info[1].As<Napi::Number>().Int64Value());
   if (stride == 0 || ab.ByteLength() == 0) throw Napi::RangeError::New(env, "empty buffer or zero stride");
   size_t count = (ab.ByteLength() + stride - 1) / stride;
+  // a larger result would be a fatal out-of-memory in V8, not an exception
+  if (count > (1u << 24)) throw Napi::RangeError::New(env, "physAddrs: more than 2^24 addresses (use a larger stride)");
   const long page = sysconf(_SC_PAGESIZE);
-  int fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
-  if (fd < 0) throw SystemError(env, errno, "open", "/proc/self/pagemap");
-  Napi::Float64Array out = Napi::Float64Array::New(env, count);
+  const char* pagemap = "/proc/self/pagemap";
+  Fd fd(open(pagemap, O_RDONLY | O_CLOEXEC));
+  if (!fd.ok()) throw SystemError(env, errno, "open", pagemap);
+  Napi::Float64Array out = Napi::Float64Array::New(env, count);  // may throw: fd closes
   auto base = reinterpret_cast<uintptr_t>(ab.Data());
   for (size_t i = 0; i < count; i++) {
     uintptr_t virt = base + i * stride;
     uint64_t entry = 0;
-    ssize_t n = pread(fd, &entry, sizeof(entry), static_cast<off_t>((virt / page) * sizeof(entry)));
-    if (n != sizeof(entry)) {
-      int err = n < 0 ? errno : EIO;
-      close(fd);
-      throw SystemError(env, err, "pread", "/proc/self/pagemap");
-    }
+    ssize_t n = pread(fd.get(), &entry, sizeof(entry), static_cast<off_t>((virt / page) * sizeof(entry)));
+    if (n != sizeof(entry)) throw SystemError(env, n < 0 ? errno : EIO, "pread", pagemap);
     uint64_t pfn = entry & ((1ULL << 55) - 1);
-    if (!(entry >> 63)) {
-      close(fd);
-      throw SystemError(env, EFAULT, "pagemap: page not present", "/proc/self/pagemap");
-    }
-    if (pfn == 0) {
-      close(fd);
-      throw SystemError(env, EPERM, "pagemap: PFN hidden (needs CAP_SYS_ADMIN)", "/proc/self/pagemap");
-    }
+    if (!(entry >> 63)) throw SystemError(env, EFAULT, "pread", pagemap, "page not present");
+    if (pfn == 0) throw SystemError(env, EPERM, "pread", pagemap, "PFN hidden (needs CAP_SYS_ADMIN)");
     out[i] = static_cast<double>(pfn * page + virt % page);
   }
-  close(fd);
   return out;
 }
 

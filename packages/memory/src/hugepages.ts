@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { HugepagesError, IxyError, PermissionError, type DmaAllocator, type DmaRegion } from '@ixy/core';
-import { native, type NativeError } from './native.js';
+import { isNativeError, native } from './native.js';
 
 export const HUGEPAGE_SIZE = 2 * 1024 * 1024;
 const SYSFS_HUGEPAGES = '/sys/kernel/mm/hugepages/hugepages-2048kB';
@@ -58,7 +58,8 @@ export class HugepageRegion implements DmaRegion {
 
 /** Translates the addon's errors into errors a user can act on. */
 function explain(err: unknown, pages: number): never {
-  const e = err as NativeError;
+  if (!isNativeError(err)) throw err;
+  const e = err;
   const counts = hugepageCounts();
   if (e.syscall === 'mmap' && e.code === 'ENOMEM') {
     throw new HugepagesError(
@@ -86,7 +87,7 @@ function explain(err: unknown, pages: number): never {
       'mount hugetlbfs (mount -t hugetlbfs hugetlbfs /mnt/huge) and reserve hugepages',
     );
   }
-  throw new IxyError(e.code ?? 'EDMA', `cannot allocate DMA memory: ${e.message}`, undefined, { cause: err });
+  throw new IxyError(e.code, `cannot allocate DMA memory: ${e.message}`, undefined, { cause: err });
 }
 
 /**

@@ -1,4 +1,4 @@
-export { native, type NativeMemory, type NativeError } from './native.js';
+export { native, isNativeError, type NativeMemory, type NativeError } from './native.js';
 export {
   HugepageAllocator,
   HugepageRegion,

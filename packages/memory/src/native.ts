@@ -50,9 +50,26 @@ export function native(): NativeMemory {
   return loaded;
 }
 
-/** A SystemError-shaped error from the addon. */
+/**
+ * An error of a failed system call in a native addon (@ixy/memory's and @ixy/pci's share one
+ * errno mapping), shaped like Node's own fs errors. Decide on these fields, never on `message`
+ * (which is for people and may change).
+ */
 export interface NativeError extends Error {
-  code?: string;
-  syscall?: string;
+  /** The errno's name: 'ENOENT', 'EACCES', 'ENOTTY', ... ('EUNKNOWN' for a number Linux does not name). */
+  code: string;
+  /** The errno, negative as in Node's errors: `util.getSystemErrorName(err.errno)` is `code`. */
+  errno: number;
+  /** The system call or ioctl that failed: 'open', 'mmap', 'VFIO_GROUP_GET_STATUS', ... */
+  syscall: string;
+  /** The file it was called on, when there is one. */
   path?: string;
+}
+
+/** Is `err` a NativeError (or a Node fs error, which has the same fields)? */
+export function isNativeError(err: unknown): err is NativeError {
+  const e = err as Partial<NativeError> | null;
+  return (
+    err instanceof Error && typeof e?.code === 'string' && typeof e.errno === 'number' && typeof e.syscall === 'string'
+  );
 }

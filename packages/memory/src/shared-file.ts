@@ -1,5 +1,5 @@
 import { IxyError, PermissionError } from '@ixy/core';
-import { native, type NativeError } from './native.js';
+import { isNativeError, native } from './native.js';
 
 /**
  * Maps a file read/write and shared (MAP_SHARED): a PCI BAR's `resourceN` file, or a file in
@@ -10,11 +10,11 @@ export function mapSharedFile(path: string, size: number, create = false): Array
   try {
     return native().mapFile(path, size, create);
   } catch (err) {
-    const e = err as NativeError;
-    if (e.code === 'EACCES' || e.code === 'EPERM') {
+    if (!isNativeError(err)) throw err;
+    if (err.code === 'EACCES' || err.code === 'EPERM') {
       throw new PermissionError(`cannot map ${path}: permission denied`);
     }
-    throw new IxyError(e.code ?? 'EMAP', `cannot map ${path}: ${e.message}`, undefined, { cause: err });
+    throw new IxyError(err.code, `cannot map ${path}: ${err.message}`, undefined, { cause: err });
   }
 }
 

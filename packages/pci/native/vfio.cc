@@ -1,6 +1,7 @@
 // @ixy/pci native addon: the VFIO ioctls (linux/vfio.h) and eventfds, which JavaScript cannot
-// issue. Flat functions on file descriptors; all logic is in src/vfio.ts. Errors are
-// SystemError-shaped (code, syscall, path) and never exit the process.
+// issue. Flat functions on file descriptors; all logic is in src/vfio.ts. Errors are shaped like
+// Node's fs errors (code, errno, syscall, path: ixy-native.h, shared with @ixy/memory's addon)
+// and never exit the process. No state: safe in every worker thread.
 #include <napi.h>
 
 #include <cerrno>
@@ -14,22 +15,12 @@
 #include <vector>
 #include <unistd.h>
 
+#include "ixy-native.h"
+
 namespace {
 
-Napi::Error SystemError(Napi::Env env, int err, const std::string& syscall, const std::string& path = "") {
-  std::string msg = syscall + " failed: " + strerror(err);
-  if (!path.empty()) msg += " (" + path + ")";
-  Napi::Error e = Napi::Error::New(env, msg);
-  const char* code = err == EACCES ? "EACCES" : err == EPERM ? "EPERM" : err == ENOENT ? "ENOENT"
-                   : err == EBUSY ? "EBUSY" : err == EINVAL ? "EINVAL" : err == ENODEV ? "ENODEV"
-                   : err == ENOMEM ? "ENOMEM" : err == EEXIST ? "EEXIST" : err == ENOTTY ? "ENOTTY"
-                   : err == EBADF ? "EBADF" : err == EMFILE ? "EMFILE" : err == ENOSPC ? "ENOSPC" : "EIO";
-  e.Set("code", Napi::String::New(env, code));
-  e.Set("errno", Napi::Number::New(env, err));
-  e.Set("syscall", Napi::String::New(env, syscall));
-  if (!path.empty()) e.Set("path", Napi::String::New(env, path));
-  return e;
-}
+using ixy::Fd;
+using ixy::SystemError;
 
 int FdArg(const Napi::CallbackInfo& info, size_t i) {
   if (info.Length() <= i || !info[i].IsNumber()) throw Napi::TypeError::New(info.Env(), "expected a file descriptor");
@@ -39,22 +30,24 @@ int FdArg(const Napi::CallbackInfo& info, size_t i) {
 // openContainer(): /dev/vfio/vfio, checked for the API version and the type-1 IOMMU.
 Napi::Value OpenContainer(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  int fd = open("/dev/vfio/vfio", O_RDWR | O_CLOEXEC);
-  if (fd < 0) throw SystemError(env, errno, "open", "/dev/vfio/vfio");
-  if (ioctl(fd, VFIO_GET_API_VERSION) != VFIO_API_VERSION) {
-    close(fd);
-    throw SystemError(env, EINVAL, "VFIO_GET_API_VERSION", "/dev/vfio/vfio");
+  const char* path = "/dev/vfio/vfio";
+  Fd fd(open(path, O_RDWR | O_CLOEXEC));
+  if (!fd.ok()) throw SystemError(env, errno, "open", path);
+  int version = ioctl(fd.get(), VFIO_GET_API_VERSION);
+  if (version != VFIO_API_VERSION) {
+    throw SystemError(env, version < 0 ? errno : EINVAL, "VFIO_GET_API_VERSION", path,
+                      "API version " + std::to_string(version) + ", " + std::to_string(VFIO_API_VERSION) + " expected");
   }
-  if (ioctl(fd, VFIO_CHECK_EXTENSION, VFIO_TYPE1_IOMMU) != 1) {
-    close(fd);
-    throw SystemError(env, ENODEV, "VFIO_CHECK_EXTENSION(TYPE1_IOMMU)", "/dev/vfio/vfio");
+  int type1 = ioctl(fd.get(), VFIO_CHECK_EXTENSION, VFIO_TYPE1_IOMMU);
+  if (type1 != 1) {
+    throw SystemError(env, type1 < 0 ? errno : ENODEV, "VFIO_CHECK_EXTENSION", path, "no VFIO_TYPE1_IOMMU");
   }
-  return Napi::Number::New(env, fd);
+  return Napi::Number::New(env, fd.release());
 }
 
 // addGroup(container, groupPath, first): opens the group, checks it is viable (every device of
 // it bound to vfio-pci), puts it in the container; for the first group also sets the IOMMU
-// type. Returns the group's fd.
+// type. Returns the group's fd. A group that is not viable: EBUSY from VFIO_GROUP_GET_STATUS.
 Napi::Value AddGroup(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   int container = FdArg(info, 0);
@@ -63,30 +56,21 @@ Napi::Value AddGroup(const Napi::CallbackInfo& info) {
   }
   std::string path = info[1].As<Napi::String>().Utf8Value();
   bool first = info[2].As<Napi::Boolean>().Value();
-  int group = open(path.c_str(), O_RDWR | O_CLOEXEC);
-  if (group < 0) throw SystemError(env, errno, "open", path);
+  Fd group(open(path.c_str(), O_RDWR | O_CLOEXEC));
+  if (!group.ok()) throw SystemError(env, errno, "open", path);
   vfio_group_status status = {};
   status.argsz = sizeof(status);
-  if (ioctl(group, VFIO_GROUP_GET_STATUS, &status) != 0) {
-    int err = errno;
-    close(group);
-    throw SystemError(env, err, "VFIO_GROUP_GET_STATUS", path);
-  }
+  if (ioctl(group.get(), VFIO_GROUP_GET_STATUS, &status) != 0) throw SystemError(env, errno, "VFIO_GROUP_GET_STATUS", path);
   if (!(status.flags & VFIO_GROUP_FLAGS_VIABLE)) {
-    close(group);
-    throw SystemError(env, EBUSY, "VFIO group not viable (bind every device of the group to vfio-pci)", path);
+    throw SystemError(env, EBUSY, "VFIO_GROUP_GET_STATUS", path,
+                      "the group is not viable (bind every device of the group to vfio-pci)");
   }
-  if (ioctl(group, VFIO_GROUP_SET_CONTAINER, &container) != 0) {
-    int err = errno;
-    close(group);
-    throw SystemError(env, err, "VFIO_GROUP_SET_CONTAINER", path);
+  if (ioctl(group.get(), VFIO_GROUP_SET_CONTAINER, &container) != 0) {
+    throw SystemError(env, errno, "VFIO_GROUP_SET_CONTAINER", path);
   }
-  if (first && ioctl(container, VFIO_SET_IOMMU, VFIO_TYPE1_IOMMU) != 0) {
-    int err = errno;
-    close(group);
-    throw SystemError(env, err, "VFIO_SET_IOMMU", path);
-  }
-  return Napi::Number::New(env, group);
+  // closing the group (on a throw) takes it out of the container again
+  if (first && ioctl(container, VFIO_SET_IOMMU, VFIO_TYPE1_IOMMU) != 0) throw SystemError(env, errno, "VFIO_SET_IOMMU", path);
+  return Napi::Number::New(env, group.release());
 }
 
 // deviceFd(group, address): the device's fd (BARs and config space are regions of it).
@@ -95,9 +79,9 @@ Napi::Value DeviceFd(const Napi::CallbackInfo& info) {
   int group = FdArg(info, 0);
   if (info.Length() < 2 || !info[1].IsString()) throw Napi::TypeError::New(env, "deviceFd(group: number, address: string)");
   std::string address = info[1].As<Napi::String>().Utf8Value();
-  int fd = ioctl(group, VFIO_GROUP_GET_DEVICE_FD, address.c_str());
-  if (fd < 0) throw SystemError(env, errno, "VFIO_GROUP_GET_DEVICE_FD", address);
-  return Napi::Number::New(env, fd);
+  Fd fd(ioctl(group, VFIO_GROUP_GET_DEVICE_FD, address.c_str()));
+  if (!fd.ok()) throw SystemError(env, errno, "VFIO_GROUP_GET_DEVICE_FD", "", address);
+  return Napi::Number::New(env, fd.release());
 }
 
 // regionInfo(device, index): { offset, size, flags } of a region (BAR 0-5, ROM 6, config 7).
@@ -155,9 +139,9 @@ Napi::Value UnmapDma(const Napi::CallbackInfo& info) {
 // eventfd(): a non-blocking, close-on-exec eventfd with count 0; the kernel adds 1 per
 // interrupt, a read returns the count and resets it. Closed with fs.closeSync.
 Napi::Value Eventfd(const Napi::CallbackInfo& info) {
-  int fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-  if (fd < 0) throw SystemError(info.Env(), errno, "eventfd");
-  return Napi::Number::New(info.Env(), fd);
+  Fd fd(eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC));
+  if (!fd.ok()) throw SystemError(info.Env(), errno, "eventfd");
+  return Napi::Number::New(info.Env(), fd.release());
 }
 
 // irqInfo(device, index): { count, flags } of an IRQ index (VFIO_PCI_INTX/MSI/MSIX_IRQ_INDEX:

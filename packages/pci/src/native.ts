@@ -18,7 +18,10 @@ export interface VfioIrqInfo {
   flags: number;
 }
 
-/** The VFIO ioctls and eventfds; see native/vfio.cc. Errors carry `code`, `syscall` and `path`. */
+/**
+ * The VFIO ioctls and eventfds; see native/vfio.cc. Errors are @ixy/memory's `NativeError`s
+ * (one errno table for both addons): `code`, `errno`, `syscall` (the ioctl) and `path`.
+ */
 export interface NativeVfio {
   openContainer(): number;
   addGroup(container: number, groupPath: string, first: boolean): number;

@@ -8,7 +8,7 @@ import {
   type DmaRegion,
   type Registers,
 } from '@ixy/core';
-import { allocHugepageBuffer, native as nativeMemory, unmapBuffer } from '@ixy/memory';
+import { allocHugepageBuffer, isNativeError, native as nativeMemory, unmapBuffer } from '@ixy/memory';
 import { nativeVfio, type NativeVfio, type VfioRegionInfo } from './native.js';
 import { CheckedRegisters, IoPortRegisters, MmioRegisters, releaseRegisters } from './registers.js';
 import { pciIdentity, type PciBus } from './sysfs.js';
@@ -23,29 +23,89 @@ export const VFIO_PCI_MSIX_IRQ_INDEX = 2;
 /** VFIO_IRQ_INFO_EVENTFD: the index can signal eventfds. */
 const IRQ_INFO_EVENTFD = 1;
 
-function vfioError(err: unknown, what: string): never {
-  const e = err as { code?: string; message?: string };
-  if (e.code === 'EACCES' || e.code === 'EPERM') {
+/**
+ * Turns an error of the addon into one a user can act on, by its fields (`code`, `syscall`:
+ * the errno mapping native/vfio.cc shares with @ixy/memory), never by its message text.
+ */
+export function vfioError(err: unknown, what: string): never {
+  if (!isNativeError(err)) throw err;
+  const { code, syscall } = err;
+  if (code === 'EACCES' || code === 'EPERM') {
     throw new PermissionError(
-      `${what}: permission denied (${e.message})`,
+      `${what}: permission denied (${err.message})`,
       "give your user the device's /dev/vfio/<group> (ixy setup does: PciBus.bindVfio(address, { uid, gid })), and raise the locked-memory limit (ulimit -l) for DMA memory",
     );
   }
-  if (e.code === 'ENODEV' && String(e.message).includes('TYPE1')) {
+  if (syscall === 'VFIO_CHECK_EXTENSION') {
     throw new IxyError(
       'ENOVFIO',
       `${what}: the kernel offers no type-1 IOMMU backend`,
       'modprobe vfio_iommu_type1, and boot with the IOMMU on',
+      { cause: err },
     );
   }
-  if (e.code === 'ENOENT') {
+  if (syscall === 'VFIO_GET_API_VERSION') {
     throw new IxyError(
       'ENOVFIO',
-      `${what}: ${e.message}`,
-      'load vfio-pci (modprobe vfio-pci) and boot with the IOMMU on (intel_iommu=on or amd_iommu=on)',
+      `${what}: ${err.message}`,
+      "the kernel's VFIO is not the one linux/vfio.h describes",
+      {
+        cause: err,
+      },
     );
   }
-  throw new IxyError(e.code ?? 'EVFIO', `${what}: ${e.message}`, undefined, { cause: err });
+  if (syscall === 'VFIO_GROUP_GET_STATUS' && code === 'EBUSY') {
+    throw new IxyError(
+      'EVFIOGROUP',
+      `${what}: the IOMMU group is not viable (a device of it is bound to a kernel driver)`,
+      'bind every device of the group to vfio-pci (ixy-setup vfio <address> for each of /sys/kernel/iommu_groups/<group>/devices)',
+      { cause: err },
+    );
+  }
+  if (syscall === 'open' && code === 'EBUSY') {
+    throw new IxyError(
+      'EVFIOGROUP',
+      `${what}: the IOMMU group is open already (VFIO lets one process, and one container, hold a group)`,
+      'stop the other program using the device, or open every device of the group from one thread',
+      { cause: err },
+    );
+  }
+  if (code === 'ENOENT') {
+    throw new IxyError(
+      'ENOVFIO',
+      `${what}: ${err.message}`,
+      'load vfio-pci (modprobe vfio-pci) and boot with the IOMMU on (intel_iommu=on or amd_iommu=on)',
+      { cause: err },
+    );
+  }
+  throw new IxyError(code, `${what}: ${err.message}`, undefined, { cause: err });
+}
+
+/** The calls that open a VFIO device (a parameter so tests can inject failures). */
+export type NativeDeviceOpen = Pick<NativeVfio, 'deviceFd' | 'regionInfo'>;
+
+/**
+ * The fd of the device at `address` in a VFIO group, and its config-space region. The fd is
+ * closed again when a later step fails: the caller owns it only once this returns.
+ */
+export function openVfioDevice(
+  group: number,
+  address: string,
+  native: NativeDeviceOpen = nativeVfio(),
+): { fd: number; config: VfioRegionInfo } {
+  const what = `cannot open ${address} through VFIO`;
+  let fd: number;
+  try {
+    fd = native.deviceFd(group, address);
+  } catch (err) {
+    vfioError(err, what);
+  }
+  try {
+    return { fd, config: native.regionInfo(fd, CONFIG_REGION) };
+  } catch (err) {
+    closeSync(fd);
+    vfioError(err, what);
+  }
 }
 
 /**
@@ -282,12 +342,9 @@ export class VfioDeviceAccess implements DeviceAccess {
     }
     this.identity = pciIdentity(info);
     const group = VfioContainer.get().group(info.iommuGroup);
-    try {
-      this.device = nativeVfio().deviceFd(group, info.address);
-      this.config = nativeVfio().regionInfo(this.device, CONFIG_REGION);
-    } catch (err) {
-      vfioError(err, `cannot open ${info.address} through VFIO`);
-    }
+    const { fd, config } = openVfioDevice(group, info.address);
+    this.device = fd;
+    this.config = config;
   }
 
   /** Bound to vfio-pci already; what is left is bus mastering, through VFIO's config region. */
@@ -304,10 +361,16 @@ export class VfioDeviceAccess implements DeviceAccess {
       vfioError(err, `${this.identity.address}: no BAR ${bar}`);
     }
     if (region.size === 0) throw new IxyError('ENOBAR', `${this.identity.address} has no BAR ${bar}`);
-    const regs =
-      region.flags & REGION_FLAG_MMAP
-        ? new MmioRegisters(nativeMemory().mapFd(this.device, region.offset, region.size))
-        : new IoPortRegisters({ fd: this.device, base: region.offset }, region.size);
+    let regs: MmioRegisters | IoPortRegisters;
+    if (region.flags & REGION_FLAG_MMAP) {
+      try {
+        regs = new MmioRegisters(nativeMemory().mapFd(this.device, region.offset, region.size));
+      } catch (err) {
+        vfioError(err, `${this.identity.address}: cannot map BAR ${bar}`);
+      }
+    } else {
+      regs = new IoPortRegisters({ fd: this.device, base: region.offset }, region.size);
+    }
     this.mapped.push(regs);
     return this.safe ? new CheckedRegisters(regs) : regs;
   }

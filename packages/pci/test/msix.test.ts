@@ -4,12 +4,21 @@
 // every error path checked through /proc/self/fd). The real device is tested in the QEMU guest
 // (packages/virtio/test/guest-vfio.test.ts).
 import { closeSync, openSync, readdirSync, readSync, writeSync } from 'node:fs';
+import { constants } from 'node:os';
 import { IxyError } from '@ixy/core';
 import { waitForWakeups } from '@ixy/memory';
 import { describe, expect, it } from 'vitest';
 import { VFIO_PCI_MSIX_IRQ_INDEX, VfioMsix, nativeVfio, type NativeIrqs } from '../src/index.js';
 
 const openFds = (): number => readdirSync('/proc/self/fd').length;
+
+const errnos = { EINVAL: constants.errno.EINVAL, EMFILE: constants.errno.EMFILE, ENODEV: constants.errno.ENODEV };
+
+/** An error as the addon throws it (fields from native/ixy-native.h of @ixy/memory). */
+function nativeFailure(syscall: string, code: keyof typeof errnos): Error {
+  const messages = { EINVAL: 'Invalid argument', EMFILE: 'Too many open files', ENODEV: 'No such device' };
+  return Object.assign(new Error(`${syscall} failed: ${messages[code]}`), { code, errno: -errnos[code], syscall });
+}
 
 function signal(fd: number): void {
   const one = Buffer.alloc(8);
@@ -73,24 +82,20 @@ function fakeIrqs(count: number, fail?: 'irqInfo' | 'eventfd' | 'setIrqEventfds'
   const native: NativeIrqs = {
     irqInfo(_device, index) {
       calls.push(`irqInfo ${index}`);
-      if (fail === 'irqInfo')
-        throw Object.assign(new Error('VFIO_DEVICE_GET_IRQ_INFO failed: Invalid argument'), { code: 'EINVAL' });
+      if (fail === 'irqInfo') throw nativeFailure('VFIO_DEVICE_GET_IRQ_INFO', 'EINVAL');
       return { count, flags };
     },
     eventfd() {
-      if (fail === 'eventfd' && ++eventfds % 2 === 0)
-        throw Object.assign(new Error('eventfd failed: Too many open files'), { code: 'EMFILE' });
+      if (fail === 'eventfd' && ++eventfds % 2 === 0) throw nativeFailure('eventfd', 'EMFILE');
       return nativeVfio().eventfd();
     },
     setIrqEventfds(_device, index, start, fds) {
       calls.push(`setIrqEventfds ${index} ${start} ${fds.length}`);
-      if (fail === 'setIrqEventfds')
-        throw Object.assign(new Error('VFIO_DEVICE_SET_IRQS failed: Invalid argument'), { code: 'EINVAL' });
+      if (fail === 'setIrqEventfds') throw nativeFailure('VFIO_DEVICE_SET_IRQS', 'EINVAL');
     },
     disableIrqs(_device, index) {
       calls.push(`disableIrqs ${index}`);
-      if (fail === 'disableIrqs')
-        throw Object.assign(new Error('VFIO_DEVICE_SET_IRQS failed: No such device'), { code: 'ENODEV' });
+      if (fail === 'disableIrqs') throw nativeFailure('VFIO_DEVICE_SET_IRQS', 'ENODEV');
     },
   };
   return { native, calls };
