@@ -13,6 +13,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 // the package being built: the current directory (npm and pnpm run scripts in the package's
 // directory), so packages that depend on @ixy/memory build their addons with its `ixy-build-native`
@@ -56,7 +57,9 @@ function newest(path) {
 }
 
 const out = join(pkgDir, 'build', 'Release');
-const sources = [join(pkgDir, 'binding.gyp'), join(pkgDir, 'native')];
+// the package's own sources, and @ixy/memory's native/ (ixy-native.h, which both addons include)
+const shared = fileURLToPath(new URL('../native', import.meta.url));
+const sources = [join(pkgDir, 'binding.gyp'), join(pkgDir, 'native'), ...(existsSync(shared) ? [shared] : [])];
 const addon = existsSync(out) ? readdirSync(out).find((f) => f.endsWith('.node')) : undefined;
 if (addon && newest(join(out, addon)) >= Math.max(...sources.map(newest))) process.exit(0);
 let command = 'node-gyp'; // npm puts its own node-gyp on PATH for install scripts
