@@ -1,0 +1,121 @@
+// One TypeScript case of the C comparison, in a process of its own (as the C reference runs in
+// its own): the JIT sees one mode and one batch size, as in an application, and no other case's
+// type feedback. Prints one JSON line.
+//
+//   node dist/ts-case.js <fwd|rings> <fast|safe> <batch> <seconds> <rounds> [gc-seconds]
+//
+// With gc-seconds > 0 it then runs the step that long more, watching the heap and the GC:
+// bytes allocated per packet in steady state and the longest GC pause.
+import { PerformanceObserver } from 'node:perf_hooks';
+import { getHeapStatistics } from 'node:v8';
+import { PacketBatch } from '@ixy/core';
+import { Mempool } from '@ixy/memory';
+import { forwardBatch } from '@ixy/fwd/forward';
+import { InstantPort } from './instant-port.js';
+
+export interface CaseRound {
+  packets: number;
+  /** CPU time of the process (user + system), ns. */
+  cpuNs: number;
+  wallNs: number;
+}
+
+export interface GcCheck {
+  seconds: number;
+  packets: number;
+  /** Growth of the used heap over the run, bytes (no GC ran in between if gcCount is 0). */
+  heapGrowth: number;
+  gcCount: number;
+  maxGcPauseMs: number;
+}
+
+export interface CaseResult {
+  rounds: CaseRound[];
+  gc?: GcCheck;
+  error?: string;
+}
+
+const [mode, kind, batchArg, secondsArg, roundsArg, gcArg] = process.argv.slice(2);
+const batchSize = Number(batchArg);
+const seconds = Number(secondsArg);
+const rounds = Number(roundsArg);
+const gcSeconds = Number(gcArg ?? 0);
+if (
+  (mode !== 'fwd' && mode !== 'rings') ||
+  (kind !== 'fast' && kind !== 'safe') ||
+  !(batchSize >= 1 && batchSize <= 256) ||
+  !(seconds > 0) ||
+  !(rounds >= 1)
+) {
+  console.error('usage: ts-case.js <fwd|rings> <fast|safe> <batch 1..256> <seconds> <rounds> [gc-seconds]');
+  process.exit(2);
+}
+
+const port = new InstantPort(kind === 'safe');
+const batch = new PacketBatch(batchSize);
+
+// ixy-fwd's step (the app's own forwardBatch: receive, touch byte 1, send, free the unsent), or
+// the rings alone (the same without the touch)
+const step =
+  mode === 'fwd'
+    ? (): number => forwardBatch(port, port, batch)
+    : (): number => {
+        const n = port.rxBatch(0, batch);
+        const sent = port.txBatch(0, batch);
+        if (sent < n) Mempool.freeBatch(batch, sent);
+        return n;
+      };
+
+function cpuNs(): number {
+  const u = process.cpuUsage();
+  return (u.user + u.system) * 1000;
+}
+
+// the same loop as the C reference's: the clock is read every 64 steps
+function run(limitSeconds: number): CaseRound {
+  let packets = 0;
+  const cpu0 = cpuNs();
+  const start = performance.now();
+  let now = start;
+  while (now - start < limitSeconds * 1000) {
+    for (let i = 0; i < 64; i++) packets += step();
+    now = performance.now();
+  }
+  return { packets, cpuNs: cpuNs() - cpu0, wallNs: (now - start) * 1e6 };
+}
+
+async function gcCheck(limitSeconds: number): Promise<GcCheck> {
+  const pauses: number[] = [];
+  const observer = new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) pauses.push(e.duration);
+  });
+  observer.observe({ entryTypes: ['gc'] });
+  // let anything pending settle, then count packets with no clock in the loop: chunks of steps
+  // sized from the rate measured above, the clock read between chunks
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  const before = getHeapStatistics().used_heap_size;
+  let packets = 0;
+  const start = performance.now();
+  while (performance.now() - start < limitSeconds * 1000) for (let i = 0; i < 100_000; i++) packets += step();
+  const after = getHeapStatistics().used_heap_size;
+  await new Promise((resolve) => setTimeout(resolve, 50)); // GC entries arrive asynchronously
+  observer.disconnect();
+  return {
+    seconds: limitSeconds,
+    packets,
+    heapGrowth: after - before,
+    gcCount: pauses.length,
+    maxGcPauseMs: pauses.length > 0 ? Math.max(...pauses) : 0,
+  };
+}
+
+const result: CaseResult = { rounds: [] };
+try {
+  run(Math.min(0.5, seconds)); // warm-up: let the JIT optimise the loop
+  for (let r = 0; r < rounds; r++) result.rounds.push(run(seconds));
+  if (gcSeconds > 0) result.gc = await gcCheck(gcSeconds);
+  if (!port.buffersAccounted()) result.error = 'buffers lost: pool, rings and TX in flight do not add up';
+} catch (err) {
+  result.error = err instanceof Error ? err.message : String(err);
+}
+console.log(JSON.stringify(result));
