@@ -15,8 +15,16 @@ export const POOL_SHIFT = 20;
 export const MAX_POOL_ENTRIES = 1 << POOL_SHIFT;
 export const INDEX_MASK = MAX_POOL_ENTRIES - 1;
 const MAX_POOLS = 1 << (32 - POOL_SHIFT);
+// Exported bindings are cells that optimised code loads and checks for the hole at every use;
+// these private copies are folded into the code (the packet path uses only these).
+const SHIFT = 20;
+const IDX = (1 << SHIFT) - 1;
 
-/** Buffer states tracked in safe mode. */
+/**
+ * Buffer states tracked in safe mode, one byte per buffer. A transfer checks the byte inline
+ * (no call) and calls `transfer` only to throw; a handle of the wrong pool or out of range
+ * fails the same check (`this.id` is compared, and a read past the state array is undefined).
+ */
 const FREE = 0;
 const APP = 1;
 const DRIVER = 2;
@@ -58,14 +66,54 @@ export class Mempool {
     const pools = Mempool.pools;
     for (let i = from; i < batch.length; i++) {
       const handle = h[i];
-      const pool = pools[handle >>> POOL_SHIFT];
+      const pool = pools[handle >>> SHIFT];
       if (pool === undefined)
         throw new OwnershipError(`freeing handle 0x${handle.toString(16)}, which belongs to no pool`);
-      if (pool.safe) pool.transfer(handle, APP, FREE, 'free');
-      pool.freeStack[pool.top++] = handle & INDEX_MASK;
+      const index = handle & IDX;
+      if (pool.safe) {
+        if (pool.state[index] !== APP) pool.transfer(handle, APP, FREE, 'free');
+        pool.state[index] = FREE;
+      }
+      pool.freeStack[pool.top++] = index;
       if (pool.top === pool.releaseAt) pool.release();
     }
     batch.length = from;
+  }
+
+  /**
+   * A driver frees `count` buffers it owns (TX completion): the handles in `ring` from `start`
+   * on, wrapping with `mask` (a ring's size - 1). Looks each pool up only when the pool id
+   * changes (the packets of one batch mostly come from one pool) and keeps its free stack in
+   * locals meanwhile.
+   */
+  static driverFreeRing(ring: Uint32Array, start: number, count: number, mask: number): void {
+    let i = 0;
+    while (i < count) {
+      const first = ring[(start + i) & mask];
+      const id = first >>> SHIFT;
+      const pool = Mempool.pools[id];
+      if (pool === undefined)
+        throw new OwnershipError(`driver free of handle 0x${first.toString(16)}, which belongs to no pool`);
+      const stack = pool.freeStack;
+      const state = pool.state;
+      const safe = pool.safe;
+      let top = pool.top;
+      for (; i < count; i++) {
+        const h = ring[(start + i) & mask];
+        if (h >>> SHIFT !== id) break;
+        const index = h & IDX;
+        if (safe) {
+          if (state[index] !== DRIVER) {
+            pool.top = top;
+            pool.transfer(h, DRIVER, FREE, 'release');
+          }
+          state[index] = FREE;
+        }
+        stack[top++] = index;
+      }
+      pool.top = top;
+      if (top >= pool.releaseAt && pool.releaseAt >= 0) pool.release();
+    }
   }
 
   readonly id: number;
@@ -182,8 +230,12 @@ export class Mempool {
 
   /** Returns an application-owned buffer to the pool. */
   free(handle: number): void {
-    const index = handle & INDEX_MASK;
-    if (this.safe) this.transfer(handle, APP, FREE, 'free');
+    const index = handle & IDX;
+    if (this.safe) {
+      if (this.state[index] !== APP || handle >>> SHIFT !== this.id || this.released)
+        this.transfer(handle, APP, FREE, 'free');
+      this.state[index] = FREE;
+    }
     this.freeStack[this.top++] = index;
     if (this.top === this.releaseAt) this.release();
   }
@@ -195,23 +247,76 @@ export class Mempool {
     if (this.top <= this.allocFloor) return -1;
     const index = this.freeStack[--this.top];
     if (this.safe) this.state[index] = DRIVER;
-    return ((this.id << POOL_SHIFT) | index) >>> 0;
+    return ((this.id << SHIFT) | index) >>> 0;
+  }
+
+  /**
+   * A driver takes up to `count` buffers for itself (RX refill of a batch): their handles go
+   * to `out[0, n)`; returns n, fewer than `count` when the pool runs short.
+   */
+  driverAllocBulk(out: Uint32Array, count: number): number {
+    let top = this.top;
+    const avail = top - this.allocFloor;
+    const n = count < avail ? count : avail > 0 ? avail : 0;
+    const stack = this.freeStack;
+    const tag = this.id << SHIFT;
+    if (this.safe) {
+      const state = this.state;
+      for (let i = 0; i < n; i++) {
+        const index = stack[--top];
+        state[index] = DRIVER;
+        out[i] = (tag | index) >>> 0;
+      }
+    } else {
+      for (let i = 0; i < n; i++) out[i] = (tag | stack[--top]) >>> 0;
+    }
+    this.top = top;
+    return n;
   }
 
   /** A driver hands a received buffer to the application (RX). */
   driverGive(handle: number): void {
-    if (this.safe) this.transfer(handle, DRIVER, APP, 'receive');
+    if (this.safe) {
+      const index = handle & IDX;
+      if (this.state[index] !== DRIVER || handle >>> SHIFT !== this.id || this.released)
+        this.transfer(handle, DRIVER, APP, 'receive');
+      this.state[index] = APP;
+    }
+  }
+
+  /** A driver hands `handles[0, count)`, received into buffers of this pool, to the application (RX). */
+  driverGiveBulk(handles: Uint32Array, count: number): void {
+    if (!this.safe) return;
+    const state = this.state;
+    const id = this.id;
+    if (this.released && count > 0) this.transfer(handles[0], DRIVER, APP, 'receive');
+    for (let i = 0; i < count; i++) {
+      const h = handles[i];
+      const index = h & IDX;
+      if (state[index] !== DRIVER || h >>> SHIFT !== id) this.transfer(h, DRIVER, APP, 'receive');
+      state[index] = APP;
+    }
   }
 
   /** A driver accepts a buffer from the application (TX). */
   driverTake(handle: number): void {
-    if (this.safe) this.transfer(handle, APP, DRIVER, 'transmit');
+    if (this.safe) {
+      const index = handle & IDX;
+      if (this.state[index] !== APP || handle >>> SHIFT !== this.id || this.released)
+        this.transfer(handle, APP, DRIVER, 'transmit');
+      this.state[index] = DRIVER;
+    }
   }
 
   /** A driver frees a buffer it owns (TX completion, queue teardown). */
   driverFree(handle: number): void {
-    if (this.safe) this.transfer(handle, DRIVER, FREE, 'release');
-    this.freeStack[this.top++] = handle & INDEX_MASK;
+    const index = handle & IDX;
+    if (this.safe) {
+      if (this.state[index] !== DRIVER || handle >>> SHIFT !== this.id || this.released)
+        this.transfer(handle, DRIVER, FREE, 'release');
+      this.state[index] = FREE;
+    }
+    this.freeStack[this.top++] = index;
     if (this.top === this.releaseAt) this.release();
   }
 
