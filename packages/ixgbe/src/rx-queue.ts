@@ -31,6 +31,8 @@ export class RxQueue {
   readonly region: DmaRegion;
   /** The ring as 32-bit words: descriptor i is words 4i..4i+3. */
   readonly ring: Uint32Array;
+  /** The ring as 8-byte words (descriptor i is 2i, 2i+1), for 64-bit fields in one store. */
+  private readonly ring64: Float64Array;
   /** Buffer handle behind each descriptor. */
   readonly handles: Uint32Array;
   /** Fresh buffers for the refill of one batch. */
@@ -49,7 +51,7 @@ export class RxQueue {
     dma: DmaAllocator,
     private readonly regs: Registers,
   ) {
-    ({ region: this.region, ring: this.ring } = allocateDescriptorRing(dma, size));
+    ({ region: this.region, ring: this.ring, ring64: this.ring64 } = allocateDescriptorRing(dma, size));
     this.handles = new Uint32Array(size);
     this.fresh = new Uint32Array(size);
     this.mask = size - 1;
@@ -125,21 +127,19 @@ export class RxQueue {
     // pool short: the packets without a fresh buffer stay in the ring until buffers come back
     const n = pool.driverAllocBulk(fresh, ready);
     const handles = this.handles;
-    const phys = pool.physAddr;
+    const ring64 = this.ring64;
+    const addrs = pool.addrBits;
     const lengths = pool.length;
     const out = batch.handles;
     let last = index;
     for (let i = 0; i < n; i++) {
-      const w = index << 2;
       const h = handles[index];
-      lengths[h & IDX] = ring[w + 3] & 0xffff;
+      lengths[h & IDX] = ring[(index << 2) + 3] & 0xffff;
       out[i] = h;
       const f = fresh[i];
-      const addr = phys[f & IDX];
-      ring[w] = addr >>> 0;
-      ring[w + 1] = (addr * TWO_POW_MINUS_32) >>> 0;
-      ring[w + 2] = 0; // header address 0: also clears DD
-      ring[w + 3] = 0;
+      // the read format (§7.1.6.1): packet buffer address, header address 0 (which clears DD)
+      ring64[index << 1] = addrs[f & IDX];
+      ring64[(index << 1) + 1] = 0;
       handles[index] = f;
       last = index;
       index = (index + 1) & mask;

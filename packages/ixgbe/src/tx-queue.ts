@@ -28,9 +28,6 @@ const IDX = INDEX_MASK;
 const CLEAN_BATCH = 32;
 const NO_LENGTHS: Uint16Array = new Uint16Array(0);
 const NO_ADDRESSES: Float64Array = new Float64Array(0);
-const TWO_POW_32 = 4294967296;
-/** Multiplying by 2^-32 is exact (a power of two) and cheaper than dividing by 2^32. */
-const TWO_POW_MINUS_32 = 1 / TWO_POW_32;
 /** Descriptors are cleaned (their buffers freed) in batches of this many, as in ixy. */
 export const TX_CLEAN_BATCH = CLEAN_BATCH;
 /**
@@ -60,6 +57,8 @@ const MIN_FRAME = MIN_TX_FRAME;
 export class TxQueue {
   readonly region: DmaRegion;
   readonly ring: Uint32Array;
+  /** The ring as 8-byte words, for the 64-bit buffer address in one store. */
+  private readonly ring64: Float64Array;
   readonly handles: Uint32Array;
   readonly mask: number;
   /** Next descriptor to fill. */
@@ -76,7 +75,7 @@ export class TxQueue {
     dma: DmaAllocator,
     private readonly regs: Registers,
   ) {
-    ({ region: this.region, ring: this.ring } = allocateDescriptorRing(dma, size));
+    ({ region: this.region, ring: this.ring, ring64: this.ring64 } = allocateDescriptorRing(dma, size));
     this.handles = new Uint32Array(size);
     this.mask = size - 1;
     this.tdt = IXGBE_TDT(queue);
@@ -127,8 +126,9 @@ export class TxQueue {
     // the pool of the packets, looked up only when the pool id changes, and its arrays
     let poolId = -1;
     let pool: Mempool | undefined;
+    const ring64 = this.ring64;
     let lengths = NO_LENGTHS;
-    let phys = NO_ADDRESSES;
+    let addrs = NO_ADDRESSES;
     let maxLen = 0;
     let error: Error | undefined;
     for (; sent < count; sent++) {
@@ -143,7 +143,7 @@ export class TxQueue {
           break;
         }
         lengths = pool.length;
-        phys = pool.physAddr;
+        addrs = pool.addrBits;
         maxLen = Math.min(this.maxFrame, pool.bufSize);
       }
       const i = h & IDX;
@@ -154,10 +154,9 @@ export class TxQueue {
       }
       (pool as Mempool).driverTake(h); // safe mode: a state byte checked inline
       handles[index] = h;
-      const addr = phys[i];
+      // advanced data descriptor (§7.2.3.2.4): buffer address, then cmd_type_len, olinfo_status
+      ring64[index << 1] = addrs[i];
       const w = index << 2;
-      ring[w] = addr >>> 0;
-      ring[w + 1] = (addr * TWO_POW_MINUS_32) >>> 0;
       ring[w + 2] = TX_CMD | len;
       ring[w + 3] = len << PAYLEN_SHIFT;
       index = next;

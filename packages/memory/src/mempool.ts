@@ -11,14 +11,14 @@ import {
  * A packet handle: `poolId << POOL_SHIFT | index`. Handles are plain integers, so a batch of
  * packets is a Uint32Array and nothing is allocated per packet.
  */
-export const POOL_SHIFT = 20;
-export const MAX_POOL_ENTRIES = 1 << POOL_SHIFT;
-export const INDEX_MASK = MAX_POOL_ENTRIES - 1;
-const MAX_POOLS = 1 << (32 - POOL_SHIFT);
 // Exported bindings are cells that optimised code loads and checks for the hole at every use;
 // these private copies are folded into the code (the packet path uses only these).
 const SHIFT = 20;
 const IDX = (1 << SHIFT) - 1;
+export const POOL_SHIFT = SHIFT;
+export const MAX_POOL_ENTRIES = 1 << POOL_SHIFT;
+export const INDEX_MASK = IDX;
+const MAX_POOLS = 1 << (32 - POOL_SHIFT);
 
 /**
  * Buffer states tracked in safe mode, one byte per buffer. A transfer checks the byte inline
@@ -57,7 +57,7 @@ export class Mempool {
 
   /** The pool a handle belongs to (undefined for a handle of no live pool). */
   static of(handle: number): Mempool {
-    return Mempool.pools[handle >>> POOL_SHIFT] as Mempool;
+    return Mempool.pools[handle >>> SHIFT] as Mempool;
   }
 
   /** Frees packets of any pool: `batch.handles[from, batch.length)`, then cuts the batch to `from`. */
@@ -128,6 +128,15 @@ export class Mempool {
   readonly bytes: Uint8Array;
   /** Bus address of each buffer's data (after the headroom), by index. */
   readonly physAddr: Float64Array;
+  /**
+   * The same addresses as the 8 bytes a descriptor holds (a little-endian 64-bit integer),
+   * viewed as float64: a driver writes a descriptor's address field with one 8-byte store
+   * through a Float64Array view of its ring, as C writes a uint64_t, instead of two 32-bit
+   * halves computed with a float multiply and two conversions each. Loads and stores of a
+   * float64 copy its bits exactly; addresses below 2^52 are never NaN patterns (a NaN, whose
+   * bits an engine may canonicalise, needs all 11 exponent bits set).
+   */
+  readonly addrBits: Float64Array;
   /** Packet length of each buffer, by index. */
   readonly length: Uint16Array;
   private readonly freeStack: Uint32Array;
@@ -169,11 +178,16 @@ export class Mempool {
     }
     this.bytes = new Uint8Array(this.region.buffer, 0, entries * entrySize);
     this.physAddr = new Float64Array(entries);
+    this.addrBits = new Float64Array(entries);
+    const bits = new Uint32Array(this.addrBits.buffer);
     this.length = new Uint16Array(entries);
     this.freeStack = new Uint32Array(entries);
     this.state = new Uint8Array(this.safe ? entries : 0);
     for (let i = 0; i < entries; i++) {
-      this.physAddr[i] = this.region.physAddr(i * entrySize + headroom);
+      const addr = this.region.physAddr(i * entrySize + headroom);
+      this.physAddr[i] = addr;
+      bits[2 * i] = addr >>> 0;
+      bits[2 * i + 1] = Math.floor(addr / 2 ** 32);
       // LIFO: index 0 is handed out first, as in ixy
       this.freeStack[i] = entries - 1 - i;
     }
@@ -188,12 +202,12 @@ export class Mempool {
 
   /** Byte offset of a packet's data in `bytes`. */
   dataOffset(handle: number): number {
-    return (handle & INDEX_MASK) * this.entrySize + this.headroom;
+    return (handle & IDX) * this.entrySize + this.headroom;
   }
 
   /** Handle of buffer `index` of this pool. */
   handle(index: number): number {
-    return ((this.id << POOL_SHIFT) | index) >>> 0;
+    return ((this.id << SHIFT) | index) >>> 0;
   }
 
   /** Takes a buffer for the application; returns its handle, or -1 when the pool is empty. */
@@ -201,7 +215,7 @@ export class Mempool {
     if (this.top <= this.allocFloor) return -1;
     const index = this.freeStack[--this.top];
     if (this.safe) this.state[index] = APP;
-    return ((this.id << POOL_SHIFT) | index) >>> 0;
+    return ((this.id << SHIFT) | index) >>> 0;
   }
 
   /** Like alloc, but throws PoolExhaustedError instead of returning -1 (for set-up code). */
@@ -219,11 +233,11 @@ export class Mempool {
     const n = Math.max(0, Math.min(count, batch.capacity, this.top - this.allocFloor));
     const h = batch.handles;
     const stack = this.freeStack;
-    const tag = this.id << POOL_SHIFT;
+    const tag = this.id << SHIFT;
     let top = this.top;
     for (let i = 0; i < n; i++) h[i] = (tag | stack[--top]) >>> 0;
     this.top = top;
-    if (this.safe) for (let i = 0; i < n; i++) this.state[h[i] & INDEX_MASK] = APP;
+    if (this.safe) for (let i = 0; i < n; i++) this.state[h[i] & IDX] = APP;
     batch.length = n;
     return n;
   }
