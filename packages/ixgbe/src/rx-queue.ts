@@ -144,7 +144,7 @@ export class RxQueue {
       last = index;
       index = (index + 1) & mask;
     }
-    pool.driverGiveBulk(out, n);
+    if (pool.safe) pool.driverGiveBulk(out, n); // safe mode: driver-owned → application-owned
     if (n > 0) {
       // one behind the next descriptor to check: RDT == RDH would mean "ring empty" (ixy)
       this.regs.write32(this.rdt, last);
