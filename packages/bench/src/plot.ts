@@ -21,6 +21,9 @@ export interface PlotOptions {
   /** Axis ranges; from the data by default (y from 0 on a linear axis). */
   xRange?: [number, number];
   yRange?: [number, number];
+  /** Tick values; round numbers (linear) or powers of ten (log) by default. */
+  xTicks?: number[];
+  yTicks?: number[];
   width?: number;
   height?: number;
 }
@@ -100,18 +103,18 @@ export function linePlot(series: readonly PlotSeries[], options: PlotOptions): s
   out.push(
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="12">`,
     `<rect width="${width}" height="${height}" fill="white"/>`,
-    `<text x="${f(left + plotW / 2)}" y="24" text-anchor="middle" font-size="15">${escapeXml(options.title)}</text>`,
+    `<text x="${f(width / 2)}" y="24" text-anchor="middle" font-size="14">${escapeXml(options.title)}</text>`,
   );
 
   // grid and ticks
-  for (const v of logX ? logTicks(x0, x1) : linearTicks(x0, x1)) {
+  for (const v of options.xTicks ?? (logX ? logTicks(x0, x1) : linearTicks(x0, x1))) {
     const x = f(px(v));
     out.push(
       `<line x1="${x}" y1="${top}" x2="${x}" y2="${top + plotH}" stroke="#e4e4e4"/>`,
       `<text x="${x}" y="${top + plotH + 16}" text-anchor="middle">${formatTick(v)}</text>`,
     );
   }
-  for (const v of logY ? logTicks(y0, y1) : linearTicks(y0, y1)) {
+  for (const v of options.yTicks ?? (logY ? logTicks(y0, y1) : linearTicks(y0, y1))) {
     const y = f(py(v));
     out.push(
       `<line x1="${left}" y1="${y}" x2="${left + plotW}" y2="${y}" stroke="#e4e4e4"/>`,
