@@ -154,8 +154,9 @@ writeFileSync(
       { name: `C (${C_FLAGS[0]})`, points: series(fwd.c), dashed: true },
     ],
     {
-      title: `ixy-fwd step, ns per packet (${m.cpu}, Node ${m.node})`,
+      title: `ixy-fwd step, ns per packet: TypeScript vs C (Node ${m.node})`,
       xLabel: 'batch size',
+      xTicks: sweep,
       yLabel: 'ns per packet (CPU time)',
       logX: true,
     },
