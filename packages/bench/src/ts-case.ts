@@ -6,7 +6,7 @@
 //
 // With gc-seconds > 0 it then runs the step that long more, watching the heap and the GC:
 // bytes allocated per packet in steady state and the longest GC pause.
-import { PerformanceObserver } from 'node:perf_hooks';
+import { PerformanceObserver, constants, type PerformanceEntry } from 'node:perf_hooks';
 import { getHeapStatistics } from 'node:v8';
 import { PacketBatch } from '@ixy/core';
 import { Mempool } from '@ixy/memory';
@@ -26,6 +26,8 @@ export interface GcCheck {
   /** Growth of the used heap over the run, bytes (no GC ran in between if gcCount is 0). */
   heapGrowth: number;
   gcCount: number;
+  /** Kinds of the GCs that ran (perf_hooks: minor = scavenge, major = mark-compact, ...). */
+  gcKinds: string[];
   maxGcPauseMs: number;
 }
 
@@ -84,19 +86,44 @@ function run(limitSeconds: number): CaseRound {
   return { packets, cpuNs: cpuNs() - cpu0, wallNs: (now - start) * 1e6 };
 }
 
-async function gcCheck(limitSeconds: number): Promise<GcCheck> {
-  const pauses: number[] = [];
-  const observer = new PerformanceObserver((list) => {
-    for (const e of list.getEntries()) pauses.push(e.duration);
-  });
-  observer.observe({ entryTypes: ['gc'] });
-  // let anything pending settle, then count packets with no clock in the loop: chunks of steps
-  // sized from the rate measured above, the clock read between chunks
-  await new Promise((resolve) => setTimeout(resolve, 50));
-  const before = getHeapStatistics().used_heap_size;
+function chunks(limitSeconds: number): number {
   let packets = 0;
   const start = performance.now();
   while (performance.now() - start < limitSeconds * 1000) for (let i = 0; i < 100_000; i++) packets += step();
+  return packets;
+}
+
+async function gcCheck(limitSeconds: number): Promise<GcCheck> {
+  const pauses: number[] = [];
+  const kinds: string[] = [];
+  let windowStart = Infinity;
+  const kindNames: Record<number, string> = {
+    [constants.NODE_PERFORMANCE_GC_MINOR]: 'minor',
+    [constants.NODE_PERFORMANCE_GC_MAJOR]: 'major',
+    [constants.NODE_PERFORMANCE_GC_INCREMENTAL]: 'incremental',
+    [constants.NODE_PERFORMANCE_GC_WEAKCB]: 'weakcb',
+  };
+  const observer = new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) {
+      if (e.startTime < windowStart) continue; // the gc() below, or earlier
+      pauses.push(e.duration);
+      const kind = (e as PerformanceEntry & { detail?: { kind?: number } }).detail?.kind ?? -1;
+      kinds.push(kindNames[kind] ?? String(kind));
+    }
+  });
+  observer.observe({ entryTypes: ['gc'] });
+  // let anything pending settle and the chunked loop below be compiled (its own code and
+  // feedback are heap objects too), then count packets with no clock in the loop: chunks of
+  // 100 000 steps, the clock read between chunks
+  chunks(0.3);
+  chunks(0.3);
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  // start from an empty young generation (--expose-gc): what set-up and warm-up left there
+  // must not be counted against the steady state
+  (globalThis as { gc?: () => void }).gc?.();
+  const before = getHeapStatistics().used_heap_size;
+  windowStart = performance.now();
+  const packets = chunks(limitSeconds);
   const after = getHeapStatistics().used_heap_size;
   await new Promise((resolve) => setTimeout(resolve, 50)); // GC entries arrive asynchronously
   observer.disconnect();
@@ -105,6 +132,7 @@ async function gcCheck(limitSeconds: number): Promise<GcCheck> {
     packets,
     heapGrowth: after - before,
     gcCount: pauses.length,
+    gcKinds: kinds,
     maxGcPauseMs: pauses.length > 0 ? Math.max(...pauses) : 0,
   };
 }

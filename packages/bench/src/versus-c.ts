@@ -6,6 +6,15 @@ import type { CaseResult, GcCheck } from './ts-case.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 
+/**
+ * V8 flags of the TypeScript case processes. V8's memory reducer runs a full mark-compact
+ * (25–75 ms on this loaded machine) about 8 s into a process that allocates little, to give
+ * back its start-up garbage: housekeeping, not the packet path, but a pause all the same. A
+ * forwarder that must not pause runs with this flag too (README). --expose-gc: the heap check
+ * empties the young generation before it starts watching.
+ */
+export const CASE_NODE_FLAGS = ['--no-memory-reducer', '--expose-gc'];
+
 /** One point of the comparison: the best round of a case, per packet. */
 export interface Point {
   batch: number;
