@@ -19,11 +19,17 @@ import {
   IXGBE_TDT,
 } from './registers.js';
 
-const TWO_POW_32 = 4294967296;
-/** Multiplying by 2^-32 is exact (a power of two) and cheaper than dividing by 2^32. */
-const TWO_POW_MINUS_32 = 1 / TWO_POW_32;
+// Imported bindings are live (ES modules): optimised code loads them from a cell and checks for
+// the hole on every use. Module-local constants are folded into the code.
+const TX_DD = IXGBE_ADVTXD_STAT_DD;
+const PAYLEN_SHIFT = IXGBE_ADVTXD_PAYLEN_SHIFT;
+const SHIFT = POOL_SHIFT;
+const IDX = INDEX_MASK;
+const CLEAN_BATCH = 32;
+const NO_LENGTHS: Uint16Array = new Uint16Array(0);
+const NO_ADDRESSES: Float64Array = new Float64Array(0);
 /** Descriptors are cleaned (their buffers freed) in batches of this many, as in ixy. */
-export const TX_CLEAN_BATCH = 32;
+export const TX_CLEAN_BATCH = CLEAN_BATCH;
 /**
  * Every packet is one advanced data descriptor (§7.2.3.2.4): one buffer (EOP), report
  * status (RS) so the device writes DD back, insert the Ethernet CRC (IFCS).
@@ -46,10 +52,13 @@ const TX_CMD =
  * Linux pads anything shorter to 17). The card pads frames to 64 bytes on the wire itself.
  */
 export const MIN_TX_FRAME = 17;
+const MIN_FRAME = MIN_TX_FRAME;
 
 export class TxQueue {
   readonly region: DmaRegion;
   readonly ring: Uint32Array;
+  /** The ring as 8-byte words, for the 64-bit buffer address in one store. */
+  private readonly ring64: Float64Array;
   readonly handles: Uint32Array;
   readonly mask: number;
   /** Next descriptor to fill. */
@@ -66,7 +75,7 @@ export class TxQueue {
     dma: DmaAllocator,
     private readonly regs: Registers,
   ) {
-    ({ region: this.region, ring: this.ring } = allocateDescriptorRing(dma, size));
+    ({ region: this.region, ring: this.ring, ring64: this.ring64 } = allocateDescriptorRing(dma, size));
     this.handles = new Uint32Array(size);
     this.mask = size - 1;
     this.tdt = IXGBE_TDT(queue);
@@ -84,25 +93,14 @@ export class TxQueue {
   /** Frees the buffers of sent packets, whole batches of TX_CLEAN_BATCH at a time. */
   clean(): void {
     const ring = this.ring;
-    const handles = this.handles;
     const mask = this.mask;
     let clean = this.cleanIndex;
     for (;;) {
       const cleanable = (this.index - clean) & mask;
-      if (cleanable < TX_CLEAN_BATCH) break;
-      const last = (clean + TX_CLEAN_BATCH - 1) & mask;
-      if ((Atomics.load(ring, (last << 2) + 3) & IXGBE_ADVTXD_STAT_DD) === 0) break;
-      // packets of one batch mostly come from one pool: look it up only when the id changes
-      let poolId = -1;
-      let pool: Mempool | undefined;
-      for (let i = 0; i < TX_CLEAN_BATCH; i++) {
-        const h = handles[(clean + i) & mask];
-        if (h >>> POOL_SHIFT !== poolId) {
-          poolId = h >>> POOL_SHIFT;
-          pool = Mempool.of(h);
-        }
-        (pool as Mempool).driverFree(h);
-      }
+      if (cleanable < CLEAN_BATCH) break;
+      const last = (clean + CLEAN_BATCH - 1) & mask;
+      if ((Atomics.load(ring, (last << 2) + 3) & TX_DD) === 0) break;
+      Mempool.driverFreeRing(this.handles, clean, CLEAN_BATCH, mask);
       clean = (last + 1) & mask;
     }
     this.cleanIndex = clean;
@@ -125,43 +123,52 @@ export class TxQueue {
     const clean = this.cleanIndex;
     let index = this.index;
     let sent = 0;
+    // the pool of the packets, looked up only when the pool id changes, and its arrays
     let poolId = -1;
     let pool: Mempool | undefined;
-    try {
-      for (; sent < count; sent++) {
-        const next = (index + 1) & mask;
-        if (next === clean) break; // ring full
-        const h = input[sent];
-        if (h >>> POOL_SHIFT !== poolId) {
-          poolId = h >>> POOL_SHIFT;
-          pool = Mempool.of(h);
-          if (pool === undefined)
-            throw new OwnershipError(`tx of handle 0x${(h >>> 0).toString(16)}, which belongs to no mempool`);
+    const ring64 = this.ring64;
+    let lengths = NO_LENGTHS;
+    let addrs = NO_ADDRESSES;
+    let maxLen = 0;
+    let error: Error | undefined;
+    for (; sent < count; sent++) {
+      const next = (index + 1) & mask;
+      if (next === clean) break; // ring full
+      const h = input[sent];
+      if (h >>> SHIFT !== poolId) {
+        poolId = h >>> SHIFT;
+        pool = Mempool.of(h);
+        if (pool === undefined) {
+          error = new OwnershipError(`tx of handle 0x${(h >>> 0).toString(16)}, which belongs to no mempool`);
+          break;
         }
-        if (pool === undefined) break; // (not reached: narrows the type)
-        const i = h & INDEX_MASK;
-        const len = pool.length[i];
-        if (len < MIN_TX_FRAME || len > this.maxFrame || len > pool.bufSize) throw this.sizeError(len, pool.bufSize);
-        pool.driverTake(h);
-        handles[index] = h;
-        const addr = pool.physAddr[i];
-        const w = index << 2;
-        ring[w] = addr >>> 0;
-        ring[w + 1] = (addr * TWO_POW_MINUS_32) >>> 0;
-        ring[w + 2] = TX_CMD | len;
-        ring[w + 3] = len << IXGBE_ADVTXD_PAYLEN_SHIFT;
-        index = next;
+        lengths = pool.length;
+        addrs = pool.addrBits;
+        maxLen = Math.min(this.maxFrame, pool.bufSize);
       }
-    } catch (err) {
-      if (sent > 0 && err instanceof Error)
-        err.message += ` (the ${sent} packets before it in the batch were taken and sent)`;
-      throw err;
-    } finally {
-      if (index !== this.index) {
-        this.index = index;
-        // hand the descriptors to the device by moving the tail (§7.2.3)
-        this.regs.write32(this.tdt, index);
+      const i = h & IDX;
+      const len = lengths[i];
+      if (len < MIN_FRAME || len > maxLen) {
+        error = this.sizeError(len, (pool as Mempool).bufSize);
+        break;
       }
+      (pool as Mempool).driverTake(h); // safe mode: a state byte checked inline
+      handles[index] = h;
+      // advanced data descriptor (§7.2.3.2.4): buffer address, then cmd_type_len, olinfo_status
+      ring64[index << 1] = addrs[i];
+      const w = index << 2;
+      ring[w + 2] = TX_CMD | len;
+      ring[w + 3] = len << PAYLEN_SHIFT;
+      index = next;
+    }
+    if (index !== this.index) {
+      this.index = index;
+      // hand the descriptors to the device by moving the tail (§7.2.3)
+      this.regs.write32(this.tdt, index);
+    }
+    if (error !== undefined) {
+      if (sent > 0) error.message += ` (the ${sent} packets before it in the batch were taken and sent)`;
+      throw error;
     }
     return sent;
   }
@@ -170,7 +177,7 @@ export class TxQueue {
     return new FrameSizeError(
       `tx queue ${this.queue}: cannot send a frame of ${len} bytes (the card takes ${MIN_TX_FRAME} to ${Math.min(this.maxFrame, bufSize)}: buffer holds ${bufSize}, the wire at most ${this.maxFrame} without CRC)`,
       len === 0
-        ? 'set the packet length (pool.length[handle & INDEX_MASK]) before sending'
+        ? 'set the packet length (pool.length[handle & IDX]) before sending'
         : len < MIN_TX_FRAME
           ? `pad the frame to at least ${MIN_TX_FRAME} bytes (the card pads it to 64 on the wire)`
           : 'jumbo frames are not supported: keep frames at most 1514 bytes (1518 with a VLAN tag)',

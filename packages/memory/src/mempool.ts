@@ -11,12 +11,20 @@ import {
  * A packet handle: `poolId << POOL_SHIFT | index`. Handles are plain integers, so a batch of
  * packets is a Uint32Array and nothing is allocated per packet.
  */
-export const POOL_SHIFT = 20;
+// Exported bindings are cells that optimised code loads and checks for the hole at every use;
+// these private copies are folded into the code (the packet path uses only these).
+const SHIFT = 20;
+const IDX = (1 << SHIFT) - 1;
+export const POOL_SHIFT = SHIFT;
 export const MAX_POOL_ENTRIES = 1 << POOL_SHIFT;
-export const INDEX_MASK = MAX_POOL_ENTRIES - 1;
+export const INDEX_MASK = IDX;
 const MAX_POOLS = 1 << (32 - POOL_SHIFT);
 
-/** Buffer states tracked in safe mode. */
+/**
+ * Buffer states tracked in safe mode, one byte per buffer. A transfer checks the byte inline
+ * (no call) and calls `transfer` only to throw; a handle of the wrong pool or out of range
+ * fails the same check (`this.id` is compared, and a read past the state array is undefined).
+ */
 const FREE = 0;
 const APP = 1;
 const DRIVER = 2;
@@ -49,7 +57,7 @@ export class Mempool {
 
   /** The pool a handle belongs to (undefined for a handle of no live pool). */
   static of(handle: number): Mempool {
-    return Mempool.pools[handle >>> POOL_SHIFT] as Mempool;
+    return Mempool.pools[handle >>> SHIFT] as Mempool;
   }
 
   /** Frees packets of any pool: `batch.handles[from, batch.length)`, then cuts the batch to `from`. */
@@ -58,14 +66,54 @@ export class Mempool {
     const pools = Mempool.pools;
     for (let i = from; i < batch.length; i++) {
       const handle = h[i];
-      const pool = pools[handle >>> POOL_SHIFT];
+      const pool = pools[handle >>> SHIFT];
       if (pool === undefined)
         throw new OwnershipError(`freeing handle 0x${handle.toString(16)}, which belongs to no pool`);
-      if (pool.safe) pool.transfer(handle, APP, FREE, 'free');
-      pool.freeStack[pool.top++] = handle & INDEX_MASK;
+      const index = handle & IDX;
+      if (pool.safe) {
+        if (pool.state[index] !== APP) pool.transfer(handle, APP, FREE, 'free');
+        pool.state[index] = FREE;
+      }
+      pool.freeStack[pool.top++] = index;
       if (pool.top === pool.releaseAt) pool.release();
     }
     batch.length = from;
+  }
+
+  /**
+   * A driver frees `count` buffers it owns (TX completion): the handles in `ring` from `start`
+   * on, wrapping with `mask` (a ring's size - 1). Looks each pool up only when the pool id
+   * changes (the packets of one batch mostly come from one pool) and keeps its free stack in
+   * locals meanwhile.
+   */
+  static driverFreeRing(ring: Uint32Array, start: number, count: number, mask: number): void {
+    let i = 0;
+    while (i < count) {
+      const first = ring[(start + i) & mask];
+      const id = first >>> SHIFT;
+      const pool = Mempool.pools[id];
+      if (pool === undefined)
+        throw new OwnershipError(`driver free of handle 0x${first.toString(16)}, which belongs to no pool`);
+      const stack = pool.freeStack;
+      const state = pool.state;
+      const safe = pool.safe;
+      let top = pool.top;
+      for (; i < count; i++) {
+        const h = ring[(start + i) & mask];
+        if (h >>> SHIFT !== id) break;
+        const index = h & IDX;
+        if (safe) {
+          if (state[index] !== DRIVER) {
+            pool.top = top;
+            pool.transfer(h, DRIVER, FREE, 'release');
+          }
+          state[index] = FREE;
+        }
+        stack[top++] = index;
+      }
+      pool.top = top;
+      if (top >= pool.releaseAt && pool.releaseAt >= 0) pool.release();
+    }
   }
 
   readonly id: number;
@@ -80,6 +128,15 @@ export class Mempool {
   readonly bytes: Uint8Array;
   /** Bus address of each buffer's data (after the headroom), by index. */
   readonly physAddr: Float64Array;
+  /**
+   * The same addresses as the 8 bytes a descriptor holds (a little-endian 64-bit integer),
+   * viewed as float64: a driver writes a descriptor's address field with one 8-byte store
+   * through a Float64Array view of its ring, as C writes a uint64_t, instead of two 32-bit
+   * halves computed with a float multiply and two conversions each. Loads and stores of a
+   * float64 copy its bits exactly; addresses below 2^52 are never NaN patterns (a NaN, whose
+   * bits an engine may canonicalise, needs all 11 exponent bits set).
+   */
+  readonly addrBits: Float64Array;
   /** Packet length of each buffer, by index. */
   readonly length: Uint16Array;
   private readonly freeStack: Uint32Array;
@@ -121,11 +178,16 @@ export class Mempool {
     }
     this.bytes = new Uint8Array(this.region.buffer, 0, entries * entrySize);
     this.physAddr = new Float64Array(entries);
+    this.addrBits = new Float64Array(entries);
+    const bits = new Uint32Array(this.addrBits.buffer);
     this.length = new Uint16Array(entries);
     this.freeStack = new Uint32Array(entries);
     this.state = new Uint8Array(this.safe ? entries : 0);
     for (let i = 0; i < entries; i++) {
-      this.physAddr[i] = this.region.physAddr(i * entrySize + headroom);
+      const addr = this.region.physAddr(i * entrySize + headroom);
+      this.physAddr[i] = addr;
+      bits[2 * i] = addr >>> 0;
+      bits[2 * i + 1] = Math.floor(addr / 2 ** 32);
       // LIFO: index 0 is handed out first, as in ixy
       this.freeStack[i] = entries - 1 - i;
     }
@@ -140,12 +202,12 @@ export class Mempool {
 
   /** Byte offset of a packet's data in `bytes`. */
   dataOffset(handle: number): number {
-    return (handle & INDEX_MASK) * this.entrySize + this.headroom;
+    return (handle & IDX) * this.entrySize + this.headroom;
   }
 
   /** Handle of buffer `index` of this pool. */
   handle(index: number): number {
-    return ((this.id << POOL_SHIFT) | index) >>> 0;
+    return ((this.id << SHIFT) | index) >>> 0;
   }
 
   /** Takes a buffer for the application; returns its handle, or -1 when the pool is empty. */
@@ -153,7 +215,7 @@ export class Mempool {
     if (this.top <= this.allocFloor) return -1;
     const index = this.freeStack[--this.top];
     if (this.safe) this.state[index] = APP;
-    return ((this.id << POOL_SHIFT) | index) >>> 0;
+    return ((this.id << SHIFT) | index) >>> 0;
   }
 
   /** Like alloc, but throws PoolExhaustedError instead of returning -1 (for set-up code). */
@@ -171,19 +233,23 @@ export class Mempool {
     const n = Math.max(0, Math.min(count, batch.capacity, this.top - this.allocFloor));
     const h = batch.handles;
     const stack = this.freeStack;
-    const tag = this.id << POOL_SHIFT;
+    const tag = this.id << SHIFT;
     let top = this.top;
     for (let i = 0; i < n; i++) h[i] = (tag | stack[--top]) >>> 0;
     this.top = top;
-    if (this.safe) for (let i = 0; i < n; i++) this.state[h[i] & INDEX_MASK] = APP;
+    if (this.safe) for (let i = 0; i < n; i++) this.state[h[i] & IDX] = APP;
     batch.length = n;
     return n;
   }
 
   /** Returns an application-owned buffer to the pool. */
   free(handle: number): void {
-    const index = handle & INDEX_MASK;
-    if (this.safe) this.transfer(handle, APP, FREE, 'free');
+    const index = handle & IDX;
+    if (this.safe) {
+      if (this.state[index] !== APP || handle >>> SHIFT !== this.id || this.released)
+        this.transfer(handle, APP, FREE, 'free');
+      this.state[index] = FREE;
+    }
     this.freeStack[this.top++] = index;
     if (this.top === this.releaseAt) this.release();
   }
@@ -195,23 +261,76 @@ export class Mempool {
     if (this.top <= this.allocFloor) return -1;
     const index = this.freeStack[--this.top];
     if (this.safe) this.state[index] = DRIVER;
-    return ((this.id << POOL_SHIFT) | index) >>> 0;
+    return ((this.id << SHIFT) | index) >>> 0;
+  }
+
+  /**
+   * A driver takes up to `count` buffers for itself (RX refill of a batch): their handles go
+   * to `out[0, n)`; returns n, fewer than `count` when the pool runs short.
+   */
+  driverAllocBulk(out: Uint32Array, count: number): number {
+    let top = this.top;
+    const avail = top - this.allocFloor;
+    const n = count < avail ? count : avail > 0 ? avail : 0;
+    const stack = this.freeStack;
+    const tag = this.id << SHIFT;
+    if (this.safe) {
+      const state = this.state;
+      for (let i = 0; i < n; i++) {
+        const index = stack[--top];
+        state[index] = DRIVER;
+        out[i] = (tag | index) >>> 0;
+      }
+    } else {
+      for (let i = 0; i < n; i++) out[i] = (tag | stack[--top]) >>> 0;
+    }
+    this.top = top;
+    return n;
   }
 
   /** A driver hands a received buffer to the application (RX). */
   driverGive(handle: number): void {
-    if (this.safe) this.transfer(handle, DRIVER, APP, 'receive');
+    if (this.safe) {
+      const index = handle & IDX;
+      if (this.state[index] !== DRIVER || handle >>> SHIFT !== this.id || this.released)
+        this.transfer(handle, DRIVER, APP, 'receive');
+      this.state[index] = APP;
+    }
+  }
+
+  /** A driver hands `handles[0, count)`, received into buffers of this pool, to the application (RX). */
+  driverGiveBulk(handles: Uint32Array, count: number): void {
+    if (!this.safe) return;
+    const state = this.state;
+    const id = this.id;
+    if (this.released && count > 0) this.transfer(handles[0], DRIVER, APP, 'receive');
+    for (let i = 0; i < count; i++) {
+      const h = handles[i];
+      const index = h & IDX;
+      if (state[index] !== DRIVER || h >>> SHIFT !== id) this.transfer(h, DRIVER, APP, 'receive');
+      state[index] = APP;
+    }
   }
 
   /** A driver accepts a buffer from the application (TX). */
   driverTake(handle: number): void {
-    if (this.safe) this.transfer(handle, APP, DRIVER, 'transmit');
+    if (this.safe) {
+      const index = handle & IDX;
+      if (this.state[index] !== APP || handle >>> SHIFT !== this.id || this.released)
+        this.transfer(handle, APP, DRIVER, 'transmit');
+      this.state[index] = DRIVER;
+    }
   }
 
   /** A driver frees a buffer it owns (TX completion, queue teardown). */
   driverFree(handle: number): void {
-    if (this.safe) this.transfer(handle, DRIVER, FREE, 'release');
-    this.freeStack[this.top++] = handle & INDEX_MASK;
+    const index = handle & IDX;
+    if (this.safe) {
+      if (this.state[index] !== DRIVER || handle >>> SHIFT !== this.id || this.released)
+        this.transfer(handle, DRIVER, FREE, 'release');
+      this.state[index] = FREE;
+    }
+    this.freeStack[this.top++] = index;
     if (this.top === this.releaseAt) this.release();
   }
 

@@ -1,0 +1,63 @@
+import { type PacketBatch, type DeviceStats, type IxyDevice, type Wakeup } from '@ixy/core';
+import { RxQueue, TxQueue, registers as R } from '@ixy/ixgbe';
+import { Mempool, SimulatedMemory } from '@ixy/memory';
+import { InstantCard } from './instant-card.js';
+
+/**
+ * Queue 0 of the ixgbe driver against the InstantCard, as an IxyDevice: `rxBatch` and
+ * `txBatch` do what IxgbeDevice's do (look the queue up, call receive/send), so ixy-fwd's
+ * `forwardBatch` runs on it unchanged. Rings of 512, a pool of 4096 buffers: as the C reference.
+ */
+export class InstantPort implements IxyDevice {
+  readonly address = 'instant';
+  readonly driverName = 'ixgbe (instant card)';
+  readonly rxQueueCount = 1;
+  readonly txQueueCount = 1;
+  readonly card = new InstantCard();
+  readonly pool: Mempool;
+  private readonly rx: RxQueue[];
+  private readonly tx: TxQueue[];
+
+  constructor(safe: boolean) {
+    const memory = new SimulatedMemory();
+    this.pool = new Mempool({ allocator: memory, entries: 4096, safe });
+    this.card.rx = new RxQueue(0, 512, this.pool, memory, this.card);
+    this.card.tx = new TxQueue(0, 512, 1518, memory, this.card);
+    this.rx = [this.card.rx];
+    this.tx = [this.card.tx];
+    this.card.rx.fill();
+    this.card.write32(R.IXGBE_RDT(0), 511);
+  }
+
+  rxBatch(queue: number, batch: PacketBatch, max: number = batch.capacity): number {
+    const q = this.rx[queue];
+    if (q === undefined) throw new RangeError(`no rx queue ${queue}`);
+    return q.receive(batch, max < batch.capacity ? max : batch.capacity);
+  }
+
+  txBatch(queue: number, batch: PacketBatch): number {
+    const q = this.tx[queue];
+    if (q === undefined) throw new RangeError(`no tx queue ${queue}`);
+    return q.send(batch);
+  }
+
+  /** Every buffer is in the RX ring, the TX ring or the pool: none lost, none twice. */
+  buffersAccounted(): boolean {
+    return this.pool.freeCount + this.card.rx.size + this.card.tx.inFlight === this.pool.entries;
+  }
+
+  rxWakeup(): Wakeup | null {
+    return null;
+  }
+  readStats(_stats: DeviceStats): void {}
+  resetStats(): void {}
+  setPromisc(): void {}
+  linkSpeed(): number {
+    return 10000;
+  }
+  macAddress(): Uint8Array {
+    return new Uint8Array(6);
+  }
+  setMacAddress(): void {}
+  close(): void {}
+}
