@@ -1,0 +1,311 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { PacketBatch, deviceDma, openDevice, type IxyDevice } from '@ixy/core';
+import { Mempool } from '@ixy/memory';
+import { Cable } from '@ixy/sim';
+import {
+  Generator,
+  LatencyHistogram,
+  Pacer,
+  formatNs,
+  nsBetween,
+  readSendTimeHi,
+  readSendTimeLo,
+  writeSendTime,
+  type LatencySummary,
+} from '@ixy/traffic';
+import { linePlot } from './plot.js';
+import type { Machine } from './machine.js';
+
+/**
+ * Latency through ixy-fwd, as the ixy paper measures it (its tail-latency figure: a CCDF per
+ * offered rate), on simulated ports: ixy-fwd runs as the app, in a process of its own, between
+ * two cables; this process is the load generator and the sink on the cables' far ends. One
+ * busy-polling thread here stamps each frame with the clock when its batch goes to the port
+ * (`Generator`'s stamp, CLOCK_MONOTONIC) and reads the clock once per received batch, so both
+ * ends read one clock: no offset between them. Each frame's latency is from the stamp to the
+ * moment this loop had it: the source port's TX, cable A, fwd's RX ring, fwd, its TX, cable B,
+ * the sink's RX ring, plus up to one turn of this loop (under a µs at low rates, a few µs when it
+ * fills whole batches at the maximum). On a 2-core machine the two busy threads have a core each
+ * only when nothing else runs: the tail shows the machine's other work too.
+ */
+
+export interface FwdLatencyRun {
+  /** ixy-fwd's poll mode. */
+  mode: 'busy-poll' | 'hybrid';
+  /** Offered rate in Mpps; null: as fast as the source port takes frames (the maximum). */
+  offeredMpps: number | null;
+  seconds: number;
+  /** Frames the source port took, and those that came back through fwd. */
+  sent: number;
+  received: number;
+  sentMpps: number;
+  forwardedMpps: number;
+  /** Share of a core ixy-fwd used during the run (10 ms resolution). */
+  fwdCpu: number;
+  /** ns. */
+  latency: LatencySummary;
+  /** [ns, share of frames slower]: the CCDF. */
+  ccdf: [number, number][];
+}
+
+export interface FwdLatencyOptions {
+  /** Seconds measured per rate (after a warm-up of a quarter of it). */
+  seconds: number;
+  /** Offered rates below the maximum, in Mpps (those at or above 95 % of it are left out). */
+  rates: number[];
+  /** Also offer these shares of the maximum measured (e.g. 0.5, 0.9). */
+  shares: number[];
+  batch?: number;
+  progress?: (msg: string) => void;
+}
+
+const require = createRequire(import.meta.url);
+
+/** CPU seconds a process used so far (utime + stime, USER_HZ 100). */
+function cpuSeconds(pid: number): number {
+  try {
+    const f = readFileSync(`/proc/${pid}/stat`, 'utf8')
+      .replace(/^.*\) /, '')
+      .split(' ');
+    return (Number(f[11]) + Number(f[12])) / 100;
+  } catch {
+    return NaN;
+  }
+}
+
+/** Starts ixy-fwd between the near ends of two cables and waits until both of our far ends see link. */
+async function startFwd(tag: string, busyPoll: boolean, src: IxyDevice, sink: IxyDevice): Promise<ChildProcess> {
+  const main = require.resolve('@ixy/fwd');
+  const args = [main, `sim:${tag}-a:1`, `sim:${tag}-b:0`, ...(busyPoll ? ['--busy-poll'] : [])];
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  let err = '';
+  child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+  const deadline = performance.now() + 60_000;
+  while (src.linkSpeed() === 0 || sink.linkSpeed() === 0) {
+    if (child.exitCode !== null || performance.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error(`ixy-fwd did not come up: ${err.trim() || `exit code ${child.exitCode}`}`);
+    }
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  return child;
+}
+
+/**
+ * One offered rate: a warm-up, `seconds` measured, then a drain (no more frames sent; what is
+ * in flight is still received and recorded, so the tail is not cut off).
+ */
+function runRate(
+  src: IxyDevice,
+  sink: IxyDevice,
+  gen: Generator,
+  batchSize: number,
+  offeredMpps: number | null,
+  seconds: number,
+  fwdPid: number,
+): Omit<FwdLatencyRun, 'mode'> {
+  const clock = gen.clock!;
+  const pool = gen.pool;
+  const send = new PacketBatch(batchSize);
+  const recv = new PacketBatch(256);
+  const hist = new LatencyHistogram();
+  clock.read();
+  const hi0 = clock.hi;
+  const lo0 = clock.lo;
+  const pacer = offeredMpps !== null ? new Pacer(offeredMpps * 1000, batchSize, 0) : null;
+  const warmupMs = seconds * 250;
+  const endMs = warmupMs + seconds * 1000;
+  let sent = 0;
+  let received = 0;
+  let measuring = false;
+  let cpu0 = 0;
+  let lastFrameMs = 0;
+  let stopMs = Infinity;
+  for (;;) {
+    // receive first: the clock read after it is this batch's receive time and the next send time
+    const n = sink.rxBatch(0, recv);
+    clock.read();
+    const hi = clock.hi;
+    const lo = clock.lo;
+    const nowMs = nsBetween(hi0, lo0, hi, lo) / 1e6;
+    if (n > 0) {
+      const h = recv.handles;
+      for (let i = 0; i < n; i++) {
+        const p = Mempool.of(h[i]);
+        const off = p.dataOffset(h[i]);
+        hist.record(nsBetween(readSendTimeHi(p.bytes, off), readSendTimeLo(p.bytes, off), hi, lo));
+      }
+      Mempool.freeBatch(recv);
+      received += n;
+      lastFrameMs = nowMs;
+    }
+    if (nowMs < endMs) {
+      if (!measuring && nowMs >= warmupMs) {
+        measuring = true;
+        hist.reset();
+        sent = 0;
+        received = 0;
+        cpu0 = cpuSeconds(fwdPid);
+      }
+      let want = batchSize;
+      if (pacer !== null) want = Math.min(want, pacer.allowed(nowMs));
+      if (want > 0) {
+        const k = gen.fill(send, want);
+        const sh = send.handles;
+        for (let i = 0; i < k; i++) writeSendTime(pool.bytes, pool.dataOffset(sh[i]), hi, lo);
+        const took = src.txBatch(0, send);
+        if (took < k) Mempool.freeBatch(send, took); // the port's ring is full: not offered
+        send.length = 0;
+        sent += took;
+        pacer?.took(k);
+      }
+    } else {
+      if (stopMs === Infinity) stopMs = nowMs;
+      // drained: 20 ms without a frame (or 500 ms, whatever is left is lost)
+      if (nowMs - Math.max(lastFrameMs, stopMs) > 20 || nowMs - stopMs > 500) break;
+    }
+  }
+  const fwdCpu = (cpuSeconds(fwdPid) - cpu0) / seconds;
+  return {
+    offeredMpps,
+    seconds,
+    sent,
+    received,
+    sentMpps: sent / seconds / 1e6,
+    forwardedMpps: received / seconds / 1e6,
+    fwdCpu,
+    latency: hist.summary(),
+    ccdf: hist.ccdf(),
+  };
+}
+
+/** Latency through ixy-fwd at each rate, busy-polling and in hybrid mode. */
+export async function fwdLatency(options: FwdLatencyOptions): Promise<FwdLatencyRun[]> {
+  const batch = options.batch ?? 32;
+  const runs: FwdLatencyRun[] = [];
+  for (const busyPoll of [true, false]) {
+    const mode = busyPoll ? 'busy-poll' : 'hybrid';
+    const tag = `bench-${process.pid}-lat${busyPoll ? 'b' : 'h'}`;
+    const src = openDevice(`sim:${tag}-a:0`);
+    const sink = openDevice(`sim:${tag}-b:1`);
+    const pool = new Mempool({ allocator: deviceDma(src), entries: 4096 });
+    let fwd: ChildProcess | undefined;
+    try {
+      const gen = new Generator(pool, { size: 60, timestamp: true });
+      fwd = await startFwd(tag, busyPoll, src, sink);
+      const pid = fwd.pid!;
+      options.progress?.(`latency through ixy-fwd, ${mode}, maximum rate`);
+      const max = runRate(src, sink, gen, batch, null, options.seconds, pid);
+      const top = max.forwardedMpps;
+      const rates = [...options.rates, ...options.shares.map((s) => Number((s * top).toPrecision(2)))]
+        .filter((r) => r > 0 && r < 0.95 * top)
+        .sort((a, b) => a - b)
+        .filter((r, i, all) => i === 0 || r !== all[i - 1]);
+      for (const rate of rates) {
+        options.progress?.(`latency through ixy-fwd, ${mode}, ${rate} Mpps`);
+        runs.push({ mode, ...runRate(src, sink, gen, batch, rate, options.seconds, pid) });
+      }
+      runs.push({ mode, ...max });
+    } finally {
+      if (fwd && fwd.exitCode === null) {
+        const exited = new Promise((r) => fwd!.once('exit', r));
+        fwd.kill('SIGINT');
+        await exited;
+      }
+      src.close();
+      sink.close();
+      pool.close();
+      Cable.remove(`${tag}-a`);
+      Cable.remove(`${tag}-b`);
+    }
+  }
+  return runs;
+}
+
+const rateName = (r: FwdLatencyRun): string =>
+  r.offeredMpps === null ? 'max' : `${Number(r.offeredMpps.toPrecision(3))} Mpps`;
+
+export function formatFwdLatency(title: string, runs: FwdLatencyRun[]): string {
+  const head =
+    `  ${'ixy-fwd'.padEnd(9)} ${'offered'.padStart(11)} ${'sent'.padStart(6)} ${'fwd'.padStart(6)} ${'lost'.padStart(7)}` +
+    ` ${'p50'.padStart(9)} ${'p99'.padStart(9)} ${'p99.9'.padStart(9)} ${'p99.99'.padStart(9)} ${'max'.padStart(9)} ${'fwd CPU'.padStart(8)}`;
+  const rows = runs.map((r) => {
+    const lost = r.sent > 0 ? ((r.sent - r.received) / r.sent) * 100 : 0;
+    const l = r.latency;
+    return (
+      `  ${r.mode.padEnd(9)} ${rateName(r).padStart(11)} ${r.sentMpps.toFixed(3).padStart(6)} ${r.forwardedMpps.toFixed(3).padStart(6)} ${`${Math.max(0, lost).toFixed(lost > 0 && lost < 0.1 ? 3 : 1)} %`.padStart(7)}` +
+      ` ${[l.p50, l.p99, l.p999, l.p9999, l.max].map((v) => (l.count > 0 ? formatNs(v) : '-').padStart(9)).join(' ')}` +
+      ` ${`${(r.fwdCpu * 100).toFixed(0)} %`.padStart(8)}`
+    );
+  });
+  return `${title}\n${head}\n${rows.join('\n')}`;
+}
+
+/** Writes the runs as JSON and their CCDFs as an SVG plot (µs on a log axis, like the paper's figure). */
+export function writeFwdLatencyResults(
+  runs: FwdLatencyRun[],
+  dir: string,
+  tag: string,
+  machine: Machine,
+  method: object,
+): { json: string; svg: string } {
+  const json = join(dir, `fwd-latency-${tag}.json`);
+  writeFileSync(
+    json,
+    JSON.stringify({ date: new Date().toISOString(), machine, method, unit: 'ns', runs }, null, 2) + '\n',
+  );
+  const svg = join(dir, `fwd-latency-ccdf-${tag}.svg`);
+  const floor = 1 / Math.max(1, ...runs.map((r) => r.latency.count));
+  writeFileSync(
+    svg,
+    linePlot(
+      runs.map((r) => ({
+        name: `${r.mode}, ${rateName(r)}`,
+        points: r.ccdf.map(([ns, above]) => [ns / 1000, above] as const),
+        dashed: r.mode === 'hybrid',
+      })),
+      {
+        title: `Latency through ixy-fwd on simulated ports, CCDF (${machine.cpu}, Node ${machine.node})`,
+        xLabel: 'latency (µs)',
+        yLabel: 'share of frames slower (CCDF)',
+        logX: true,
+        logY: true,
+        yRange: [floor, 1],
+      },
+    ),
+  );
+  return { json, svg };
+}
+
+/**
+ * The section `pnpm bench` prints: the table, then the JSON and the plot under `dir`. The quick
+ * run (`--quick`) measures three rates per mode for 0.6 s each (≈ 10 s in all); the full one six
+ * or so for 2 s each.
+ */
+export async function fwdLatencySection(
+  machine: Machine,
+  quick: boolean,
+  dir: string,
+  tag: string,
+  progress?: (msg: string) => void,
+): Promise<string> {
+  const options: FwdLatencyOptions = quick
+    ? { seconds: 0.6, rates: [0.005], shares: [0.5], progress }
+    : { seconds: 2, rates: [0.005, 0.05, 0.5, 1, 2], shares: [0.9], progress };
+  const runs = await fwdLatency(options);
+  const { json, svg } = writeFwdLatencyResults(runs, dir, tag, machine, {
+    seconds: options.seconds,
+    warmupSeconds: options.seconds / 4,
+    frame: '60 bytes, stamped at TX (one clock read per batch), batch 32',
+    setup: 'ixy-fwd in its own process between two simulated cables; source and sink busy-polling in the bench process',
+  });
+  return (
+    formatFwdLatency(
+      `Latency through ixy-fwd on simulated ports (its own process; source and sink busy-polling in this one, ${options.seconds} s per rate), stamp at TX to receipt`,
+      runs,
+    ) + `\n  results: ${json}\n  CCDF plot: ${svg}`
+  );
+}
