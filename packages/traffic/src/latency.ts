@@ -203,10 +203,10 @@ export class LatencyRecorder {
   }
 }
 
-/** A latency in ns for reports, in µs (ms from 10 ms up), 3 significant digits or more. */
+/** A latency in ns for reports, in µs (ms from 1 ms up), 3 significant digits or more. */
 export function formatNs(ns: number): string {
   const us = ns / 1000;
-  if (us >= 10_000) return `${(us / 1000).toFixed(us < 100_000 ? 1 : 0)} ms`;
+  if (us >= 1000) return `${(us / 1000).toFixed(us < 10_000 ? 2 : us < 100_000 ? 1 : 0)} ms`;
   return `${us < 10 ? us.toFixed(2) : us < 100 ? us.toFixed(1) : us.toFixed(0)} µs`;
 }
 

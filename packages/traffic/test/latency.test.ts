@@ -17,7 +17,7 @@ import {
   writeSeq,
 } from '../src/frame.js';
 import { Generator } from '../src/generator.js';
-import { LATENCY_MAX_NS, LatencyHistogram, LatencyRecorder } from '../src/latency.js';
+import { LATENCY_MAX_NS, LatencyHistogram, LatencyRecorder, formatLatency, formatNs } from '../src/latency.js';
 import { Sink } from '../src/sink.js';
 
 const memory = new SimulatedMemory();
@@ -193,5 +193,22 @@ describe('LatencyRecorder', () => {
     Mempool.freeBatch(batch); // safe mode: a double free here would throw, so record freed nothing
     pool.close();
     other.close();
+  });
+});
+
+describe('latency reports', () => {
+  it('give µs below a millisecond and ms above, with 3 digits or more', () => {
+    expect([999, 3210, 45_600, 999_000, 1_234_000, 56_700_000, 789_000_000].map(formatNs)).toEqual([
+      '1.00 µs',
+      '3.21 µs',
+      '45.6 µs',
+      '999 µs',
+      '1.23 ms',
+      '56.7 ms',
+      '789 ms',
+    ]);
+    expect(formatLatency({ count: 3, p50: 3210, p99: 45_600, p999: 999_000, p9999: 1_234_000, max: 56_700_000 })).toBe(
+      'p50 3.21 µs, p99 45.6 µs, p99.9 999 µs, p99.99 1.23 ms, max 56.7 ms',
+    );
   });
 });
