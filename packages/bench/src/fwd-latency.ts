@@ -270,6 +270,19 @@ export function formatFwdLatency(title: string, runs: FwdLatencyRun[]): string {
   return `${title}\n${head}\n${rows.join('\n')}`;
 }
 
+/**
+ * The CCDF thinned for a plot: a point where the latency grew by 10 % or the share slower fell
+ * by a third since the last one kept (the JSON keeps every bucket).
+ */
+function thin(ccdf: readonly [number, number][]): [number, number][] {
+  const out: [number, number][] = [];
+  for (const [ns, above] of ccdf) {
+    const last = out[out.length - 1];
+    if (last === undefined || ns >= last[0] * 1.1 || above <= (last[1] * 2) / 3 || above === 0) out.push([ns, above]);
+  }
+  return out;
+}
+
 /** Writes the runs as JSON and their CCDFs as an SVG plot (µs on a log axis, like the paper's figure). */
 export function writeFwdLatencyResults(
   runs: FwdLatencyRun[],
@@ -289,12 +302,12 @@ export function writeFwdLatencyResults(
     svg,
     linePlot(
       runs.map((r) => ({
-        name: `${r.mode}, ${rateName(r)}`,
-        points: r.ccdf.map(([ns, above]) => [ns / 1000, above] as const),
+        name: `${r.mode === 'busy-poll' ? 'busy' : 'hybrid'} ${rateName(r)}`,
+        points: thin(r.ccdf).map(([ns, above]) => [ns / 1000, above] as const),
         dashed: r.mode === 'hybrid',
       })),
       {
-        title: `Latency through ixy-fwd on simulated ports, CCDF (${machine.cpu}, Node ${machine.node})`,
+        title: `Latency through ixy-fwd, simulated ports (Node ${machine.node})`,
         xLabel: 'latency (µs)',
         yLabel: 'share of frames slower (CCDF)',
         logX: true,
