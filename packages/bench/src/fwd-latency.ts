@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { PerformanceObserver, type PerformanceEntry } from 'node:perf_hooks';
 import { setImmediate as tick } from 'node:timers/promises';
@@ -334,16 +335,18 @@ export async function fwdLatencySection(
   const options: FwdLatencyOptions = quick
     ? { seconds: 0.6, rates: [0.005], shares: [0.5], progress }
     : { seconds: 2, rates: [0.005, 0.05, 0.5, 1, 2], shares: [0.9], progress };
+  const load = loadavg()[0];
   const runs = await fwdLatency(options);
   const { json, svg } = writeFwdLatencyResults(runs, dir, tag, machine, {
     seconds: options.seconds,
     warmupSeconds: options.seconds / 4,
     frame: '60 bytes, stamped at TX (one clock read per batch), batch 32',
     setup: 'ixy-fwd in its own process between two simulated cables; source and sink busy-polling in the bench process',
+    loadAverageBefore: load,
   });
   return (
     formatFwdLatency(
-      `Latency through ixy-fwd on simulated ports (its own process; source and sink busy-polling in this one, ${options.seconds} s per rate), stamp at TX to receipt`,
+      `Latency through ixy-fwd on simulated ports (its own process; source and sink busy-polling in this one, ${options.seconds} s per rate), stamp at TX to receipt; load average ${load.toFixed(1)} before`,
       runs,
     ) + `\n  results: ${json}\n  CCDF plot: ${svg}`
   );
