@@ -131,13 +131,17 @@ function runRate(
   let lastFrameMs = 0;
   let stopMs = Infinity;
   let windowStart = 0;
+  let wHi = 0;
+  let wLo = 0;
+  let cpu1 = 0;
   let turn = 0;
   for (;;) {
     // receive first: the clock read after it is this batch's receive time and the next send
-    // time. Each read allocates (≈ 60 bytes inside performance.now() in Node 20 and 22, 30 in 24) and so brings
-    // the next scavenge (≈ 0.1–0.2 ms, in which nothing is received) closer: at a paced rate, a
-    // turn that received nothing reads the clock only every 8th time, which delays a send by a
-    // few turns (≈ 1 µs) at most and does not touch a stamp (a stamp is the read just taken).
+    // time. Each read allocates (≈ 60 bytes inside performance.now() in Node 20 and 22, 30 in
+    // 24) and so brings the next scavenge (≈ 0.1–0.2 ms, in which nothing is received) closer:
+    // at a paced rate, a turn that received nothing reads the clock only every 8th time, which
+    // delays a send by a few turns (≈ 1 µs) at most and does not touch a stamp (a stamp is the
+    // read just taken).
     const n = sink.rxBatch(0, recv);
     if (n === 0 && pacer !== null && (++turn & 7) !== 0) continue;
     clock.read();
@@ -149,19 +153,22 @@ function runRate(
       for (let i = 0; i < n; i++) {
         const p = Mempool.of(h[i]);
         const off = p.dataOffset(h[i]);
-        hist.record(nsBetween(readSendTimeHi(p.bytes, off), readSendTimeLo(p.bytes, off), hi, lo));
+        const sHi = readSendTimeHi(p.bytes, off);
+        const sLo = readSendTimeLo(p.bytes, off);
+        // only frames sent in the measured window count (not the warm-up's stragglers)
+        if (!measuring || nsBetween(wHi, wLo, sHi, sLo) < 0) continue;
+        hist.record(nsBetween(sHi, sLo, hi, lo));
+        received++;
       }
       Mempool.freeBatch(recv);
-      received += n;
       lastFrameMs = nowMs;
     }
     if (nowMs < endMs) {
       if (!measuring && nowMs >= warmupMs) {
         measuring = true;
         windowStart = performance.now();
-        hist.reset();
-        sent = 0;
-        received = 0;
+        wHi = hi;
+        wLo = lo;
         cpu0 = cpuSeconds(fwdPid);
       }
       let want = batchSize;
@@ -173,16 +180,19 @@ function runRate(
         const took = src.txBatch(0, send);
         if (took < k) Mempool.freeBatch(send, took); // the port's ring is full: not offered
         send.length = 0;
-        sent += took;
+        if (measuring) sent += took;
         pacer?.took(k);
       }
     } else {
-      if (stopMs === Infinity) stopMs = nowMs;
+      if (stopMs === Infinity) {
+        stopMs = nowMs;
+        cpu1 = cpuSeconds(fwdPid);
+      }
       // drained: 20 ms without a frame (or 500 ms, whatever is left is lost)
       if (nowMs - Math.max(lastFrameMs, stopMs) > 20 || nowMs - stopMs > 500) break;
     }
   }
-  const fwdCpu = (cpuSeconds(fwdPid) - cpu0) / seconds;
+  const fwdCpu = (cpu1 - cpu0) / seconds;
   const window: [number, number] = [windowStart, performance.now()];
   return {
     window,
