@@ -88,7 +88,7 @@ async function startFwd(tag: string, busyPoll: boolean, src: IxyDevice, sink: Ix
   const args = [main, `sim:${tag}-a:1`, `sim:${tag}-b:0`, ...(busyPoll ? ['--busy-poll'] : [])];
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'] });
   let err = '';
-  child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (err += d.toString()));
   const deadline = performance.now() + 60_000;
   while (src.linkSpeed() === 0 || sink.linkSpeed() === 0) {
     if (child.exitCode !== null || performance.now() > deadline) {
