@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { loadavg } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { PerformanceObserver, type PerformanceEntry } from 'node:perf_hooks';
 import { setImmediate as tick } from 'node:timers/promises';
 import { PacketBatch, deviceDma, openDevice, type IxyDevice } from '@ixy/core';
@@ -84,7 +84,10 @@ function cpuSeconds(pid: number): number {
 
 /** Starts ixy-fwd between the near ends of two cables and waits until both of our far ends see link. */
 async function startFwd(tag: string, busyPoll: boolean, src: IxyDevice, sink: IxyDevice): Promise<ChildProcess> {
-  const main = require.resolve('@ixy/fwd');
+  // the app as its package's bin names it (the package exports no main module)
+  const pkg = require.resolve('@ixy/fwd/package.json');
+  const { bin } = JSON.parse(readFileSync(pkg, 'utf8')) as { bin: Record<string, string> };
+  const main = join(dirname(pkg), bin['ixy-fwd']);
   const args = [main, `sim:${tag}-a:1`, `sim:${tag}-b:0`, ...(busyPoll ? ['--busy-poll'] : [])];
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'] });
   let err = '';
