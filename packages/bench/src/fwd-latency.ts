@@ -242,7 +242,7 @@ export async function fwdLatency(options: FwdLatencyOptions): Promise<FwdLatency
       const rates = [...options.rates, ...options.shares.map((s) => Number((s * top).toPrecision(2)))]
         .filter((r) => r > 0 && r < 0.95 * top)
         .sort((a, b) => a - b)
-        .filter((r, i, all) => i === 0 || r !== all[i - 1]);
+        .filter((r, i, all) => i === 0 || r > all[i - 1] * 1.1); // one of two rates within 10 %
       for (const rate of rates) {
         options.progress?.(`latency through ixy-fwd, ${mode}, ${rate} Mpps`);
         runs.push({ mode, ...(await withGcs(runRate(src, sink, gen, batch, rate, options.seconds, pid))) });
