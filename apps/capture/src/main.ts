@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // ixy-capture: receives packets on a port; checks test frames; writes a pcap file.
-import { Command, Option } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import { IxyError, PacketBatch, openDevice, type IxyDevice } from '@ixy/core';
 import {
   StatsReporter,
@@ -18,8 +18,14 @@ import {
   type PollModeOptions,
 } from '@ixy/cli';
 import { INDEX_MASK, Mempool } from '@ixy/memory';
-import { MAX_EXPECTED, Sink } from '@ixy/traffic';
+import { LatencyRecorder, MAX_EXPECTED, Sink, formatLatency } from '@ixy/traffic';
+import { HistogramFile } from './histogram-file.js';
 import { PcapWriter } from './pcap-writer.js';
+
+function pathOption(value: string): string {
+  if (value.trim() === '') throw new InvalidArgumentError('expected the path of a file, got an empty string');
+  return value;
+}
 
 const program = addCableGroupOption(addPollModeOptions(new Command('ixy-capture')))
   .description(
@@ -27,12 +33,22 @@ const program = addCableGroupOption(addPollModeOptions(new Command('ixy-capture'
       '(as ixy-pktgen sends them): every payload byte, the IP checksum, the sequence numbers (none ' +
       'lost, none duplicated; with --count they are counted exactly, and the order is reported). ' +
       "With --write, stores the frames in a pcap file for Wireshark/tcpdump. --verify takes C ixy-pktgen's " +
-      'frames too (ixy-pktgen --format ixy sends them).',
+      'frames too (ixy-pktgen --format ixy sends them). With --latency, reads the send time ' +
+      'ixy-pktgen --timestamp stamps into each frame and reports the latency percentiles.',
   )
   .argument('<dev>', 'the port: a PCI address (0000:03:00.0) or a simulated port (sim:<cable>:<0|1>)')
   .option('-w, --write <file.pcap>', 'write the received frames to this pcap file')
   .option('--verify', 'check every frame as a test frame; exit 1 if any is bad, lost or duplicated')
   .option('--in-order', 'with --verify: also exit 1 if frames arrived out of order')
+  .option(
+    '--latency',
+    "each frame's latency from the send time ixy-pktgen --timestamp stamped in it: p50, p99, p99.9, p99.99 and max, per second and over the run",
+  )
+  .option(
+    '--latency-histogram <file>',
+    "write the run's latency histogram to this file (implies --latency): HdrHistogram's interval log if the name ends in .hlog (every bucket, lossless), else its percentile distribution text (.hgrm, µs)",
+    pathOption,
+  )
   .addOption(
     new Option('-n, --count <n>', 'stop after receiving this many frames')
       .argParser(intOption(0, Number.MAX_SAFE_INTEGER))
@@ -58,7 +74,14 @@ const program = addCableGroupOption(addPollModeOptions(new Command('ixy-capture'
 Example, a test bed on one machine (three shells):
   ixy-capture sim:out:1 --verify --idle 2     # the sink
   ixy-fwd sim:in:1 sim:out:0                  # the device under test
-  ixy-pktgen sim:in:0 -n 1000000              # the source`,
+  ixy-pktgen sim:in:0 -n 1000000              # the source
+
+Latency (add --timestamp to the source; both ends read CLOCK_MONOTONIC):
+  ixy-capture sim:out:1 --latency --latency-histogram run.hgrm --idle 2
+  ixy-pktgen sim:in:0 -n 1000000 --rate 1 --timestamp
+Once a second it prints "[latency] <n> frames: p50 … p99 … p99.9 … p99.99 … max …" for the frames
+of that second, and the same over the whole run at the end. The latency is from the moment the
+sender handed the frame's batch to its port to the moment this app had the frame's batch.`,
   );
 
 interface CaptureOptions extends PollModeOptions {
@@ -68,6 +91,8 @@ interface CaptureOptions extends PollModeOptions {
   write?: string;
   verify?: boolean;
   inOrder?: boolean;
+  latency?: boolean;
+  latencyHistogram?: string;
   count: number;
   duration: number;
   idle: number;
@@ -87,6 +112,7 @@ async function main(): Promise<number> {
       'give a smaller --count, or leave it out: then gaps in the sequence are counted',
     );
   }
+  if (opts.latencyHistogram !== undefined) opts.latency = true;
   await loadDrivers(opts.driver);
   const dev: IxyDevice = openDevice(program.args[0], {
     safe: opts.safe,
@@ -95,21 +121,26 @@ async function main(): Promise<number> {
     ...cableGroupOptions(opts),
   });
   let pcap: PcapWriter | undefined;
+  let histogramFile: HistogramFile | undefined;
   try {
     if (opts.write) pcap = new PcapWriter(opts.write);
+    if (opts.latencyHistogram !== undefined) histogramFile = new HistogramFile(opts.latencyHistogram);
+    const latency = opts.latency ? new LatencyRecorder() : null;
     const sink = new Sink(opts.count > 0 ? opts.count : undefined);
     const batch = new PacketBatch(opts.batch);
     const reporter = new StatsReporter([dev]);
     const limit = opts.count || Infinity;
     let received = 0;
     let lastFrame = 0;
-    const epochOffsetMicros = Date.now() * 1000 - performance.now() * 1000;
+    const startMs = Date.now();
+    const epochOffsetMicros = startMs * 1000 - performance.now() * 1000;
     console.log(`ixy-capture: receiving on ${dev.address}${pcap ? `, writing ${pcap.path}` : ''} (Ctrl-C stops)`);
     await pollLoop(
       () => {
         if (received >= limit) return 0;
         const n = dev.rxBatch(0, batch, Math.min(batch.capacity, limit - received));
         if (n === 0) return 0;
+        latency?.record(batch, n); // first: the receive time is now
         received += n;
         lastFrame = performance.now();
         if (pcap) {
@@ -128,13 +159,33 @@ async function main(): Promise<number> {
         wakeups: rxWakeups([dev]),
         ...hybridOptions(opts),
         durationSeconds: opts.duration,
-        onInterval: (ns) => reporter.interval(ns),
+        onInterval: (ns) => {
+          reporter.interval(ns);
+          if (latency !== null && latency.interval.count > 0) {
+            const s = latency.endInterval();
+            console.log(`[latency] ${s.count} frames: ${formatLatency(s)}`);
+          }
+        },
         stopWhen: () =>
           received >= limit || (opts.idle > 0 && lastFrame > 0 && performance.now() - lastFrame > opts.idle * 1000),
       },
     );
     reporter.totals();
     console.log(`ixy-capture: received ${received} frames${pcap ? `, wrote ${pcap.frames} to ${pcap.path}` : ''}`);
+    if (latency !== null) {
+      latency.endInterval();
+      const total = latency.total;
+      if (total.count > 0)
+        console.log(`ixy-capture: latency of ${total.count} frames: ${formatLatency(total.summary())}`);
+      if (latency.unstamped > 0)
+        console.log(
+          `ixy-capture: ${latency.unstamped} frames carried no send time${total.count === 0 ? ' (send with ixy-pktgen --timestamp)' : ''}`,
+        );
+      if (histogramFile) {
+        histogramFile.write(total, startMs, (Date.now() - startMs) / 1000);
+        console.log(`ixy-capture: wrote the latency histogram of ${total.count} frames to ${histogramFile.path}`);
+      }
+    }
     if (opts.verify) {
       console.log(`ixy-capture: verified ${sink.summary()}`);
       if (sink.cIxyFrames > 0)
@@ -144,6 +195,7 @@ async function main(): Promise<number> {
     return 0;
   } finally {
     try {
+      histogramFile?.close();
       pcap?.close(); // may fail (a full disk): the port is closed all the same
     } finally {
       dev.close();

@@ -3,7 +3,7 @@ import { IxyError } from '@ixy/core';
 
 const { O_WRONLY, O_CREAT, O_TRUNC, O_NOFOLLOW } = constants;
 
-function fileError(path: string, err: unknown, doing: string): IxyError {
+export function fileError(path: string, err: unknown, doing: string): IxyError {
   const e = err as NodeJS.ErrnoException;
   const hint =
     e.code === 'ELOOP'

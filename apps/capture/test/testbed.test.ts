@@ -144,6 +144,100 @@ describe('pktgen → fwd → capture, three processes on simulated cables', () =
     expect(size.out()).toMatch(/C ixy-pktgen's frames, which are 60 bytes/);
   }, 180_000);
 
+  it('pktgen --timestamp → capture --latency: a latency summary over every frame, and histogram files with that count', async () => {
+    const { mkdtempSync, readFileSync: read } = await import('node:fs');
+    const { join } = await import('node:path');
+    const { tmpdir } = await import('node:os');
+    const { HistogramLogReader } = await import('hdr-histogram-js');
+    const dir = mkdtempSync(join(tmpdir(), 'ixy-capture-latency-'));
+    const n = 20_000;
+    for (const file of ['run.hgrm', 'run.hlog']) {
+      const tag = `tl${process.pid}-${file.slice(4)}`;
+      const path = join(dir, file);
+      const capture = start('capture', [
+        `sim:${tag}:1`,
+        '--latency-histogram',
+        path,
+        '--verify',
+        '--in-order',
+        '--lossless',
+        '--count',
+        String(n),
+        '--duration',
+        '120',
+      ]);
+      await waitFor(capture, 'receiving on');
+      const pktgen = start('pktgen', [`sim:${tag}:0`, '--count', String(n), '--timestamp', '--size', '100']);
+      expect(await pktgen.exit, pktgen.out()).toBe(0);
+      expect(pktgen.out()).toContain('stamped with their send time');
+      expect(await capture.exit, capture.out()).toBe(0);
+      const out = capture.out();
+      // stamped frames are still good test frames: every byte after the stamp checked
+      expect(out).toContain(`verified ${n} frames, ${n * 100} bytes, 0 bad, 0 lost, 0 duplicated, 0 out of order`);
+      const unit = String.raw`[\d.]+ (?:µs|ms)`;
+      expect(out).toMatch(
+        new RegExp(
+          `latency of ${n} frames: p50 ${unit}, p99 ${unit}, p99\\.9 ${unit}, p99\\.99 ${unit}, max ${unit}\n`,
+        ),
+      );
+      expect(out).not.toMatch(/carried no send time/);
+      expect(out).toContain(`wrote the latency histogram of ${n} frames to ${path}`);
+      const text = read(path, 'utf8');
+      if (file.endsWith('.hgrm')) {
+        expect(text).toMatch(/^\s+Value\s+Percentile\s+TotalCount/);
+        expect(/Total count\s*=\s*(\d+)/.exec(text)?.[1]).toBe(String(n));
+        // the percentile rows end at 100 % with every frame counted
+        const rows = text.split('\n').filter((l) => /^\s*[\d.]+\s+[\d.]+\s+\d+/.test(l));
+        expect(Number(rows[rows.length - 1].trim().split(/\s+/)[2])).toBe(n);
+      } else {
+        const h = new HistogramLogReader(text).nextIntervalHistogram();
+        expect(h?.totalCount).toBe(n);
+        const max = /latency of \d+ frames: .* max ([\d.]+) (µs|ms)\n/.exec(out)!;
+        const maxNs = Number(max[1]) * (max[2] === 'ms' ? 1e6 : 1e3);
+        expect(Math.abs(h!.maxValue - maxNs) / maxNs).toBeLessThan(0.01); // the same run, 3 digits
+      }
+    }
+    // unstamped frames are counted, not measured
+    const tag = `tl${process.pid}-plain`;
+    const capture = start('capture', [`sim:${tag}:1`, '--latency', '--lossless', '--count', '100', '--duration', '60']);
+    await waitFor(capture, 'receiving on');
+    const pktgen = start('pktgen', [`sim:${tag}:0`, '--count', '100']);
+    expect(await pktgen.exit, pktgen.out()).toBe(0);
+    expect(await capture.exit, capture.out()).toBe(0);
+    expect(capture.out()).toContain('100 frames carried no send time (send with ixy-pktgen --timestamp)');
+  }, 180_000);
+
+  it('--latency-histogram and --timestamp reject bad values with one line, and leave no cable behind', async () => {
+    const { mkdtempSync } = await import('node:fs');
+    const { existsSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const { tmpdir } = await import('node:os');
+    const dir = mkdtempSync(join(tmpdir(), 'ixy-capture-latency-bad-'));
+    const cases: [string, RegExp][] = [
+      ['', /argument '' is invalid\. expected the path of a file/],
+      [join(dir, 'no', 'such', 'dir.hgrm'), /cannot write the latency histogram to .*ENOENT/],
+      [dir, /cannot write the latency histogram to .*EISDIR/],
+    ];
+    for (const [i, [path, why]] of cases.entries()) {
+      const tag = `tlb${process.pid}-${i}`;
+      const c = start('capture', [`sim:${tag}:1`, '--latency-histogram', path, '--duration', '1']);
+      expect(await c.exit, c.out()).toBe(1);
+      expect(c.out()).toMatch(why);
+      expect(
+        c
+          .out()
+          .trim()
+          .split('\n')
+          .filter((l) => !l.startsWith('  hint:')),
+      ).toHaveLength(1);
+      expect(existsSync(`/dev/shm/ixy-cable-${tag}`), 'the cable was left behind').toBe(false);
+    }
+    const ixy = start('pktgen', [`sim:tlb${process.pid}-f:0`, '--timestamp', '--format', 'ixy']);
+    expect(await ixy.exit).toBe(1);
+    expect(ixy.out()).toMatch(/--timestamp needs room in the frame that C ixy-pktgen's frames/);
+    expect(ixy.out()).not.toMatch(/\n\s+at /);
+  }, 60_000);
+
   it('capture -w refuses links, devices and unwritable paths with one line, a full disk too, and closes the port', async () => {
     const { mkdtempSync, symlinkSync, writeFileSync, readFileSync, existsSync } = await import('node:fs');
     const { join } = await import('node:path');

@@ -37,6 +37,10 @@ const program = addCableGroupOption(addPollModeOptions(new Command('ixy-pktgen')
       .choices(['ixy-ts', 'ixy'])
       .default('ixy-ts'),
   )
+  .option(
+    '--timestamp',
+    'stamp each frame with its send time (CLOCK_MONOTONIC, ns) for ixy-capture --latency (ixy-ts format only)',
+  )
   .option('-b, --batch <n>', 'packets per TX batch', intOption(1, 4096), 32)
   .addOption(
     new Option('-n, --count <n>', 'stop after sending this many frames')
@@ -59,14 +63,20 @@ const program = addCableGroupOption(addPollModeOptions(new Command('ixy-pktgen')
 (the link went down) is reported at the end. With --rate, the generator never runs ahead of
 the rate by more than two batches: after a stall it does not catch up in a burst.
 
+With --timestamp, every frame carries the time its batch was handed to the port (CLOCK_MONOTONIC,
+the clock all processes share), and ixy-capture --latency on the receiving port reports each
+frame's latency from it.
+
 Examples:
   ixy-pktgen 0000:03:00.0                 60-byte frames at line rate out of an 82599 port
-  ixy-pktgen sim:wire:0 -n 1000000        a million frames into a simulated cable`,
+  ixy-pktgen sim:wire:0 -n 1000000        a million frames into a simulated cable
+  ixy-pktgen sim:in:0 -r 1 --timestamp    1 Mpps, stamped for ixy-capture --latency`,
   );
 
 interface PktgenOptions extends PollModeOptions {
   cableGroup?: number;
   format: 'ixy-ts' | 'ixy';
+  timestamp?: boolean;
   unbind?: boolean;
   rate: number;
   size: number;
@@ -88,6 +98,13 @@ async function main(): Promise<number> {
       'leave out --size, or use --format ixy-ts',
     );
   }
+  if (opts.format === 'ixy' && opts.timestamp) {
+    throw new IxyError(
+      'EUSAGE',
+      "--timestamp needs room in the frame that C ixy-pktgen's frames (--format ixy) do not have",
+      'use --format ixy-ts (the default) to measure latency',
+    );
+  }
   await loadDrivers(opts.driver);
   const dev: IxyDevice = openDevice(program.args[0], {
     safe: opts.safe,
@@ -97,13 +114,16 @@ async function main(): Promise<number> {
   let pool: Mempool | undefined;
   try {
     pool = new Mempool({ allocator: deviceDma(dev), entries: 4096, safe: opts.safe });
-    const gen = new Generator(pool, { size: opts.size, format: opts.format });
+    const gen = new Generator(pool, { size: opts.size, format: opts.format, timestamp: opts.timestamp === true });
+    const stamp = opts.timestamp === true;
     const batch = new PacketBatch(opts.batch);
     const reporter = new StatsReporter([dev]);
     let sent = 0;
     const limit = opts.count || Infinity;
     let done = false;
-    console.log(`ixy-pktgen: sending ${opts.size}-byte frames on ${dev.address} (Ctrl-C stops)`);
+    console.log(
+      `ixy-pktgen: sending ${opts.size}-byte frames${stamp ? ' stamped with their send time' : ''} on ${dev.address} (Ctrl-C stops)`,
+    );
     // pacing: at most two batches owed after a stall, so no burst to catch up
     const pacer = opts.rate > 0 ? new Pacer(opts.rate * 1000, 2 * batch.capacity, performance.now()) : null;
     const dueInMs = (): number =>
@@ -118,6 +138,9 @@ async function main(): Promise<number> {
           if (pacer !== null) want = Math.min(want, pacer.allowed(performance.now()));
           if (want <= 0 || gen.fill(batch, want) === 0) return 0;
         }
+        // the send time is when the port gets the frame: frames left over from a full TX ring
+        // are stamped again when they are offered again
+        if (stamp) gen.stamp(batch);
         const n = dev.txBatch(0, batch);
         sent += n;
         pacer?.took(n);

@@ -13,6 +13,7 @@ import { mempools, registerAccessors } from './micro.js';
 import { linePlot } from './plot.js';
 import { simForward } from './sim-forward.js';
 import { formatLatency, hybridAtFullLoad, wakeupLatency } from './hybrid.js';
+import { fwdLatencySection } from './fwd-latency.js';
 import { CASE_NODE_FLAGS, comparisonTable, summaryLines, versusC, type Comparison } from './versus-c.js';
 
 const quick = process.argv.includes('--quick');
@@ -171,6 +172,10 @@ writeFileSync(
   ),
 );
 console.log(`\nresults: ${json}\nplot:    ${svg}`);
+
+// ---- latency through ixy-fwd (busy-poll and hybrid, several rates): table, JSON, CCDF plot ----
+console.log();
+console.log(await fwdLatencySection(m, quick, resultsDir, tag, progress));
 
 if (failures.length > 0) {
   console.error(`\nBENCH FAILED (${failures.length}):`);

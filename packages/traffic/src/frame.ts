@@ -5,12 +5,23 @@
  *
  *   0 dst MAC  6 src MAC  12 type 0x0800  14 IPv4 header  34 UDP header  42 seq (lo32, hi32 LE)
  *   50.. pattern
+ *
+ * A frame stamped with its send time (ixy-pktgen --timestamp) has the top bit of the sequence
+ * word set (sequence numbers stay below 2^53, so that bit is free) and carries the time at 50:
+ *
+ *   42 seq | SEND_TIME_FLAG  50 send time (CLOCK_MONOTONIC ns: lo32, hi32 LE)  58.. pattern
  */
 export const ETH_HEADER = 14;
 export const IP_HEADER = 20;
 export const UDP_HEADER = 8;
 export const SEQ_OFFSET = ETH_HEADER + IP_HEADER + UDP_HEADER;
 export const PATTERN_OFFSET = SEQ_OFFSET + 8;
+/** Where a stamped frame carries its send time (ns of CLOCK_MONOTONIC, low then high 32 bits, LE). */
+export const SEND_TIME_OFFSET = PATTERN_OFFSET;
+/** Where a stamped frame's payload pattern starts. */
+export const STAMPED_PATTERN_OFFSET = SEND_TIME_OFFSET + 8;
+/** The flag in the sequence word's last byte (bit 63 of the word) that says a send time follows. */
+const SEND_TIME_FLAG = 0x80;
 /** Smallest frame (without CRC) on Ethernet; also the smallest that holds our headers. */
 export const MIN_FRAME = 60;
 /** Largest standard frame without CRC. */
@@ -115,8 +126,43 @@ export function writeSeq(bytes: Uint8Array, offset: number, seq: number): void {
 export function readSeq(bytes: Uint8Array, offset: number): number {
   const o = offset + SEQ_OFFSET;
   const lo = (bytes[o] | (bytes[o + 1] << 8) | (bytes[o + 2] << 16) | (bytes[o + 3] << 24)) >>> 0;
-  const hi = (bytes[o + 4] | (bytes[o + 5] << 8) | (bytes[o + 6] << 16) | (bytes[o + 7] << 24)) >>> 0;
+  const hi = (bytes[o + 4] | (bytes[o + 5] << 8) | (bytes[o + 6] << 16) | ((bytes[o + 7] & 0x7f) << 24)) >>> 0;
   return hi * 0x1_0000_0000 + lo;
+}
+
+/**
+ * Stamps a send time into a test frame at `offset`: the time as two 32-bit halves (a clock
+ * reading in ns does not fit a small integer, and a BigInt per packet is out of the question),
+ * and the flag in the sequence word. Call it after writeSeq, which clears the flag.
+ */
+export function writeSendTime(bytes: Uint8Array, offset: number, hi: number, lo: number): void {
+  const o = offset + SEND_TIME_OFFSET;
+  bytes[o] = lo & 0xff;
+  bytes[o + 1] = (lo >>> 8) & 0xff;
+  bytes[o + 2] = (lo >>> 16) & 0xff;
+  bytes[o + 3] = lo >>> 24;
+  bytes[o + 4] = hi & 0xff;
+  bytes[o + 5] = (hi >>> 8) & 0xff;
+  bytes[o + 6] = (hi >>> 16) & 0xff;
+  bytes[o + 7] = hi >>> 24;
+  bytes[offset + SEQ_OFFSET + 7] |= SEND_TIME_FLAG;
+}
+
+/** Whether the test frame at `offset` carries a send time (see writeSendTime). */
+export function hasSendTime(bytes: Uint8Array, offset: number): boolean {
+  return (bytes[offset + SEQ_OFFSET + 7] & SEND_TIME_FLAG) !== 0;
+}
+
+/** The low 32 bits of a stamped frame's send time. */
+export function readSendTimeLo(bytes: Uint8Array, offset: number): number {
+  const o = offset + SEND_TIME_OFFSET;
+  return (bytes[o] | (bytes[o + 1] << 8) | (bytes[o + 2] << 16) | (bytes[o + 3] << 24)) >>> 0;
+}
+
+/** The high 32 bits of a stamped frame's send time. */
+export function readSendTimeHi(bytes: Uint8Array, offset: number): number {
+  const o = offset + SEND_TIME_OFFSET + 4;
+  return (bytes[o] | (bytes[o + 1] << 8) | (bytes[o + 2] << 16) | (bytes[o + 3] << 24)) >>> 0;
 }
 
 /** Why a frame failed verification (0 = it is a good test frame). */
@@ -143,7 +189,8 @@ export const FRAME_FAULT_NAMES = [
 
 /**
  * Checks a received frame of `length` bytes at `offset`: headers, IP checksum, lengths and
- * every payload byte. The destination MAC is not checked (ixy-fwd touches it).
+ * every payload byte (of a stamped frame, every byte after the send time). The destination
+ * MAC is not checked (ixy-fwd touches it).
  */
 export function verifyFrame(bytes: Uint8Array, offset: number, length: number): FrameFault {
   const b = bytes;
@@ -156,6 +203,7 @@ export function verifyFrame(bytes: Uint8Array, offset: number, length: number): 
   if (b[o + ETH_HEADER + 9] !== 17) return FrameFault.NotUdp;
   const udpLen = (b[o + ETH_HEADER + IP_HEADER + 4] << 8) | b[o + ETH_HEADER + IP_HEADER + 5];
   if (udpLen !== ipLen - IP_HEADER) return FrameFault.LengthMismatch;
-  for (let i = PATTERN_OFFSET; i < length; i++) if (b[o + i] !== patternByte(i)) return FrameFault.BadPayload;
+  const from = hasSendTime(b, o) ? STAMPED_PATTERN_OFFSET : PATTERN_OFFSET;
+  for (let i = from; i < length; i++) if (b[o + i] !== patternByte(i)) return FrameFault.BadPayload;
   return FrameFault.None;
 }

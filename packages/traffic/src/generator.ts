@@ -1,7 +1,16 @@
 import type { PacketBatch } from '@ixy/core';
 import { INDEX_MASK, Mempool } from '@ixy/memory';
 import { C_IXY_FRAME_SIZE, writeCIxyFrame, writeCIxySeq } from './c-ixy-frame.js';
-import { DEFAULT_TEMPLATE, MAX_FRAME, MIN_FRAME, type FrameTemplate, writeFrame, writeSeq } from './frame.js';
+import { MonotonicClock } from './clock.js';
+import {
+  DEFAULT_TEMPLATE,
+  MAX_FRAME,
+  MIN_FRAME,
+  type FrameTemplate,
+  writeFrame,
+  writeSendTime,
+  writeSeq,
+} from './frame.js';
 
 export interface GeneratorOptions {
   /** Frame size without CRC, 60..1514 (default 60). Ignored when `sizes` is given. */
@@ -15,6 +24,8 @@ export interface GeneratorOptions {
    * and ixy-ts in one test bed.
    */
   format?: 'ixy-ts' | 'ixy';
+  /** Frames carry a send time (`stamp`), for latency measurements: ixy-ts format only. */
+  timestamp?: boolean;
 }
 
 /**
@@ -28,6 +39,8 @@ export class Generator {
   private readonly sizes: readonly number[] | undefined;
   private readonly template: FrameTemplate;
   private readonly cIxy: boolean;
+  /** The clock `stamp` reads (with `timestamp`), CLOCK_MONOTONIC as every process sees it. */
+  readonly clock: MonotonicClock | null;
 
   constructor(
     readonly pool: Mempool,
@@ -39,6 +52,10 @@ export class Generator {
     if (this.cIxy && ((options.size !== undefined && options.size !== C_IXY_FRAME_SIZE) || this.sizes !== undefined)) {
       throw new RangeError(`C ixy's frames (format 'ixy') are ${C_IXY_FRAME_SIZE} bytes`);
     }
+    if (this.cIxy && options.timestamp) {
+      throw new RangeError("C ixy's frames (format 'ixy') have no room for a send time: use format 'ixy-ts'");
+    }
+    this.clock = options.timestamp ? new MonotonicClock() : null;
     this.size = options.size ?? MIN_FRAME;
     for (const s of this.sizes ?? [this.size]) {
       if (!Number.isInteger(s) || s < MIN_FRAME || s > Math.min(MAX_FRAME, pool.bufSize)) {
@@ -73,5 +90,27 @@ export class Generator {
       else writeSeq(pool.bytes, off, this.seq++);
     }
     return n;
+  }
+
+  /**
+   * Stamps the send time into every frame of `batch` (those the TX queue has not taken yet too:
+   * call it right before handing the batch to the queue, again for what is left over). One
+   * clock read for the whole batch: every frame carries the time the batch went to the driver,
+   * so a frame later in the batch is stamped early by the time the driver takes for the frames
+   * before it (≈ 30 ns each in the ixgbe rings, under 1 µs for a batch of 32), which the
+   * measured latency then includes, as it includes the wait of a frame queued on a real wire
+   * behind the rest of its batch. The read costs 75–100 ns (≈ 3 ns a frame at batch 32) where
+   * a read per frame would cost that per frame, and hrtime.bigint() 120–150 ns and a BigInt
+   * (2-core EPYC, Node 20). Needs `timestamp`.
+   */
+  stamp(batch: PacketBatch): void {
+    const clock = this.clock;
+    if (clock === null) throw new RangeError("this generator's frames carry no send time: create it with timestamp");
+    clock.read();
+    const hi = clock.hi;
+    const lo = clock.lo;
+    const pool = this.pool;
+    const h = batch.handles;
+    for (let i = 0; i < batch.length; i++) writeSendTime(pool.bytes, pool.dataOffset(h[i]), hi, lo);
   }
 }
