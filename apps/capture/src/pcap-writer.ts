@@ -1,5 +1,5 @@
 import { closeSync, constants, fstatSync, openSync, writeSync } from 'node:fs';
-import { IxyError } from '@ixy/core';
+import { IxyError, systemErrorCode } from '@ixy/core';
 
 const { O_WRONLY, O_CREAT, O_TRUNC, O_NOFOLLOW } = constants;
 
@@ -13,7 +13,7 @@ export function fileError(path: string, err: unknown, doing: string): IxyError {
         : e.code === 'EACCES' || e.code === 'EPERM' || e.code === 'EROFS'
           ? 'choose a path you can write'
           : undefined;
-  return new IxyError(e.code ?? 'EPCAP', `cannot ${doing} ${path}: ${e.message}`, hint, { cause: err });
+  return new IxyError(systemErrorCode(e) ?? 'EPCAP', `cannot ${doing} ${path}: ${e.message}`, hint, { cause: err });
 }
 
 /**

@@ -1,5 +1,5 @@
 import { readFileSync, writeFileSync } from 'node:fs';
-import { IxyError, PermissionError } from '@ixy/core';
+import { IxyError, PermissionError, systemErrorCode } from '@ixy/core';
 import { hugepageCounts } from '@ixy/memory';
 import { PciBus, type PciDeviceInfo } from '@ixy/pci';
 
@@ -13,7 +13,7 @@ export function reserveHugepages(count: number, file = NR_HUGEPAGES): number {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'EACCES' || code === 'EPERM')
       throw new PermissionError(`cannot write ${file}: permission denied`, 'run ixy-setup as root');
-    throw new IxyError(code ?? 'EIO', `cannot write ${file}: ${(err as Error).message}`);
+    throw new IxyError(systemErrorCode(code) ?? 'EIO', `cannot write ${file}: ${(err as Error).message}`);
   }
   return Number.parseInt(readFileSync(file, 'utf8'), 10);
 }

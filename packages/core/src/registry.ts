@@ -1,7 +1,7 @@
 import type { DmaAllocator } from './dma.js';
 import type { IxyDevice } from './device.js';
 import type { Registers } from './registers.js';
-import { IxyError, InvalidAddressError, NoDriverError } from './errors.js';
+import { IxyError, InvalidAddressError, NoDriverError, UnknownOptionError } from './errors.js';
 
 /** What a device is: enough for a driver to decide whether it handles it. */
 export interface DeviceIdentity {
@@ -32,11 +32,6 @@ export interface DeviceAccess {
   /** Reads config space (1, 2 or 4 bytes, little endian). */
   readConfig(offset: number, width: 1 | 2 | 4): number;
   /**
-   * For buses whose devices need the process's attention to run (device models standing in
-   * for a card's own concurrency): wraps the driver's device. Hardware buses leave it out.
-   */
-  wrapDevice?(device: IxyDevice): IxyDevice;
-  /**
    * Interrupts (VFIO): routes MSI-X vectors 0..count-1 of the device to new eventfds and
    * returns them (fd i fires for vector i); they are closed and the vectors disabled at
    * `release`. Left out where the device cannot interrupt the process (sysfs without VFIO,
@@ -47,7 +42,12 @@ export interface DeviceAccess {
   release(): void;
 }
 
-/** Options understood by all drivers; drivers document their own extras. */
+/**
+ * Options every driver understands (core's part of a driver's options). Drivers extend it with
+ * their own (`IxgbeOptions`, `VirtioOptions`) and list those in `DriverFactory.optionNames`;
+ * buses list theirs in `AddressResolver.optionNames`. `openDevice` rejects any other option
+ * with `UnknownOptionError` (`EUNKNOWNOPTION`), naming the known ones.
+ */
 export interface OpenOptions {
   /** RX queues to set up (default 1). */
   rxQueues?: number;
@@ -61,51 +61,90 @@ export interface OpenOptions {
   safe?: boolean;
   /**
    * Take a PCI device away from the kernel driver bound to it (as C ixy always does). Without
-   * it, opening such a device fails and says so: it may be a card the machine needs.
+   * it, opening such a device fails and says so: it may be a card the machine needs. Devices
+   * that are not on PCI ignore it.
    */
   unbind?: boolean;
-  /** Driver-specific settings. */
-  [option: string]: unknown;
 }
+
+/** The keys of OpenOptions: accepted by every driver on every bus. */
+export const OPEN_OPTION_NAMES: readonly (keyof OpenOptions)[] = [
+  'rxQueues',
+  'txQueues',
+  'ringSize',
+  'poolSize',
+  'safe',
+  'unbind',
+];
+
+/**
+ * Options as an app passes them to `openDevice`, which does not know the driver yet: core's
+ * plus any driver's or bus's own, checked against the chosen driver and bus when it opens.
+ */
+export type DeviceOptions = OpenOptions & { readonly [option: string]: unknown };
+
+/** The names of a driver's (or a bus's) own options: the keys of `O` beyond OpenOptions. */
+export type OptionNames<O> = readonly Exclude<keyof O & string, keyof OpenOptions>[];
 
 /** Turns an address string into a DeviceAccess. `@ixy/pci` resolves PCI addresses. */
-export interface AddressResolver {
+export interface AddressResolver<O extends object = object> {
   readonly name: string;
+  /** The bus's own options (e.g. a simulated port's `cableSlots`), besides core's. */
+  readonly optionNames: OptionNames<O>;
   accepts(address: string): boolean;
-  resolve(address: string, options: OpenOptions): DeviceAccess;
+  resolve(address: string, options: OpenOptions & Partial<O>): DeviceAccess;
 }
 
-/** A driver, as registered by its package (ours and third parties' alike). */
-export interface DriverFactory {
+/**
+ * A driver, as registered by its package (ours and third parties' alike). `O` is the driver's
+ * options type: `DriverFactory<IxgbeOptions>`.
+ */
+export interface DriverFactory<O extends OpenOptions = OpenOptions> {
   readonly name: string;
+  /**
+   * Set by a driver made for the devices of one bus only (a simulator's port driver, which
+   * runs its device model around the card's driver): it is tried before the drivers that
+   * match devices by their IDs on any bus. Card drivers leave it out.
+   */
+  readonly bus?: string;
+  /** The driver's own options, besides core's OpenOptions (what `openDevice` lets through). */
+  readonly optionNames: OptionNames<O>;
   /** Does this driver handle that device? */
   matches(identity: DeviceIdentity): boolean;
-  open(access: DeviceAccess, options: OpenOptions): IxyDevice;
+  /** Opens the device. Options arrive checked for unknown names, not for values. */
+  open(access: DeviceAccess, options: O): IxyDevice;
 }
 
-const drivers: DriverFactory[] = [];
+/** A registered driver, whatever its options type. */
+export type RegisteredDriver = DriverFactory<DeviceOptions>;
+/** A registered resolver, whatever its options type. */
+export type RegisteredResolver = AddressResolver<{ readonly [option: string]: unknown }>;
+
+const drivers: RegisteredDriver[] = [];
 const dmaOfDevice = new WeakMap<IxyDevice, DmaAllocator>();
-const resolvers: AddressResolver[] = [];
+const resolvers: RegisteredResolver[] = [];
 
 /** Registers a driver. Registering the same factory (or name) twice keeps one. */
-export function registerDriver(factory: DriverFactory): void {
+export function registerDriver<O extends OpenOptions>(factory: DriverFactory<O>): void {
+  const registered = factory as unknown as RegisteredDriver;
   const at = drivers.findIndex((d) => d.name === factory.name);
-  if (at >= 0) drivers[at] = factory;
-  else drivers.push(factory);
+  if (at >= 0) drivers[at] = registered;
+  else drivers.push(registered);
 }
 
 /** Registers an address resolver. Registering the same name twice keeps one. */
-export function registerResolver(resolver: AddressResolver): void {
+export function registerResolver<O extends object>(resolver: AddressResolver<O>): void {
+  const registered = resolver as unknown as RegisteredResolver;
   const at = resolvers.findIndex((r) => r.name === resolver.name);
-  if (at >= 0) resolvers[at] = resolver;
-  else resolvers.push(resolver);
+  if (at >= 0) resolvers[at] = registered;
+  else resolvers.push(registered);
 }
 
-export function registeredDrivers(): readonly DriverFactory[] {
+export function registeredDrivers(): readonly RegisteredDriver[] {
   return drivers;
 }
 
-export function registeredResolvers(): readonly AddressResolver[] {
+export function registeredResolvers(): readonly RegisteredResolver[] {
   return resolvers;
 }
 
@@ -128,7 +167,7 @@ export function describeIdentity(id: DeviceIdentity): string {
  * Opens the device at `address` with the first registered driver that matches it
  * (ixy's ixy_init). Fails with an IxyError that says what is wrong and what to do.
  */
-export function openDevice(address: string, options: OpenOptions = {}): IxyDevice {
+export function openDevice(address: string, options: DeviceOptions = {}): IxyDevice {
   const resolver = resolvers.find((r) => r.accepts(address));
   if (!resolver) {
     if (resolvers.length === 0) {
@@ -141,7 +180,7 @@ export function openDevice(address: string, options: OpenOptions = {}): IxyDevic
     throw new InvalidAddressError(address);
   }
   const access = resolver.resolve(address, options);
-  const driver = drivers.find((d) => d.matches(access.identity));
+  const driver = findDriver(access.identity);
   if (!driver) {
     access.release();
     const isNic = access.identity.classCode >>> 16 === 0x02;
@@ -154,6 +193,13 @@ export function openDevice(address: string, options: OpenOptions = {}): IxyDevic
         : 'pick a network card: see `lspci -D -d ::0200`',
     );
   }
+  const known = knownOptions(resolver, driver);
+  for (const key of Object.keys(options)) {
+    if (options[key] !== undefined && !known.includes(key)) {
+      access.release();
+      throw new UnknownOptionError(key, `the ${driver.name} driver on ${access.identity.address}`, known);
+    }
+  }
   let device: IxyDevice;
   try {
     device = driver.open(access, options);
@@ -161,9 +207,24 @@ export function openDevice(address: string, options: OpenOptions = {}): IxyDevic
     access.release();
     throw err;
   }
-  const opened = access.wrapDevice ? access.wrapDevice(device) : device;
-  dmaOfDevice.set(opened, access.dma);
-  return opened;
+  dmaOfDevice.set(device, access.dma);
+  return device;
+}
+
+/**
+ * The driver for a device: the first registered driver for the device's bus that matches it,
+ * else the first driver (of no particular bus) that matches it.
+ */
+export function findDriver(identity: DeviceIdentity): RegisteredDriver | undefined {
+  return (
+    drivers.find((d) => d.bus === identity.bus && d.matches(identity)) ??
+    drivers.find((d) => d.bus === undefined && d.matches(identity))
+  );
+}
+
+/** The options `openDevice` lets through for this bus and driver: core's, the bus's, the driver's. */
+export function knownOptions(resolver: RegisteredResolver, driver: RegisteredDriver): readonly string[] {
+  return [...OPEN_OPTION_NAMES, ...(resolver.optionNames ?? []), ...(driver.optionNames ?? [])];
 }
 
 /**

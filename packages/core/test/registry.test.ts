@@ -1,8 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import type { DeviceAccess, DeviceIdentity, DriverFactory } from '../src/registry.js';
+import type { DeviceAccess, DeviceIdentity, DriverFactory, OpenOptions } from '../src/registry.js';
 import { clearRegistry, openDevice, registerDriver, registerResolver, registeredDrivers } from '../src/registry.js';
 import type { IxyDevice } from '../src/device.js';
-import { InvalidAddressError, IxyError, NoDriverError } from '../src/errors.js';
+import { InvalidAddressError, IxyError, NoDriverError, UnknownOptionError } from '../src/errors.js';
 
 function fakeAccess(identity: DeviceIdentity, log: string[]): DeviceAccess {
   return {
@@ -36,11 +36,13 @@ describe('driver registry', () => {
     const log: string[] = [];
     registerResolver({
       name: 'fake',
+      optionNames: [],
       accepts: (a) => a.startsWith('fake:'),
       resolve: (a) => fakeAccess(a === 'fake:1' ? nic : gpu, log),
     });
     const driver: DriverFactory = {
       name: 'fake-ixgbe',
+      optionNames: [],
       matches: (id) => id.vendorId === 0x8086 && id.deviceId === 0x10fb,
       open: (access) => {
         access.claim();
@@ -58,6 +60,7 @@ describe('driver registry', () => {
     const log: string[] = [];
     registerResolver({
       name: 'fake',
+      optionNames: [],
       accepts: (a) => a.startsWith('fake:'),
       resolve: (a) => fakeAccess(a === 'fake:1' ? nic : gpu, log),
     });
@@ -68,34 +71,76 @@ describe('driver registry', () => {
 
   it('rejects unknown addresses and an empty registry clearly', () => {
     expect(() => openDevice('eth0')).toThrow(IxyError);
-    registerResolver({ name: 'fake', accepts: (a) => a.startsWith('fake:'), resolve: () => fakeAccess(nic, []) });
+    registerResolver({
+      name: 'fake',
+      optionNames: [],
+      accepts: (a) => a.startsWith('fake:'),
+      resolve: () => fakeAccess(nic, []),
+    });
     expect(() => openDevice('eth0')).toThrow(InvalidAddressError);
   });
 
   it('releases the device when the driver fails to open it', () => {
     const log: string[] = [];
-    registerResolver({ name: 'fake', accepts: () => true, resolve: () => fakeAccess(nic, log) });
+    registerResolver({ name: 'fake', optionNames: [], accepts: () => true, resolve: () => fakeAccess(nic, log) });
     registerDriver({
       name: 'broken',
+      optionNames: [],
       matches: () => true,
       open: () => {
-        throw new IxyError('EBROKEN', 'broken');
+        throw new IxyError('EDEVICE', 'broken');
       },
     });
     expect(() => openDevice('fake:1')).toThrow('broken');
     expect(log).toEqual(['release']);
   });
 
-  it('lets the bus wrap the device (device models)', () => {
-    registerResolver({
+  it("tries the drivers made for the device's bus first", () => {
+    registerResolver({ name: 'fake', optionNames: [], accepts: () => true, resolve: () => fakeAccess(nic, []) });
+    const open = (name: string) => (a: DeviceAccess) => ({ ...fakeDevice(a.identity.address), driverName: name });
+    registerDriver({ name: 'card', optionNames: [], matches: () => true, open: open('card') });
+    registerDriver({ name: 'other-bus', bus: 'pci', optionNames: [], matches: () => true, open: open('other-bus') });
+    expect(openDevice('fake:1').driverName).toBe('card');
+    registerDriver({ name: 'port', bus: 'fake', optionNames: [], matches: () => true, open: open('port') });
+    expect(openDevice('fake:1').driverName).toBe('port');
+  });
+
+  it('rejects options neither the driver nor the bus knows, naming the known ones', () => {
+    const log: string[] = [];
+    interface CardOptions extends OpenOptions {
+      speed?: number;
+    }
+    let seen: CardOptions | undefined;
+    registerResolver<{ cable?: string }>({
       name: 'fake',
+      optionNames: ['cable'],
       accepts: () => true,
-      resolve: () => ({
-        ...fakeAccess(nic, []),
-        wrapDevice: (d: IxyDevice) => ({ ...d, driverName: 'wrapped' }),
-      }),
+      resolve: () => fakeAccess(nic, log),
     });
-    registerDriver({ name: 'x', matches: () => true, open: (a) => fakeDevice(a.identity.address) });
-    expect(openDevice('fake:1').driverName).toBe('wrapped');
+    const card: DriverFactory<CardOptions> = {
+      name: 'card',
+      optionNames: ['speed'],
+      matches: () => true,
+      open: (a, o) => {
+        seen = o;
+        return fakeDevice(a.identity.address);
+      },
+    };
+    registerDriver(card);
+    openDevice('fake:1', { speed: 10, cable: 'x', ringSize: 64, unbind: undefined, spede: undefined });
+    expect(seen).toMatchObject({ speed: 10, ringSize: 64 });
+    let err: unknown;
+    try {
+      openDevice('fake:1', { spede: 10 });
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(UnknownOptionError);
+    expect(err).toMatchObject({ code: 'EUNKNOWNOPTION', option: 'spede' });
+    expect((err as UnknownOptionError).message).toBe("unknown option 'spede' for the card driver on fake:1");
+    expect((err as UnknownOptionError).hint).toBe(
+      'known options: cable, poolSize, ringSize, rxQueues, safe, speed, txQueues, unbind',
+    );
+    expect(log).toEqual(['release']);
   });
 });

@@ -1,13 +1,13 @@
-// Importing this package registers the ixgbe driver and the PCI address resolver with
-// @ixy/core, so openDevice('0000:03:00.0') finds them.
-import { registerDriver, registerResolver } from '@ixy/core';
-import { pciResolver } from '@ixy/pci';
+// Importing this package registers the ixgbe driver with @ixy/core, so openDevice finds it
+// for an 82599 at any address a registered resolver accepts (import @ixy/pci for PCI ones).
+import { registerDriver } from '@ixy/core';
 import { ixgbeDriver } from './driver.js';
 
 export { ixgbeDriver } from './driver.js';
 export {
   IxgbeDevice,
   resolveIxgbeOptions,
+  IXGBE_OPTION_NAMES,
   MAX_FRAME_SIZE,
   MAX_FRAME_BYTES,
   type IxgbeOptions,
@@ -19,4 +19,3 @@ export { RegisterTimeoutError } from './wait.js';
 export * as registers from './registers.js';
 
 registerDriver(ixgbeDriver);
-registerResolver(pciResolver);

@@ -1,7 +1,9 @@
 import {
   DeviceStateError,
   InvalidOptionError,
+  checkMacAddress,
   type DeviceAccess,
+  type OpenOptions,
   type DeviceStats,
   type IxyDevice,
   type PacketBatch,
@@ -16,7 +18,7 @@ import { TxQueue } from './tx-queue.js';
 import { sleepMs, waitRegister } from './wait.js';
 
 /** Options of the ixgbe driver; see README. */
-export interface IxgbeOptions {
+export interface IxgbeOptions extends OpenOptions {
   /** RX queues, 1..128 (default 1). Without RSS set up, the card delivers everything to queue 0. */
   rxQueues?: number;
   /** TX queues, 1..128 (default 1). */
@@ -29,8 +31,8 @@ export interface IxgbeOptions {
   safe?: boolean;
   /**
    * How long start-up waits for the link before going on without it (with a warning). Default
-   * 10000 ms on PCI, where auto-negotiation takes time; 0 on device models, whose link is
-   * there at once or comes when the peer port opens.
+   * 10000 ms, as auto-negotiation takes time; a device model's port driver (@ixy/sim) sets 0:
+   * its link is there at once or comes when the peer port opens.
    */
   linkTimeoutMs?: number;
   /** Start in promiscuous mode (default true, as ixy). */
@@ -43,6 +45,9 @@ export interface IxgbeOptions {
    */
   flowControl?: boolean;
 }
+
+/** The driver's own options, beyond core's OpenOptions (for openDevice's check of names). */
+export const IXGBE_OPTION_NAMES = ['linkTimeoutMs', 'promisc', 'flowControl'] as const;
 
 /** Largest frame on the wire including CRC: 1518, the MAXFRS reset value; no jumbo frames. */
 export const MAX_FRAME_SIZE = 1518;
@@ -153,7 +158,7 @@ export class IxgbeDevice implements IxyDevice {
     private readonly access: DeviceAccess,
     options: IxgbeOptions = {},
   ) {
-    this.options = resolveIxgbeOptions(options, access.identity.bus === 'pci' ? 10_000 : 0);
+    this.options = resolveIxgbeOptions(options);
     this.address = access.identity.address;
     this.rxQueueCount = this.options.rxQueues;
     this.txQueueCount = this.options.txQueues;
@@ -502,7 +507,7 @@ export class IxgbeDevice implements IxyDevice {
 
   setMacAddress(mac: Uint8Array): void {
     this.checkOpen();
-    if (mac.length !== 6) throw new InvalidOptionError(`a MAC address has 6 bytes, got ${mac.length}`);
+    checkMacAddress(mac);
     const low = (mac[0] | (mac[1] << 8) | (mac[2] << 16) | (mac[3] << 24)) >>> 0;
     const high = (mac[4] | (mac[5] << 8) | R.IXGBE_RAH_AV) >>> 0;
     this.regs.write32(R.IXGBE_RAL(0), low);

@@ -109,9 +109,11 @@ export class TxQueue {
   /**
    * Sends `batch.handles[0, batch.length)` as far as the ring has room (ixy's
    * ixgbe_tx_batch); returns how many it took. A frame that is empty, larger than its buffer
-   * or larger than the wire allows is refused with FrameSizeError, and a packet the caller
-   * does not own (safe mode) with OwnershipError; in both cases the packets before it in the
-   * batch have been taken and are on their way (the message says how many).
+   * or larger than the wire allows is refused with FrameSizeError, a handle of no mempool (and,
+   * in safe mode, a packet the caller does not own) with OwnershipError; then the call takes
+   * none of the batch (the IxyDevice contract): the descriptors written for the packets before
+   * it stay behind the tail, which does not move, and those packets go back to the caller.
+   * Only the error path pays for that.
    */
   send(batch: PacketBatch): number {
     this.clean();
@@ -152,7 +154,8 @@ export class TxQueue {
         error = this.sizeError(len, (pool as Mempool).bufSize);
         break;
       }
-      (pool as Mempool).driverTake(h); // safe mode: a state byte checked inline
+      // safe mode: a state byte checked inline; a packet not the caller's ends the batch
+      if ((pool as Mempool).safe && (error = this.take(pool as Mempool, h)) !== undefined) break;
       handles[index] = h;
       // advanced data descriptor (§7.2.3.2.4): buffer address, then cmd_type_len, olinfo_status
       ring64[index << 1] = addrs[i];
@@ -161,16 +164,28 @@ export class TxQueue {
       ring[w + 3] = len << PAYLEN_SHIFT;
       index = next;
     }
+    if (error !== undefined) {
+      // give the packets before the bad one back (safe mode tracks them as the driver's)
+      for (let k = 0; k < sent; k++) Mempool.of(input[k]).driverGive(input[k]);
+      error.message += ` (packet ${sent} of the batch; none of the batch was taken)`;
+      throw error;
+    }
     if (index !== this.index) {
       this.index = index;
       // hand the descriptors to the device by moving the tail (§7.2.3)
       this.regs.write32(this.tdt, index);
     }
-    if (error !== undefined) {
-      if (sent > 0) error.message += ` (the ${sent} packets before it in the batch were taken and sent)`;
-      throw error;
-    }
     return sent;
+  }
+
+  /** Safe mode: the transfer of a packet to the driver; the error when it is not the caller's. */
+  private take(pool: Mempool, h: number): Error | undefined {
+    try {
+      pool.driverTake(h);
+      return undefined;
+    } catch (err) {
+      return err as Error;
+    }
   }
 
   private sizeError(len: number, bufSize: number): FrameSizeError {

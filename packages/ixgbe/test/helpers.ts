@@ -1,6 +1,6 @@
 // Test helpers: pairs of simulated ports on a fresh cable, frames with known bytes.
 import { randomBytes } from 'node:crypto';
-import { openDevice, type IxyDevice, type OpenOptions, type PacketBatch } from '@ixy/core';
+import { openDevice, type DeviceOptions as OpenOptions, type IxyDevice, type PacketBatch } from '@ixy/core';
 import { INDEX_MASK, Mempool, simulatedMemory } from '@ixy/memory';
 import { Cable, SimPortDevice, type IxgbeModel } from '@ixy/sim';
 import '../src/index.js';

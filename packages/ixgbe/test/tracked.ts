@@ -1,7 +1,7 @@
 // openPair and txPool for vitest files: what a test opens is closed after it (ports, cable
 // files, pools), so the tests need no clean-up code of their own.
 import { afterEach } from 'vitest';
-import type { OpenOptions } from '@ixy/core';
+import type { DeviceOptions as OpenOptions } from '@ixy/core';
 import type { Mempool } from '@ixy/memory';
 import { closePair, openPair as openUntracked, txPool as untrackedPool, type Pair } from './helpers.js';
 

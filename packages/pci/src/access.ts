@@ -65,14 +65,19 @@ export class PciDeviceAccess implements DeviceAccess {
   }
 }
 
+/** Options of PCI devices (the bus's own): none beyond core's `unbind` and `safe`. */
+export type PciOptions = Record<never, never>;
+export const PCI_OPTION_NAMES: readonly never[] = [];
+
 /**
  * Resolves PCI addresses (`0000:03:00.0`, `03:00.0`): devices bound to vfio-pci through VFIO,
  * all others through sysfs (unbind, resourceN, hugepages with pagemap addresses: root).
  */
-export function createPciResolver(sysfsRoot = '/sys'): AddressResolver {
+export function createPciResolver(sysfsRoot = '/sys'): AddressResolver<PciOptions> {
   const bus = new PciBus(sysfsRoot);
   return {
     name: 'pci',
+    optionNames: PCI_OPTION_NAMES,
     accepts: isPciAddress,
     resolve(address: string, options: OpenOptions): DeviceAccess {
       const canonical = parsePciAddress(address);

@@ -11,7 +11,7 @@ import {
   writeSync,
 } from 'node:fs';
 import { basename, join } from 'node:path';
-import { DeviceNotFoundError, IxyError, PermissionError, type DeviceIdentity } from '@ixy/core';
+import { DeviceNotFoundError, IxyError, PermissionError, type DeviceIdentity, systemErrorCode } from '@ixy/core';
 import { mapSharedFile } from '@ixy/memory';
 import { parsePciAddress } from './address.js';
 import { IoPortRegisters, MmioRegisters } from './registers.js';
@@ -145,7 +145,7 @@ export class PciBus {
       if (errnoOf(err) === 'EACCES' || errnoOf(err) === 'EPERM') {
         throw new PermissionError(`cannot unbind ${basename(dir)} from its kernel driver: permission denied`);
       }
-      throw new IxyError(errnoOf(err) ?? 'EIO', `cannot unbind ${basename(dir)}: ${(err as Error).message}`);
+      throw new IxyError(systemErrorCode(err) ?? 'EIO', `cannot unbind ${basename(dir)}: ${(err as Error).message}`);
     }
   }
 
@@ -179,7 +179,10 @@ export class PciBus {
       if (errnoOf(err) === 'EACCES' || errnoOf(err) === 'EPERM') {
         throw new PermissionError(`cannot bind ${info.address} to vfio-pci: permission denied`);
       }
-      throw new IxyError(errnoOf(err) ?? 'EIO', `cannot bind ${info.address} to vfio-pci: ${(err as Error).message}`);
+      throw new IxyError(
+        systemErrorCode(err) ?? 'EIO',
+        `cannot bind ${info.address} to vfio-pci: ${(err as Error).message}`,
+      );
     }
     if (this.info(info.address).driver !== 'vfio-pci') {
       throw new IxyError(

@@ -144,6 +144,7 @@ describe('pci resolver with the core registry', () => {
     registerResolver(createPciResolver(root));
     registerDriver({
       name: 'fake',
+      optionNames: [],
       matches: (id) => id.vendorId === 0x8086,
       open: (access) => {
         access.claim();
@@ -175,6 +176,7 @@ describe('pci resolver with the core registry', () => {
     registerResolver(createPciResolver(tree));
     registerDriver({
       name: 'fake',
+      optionNames: [],
       matches: () => true,
       open: (access) => (access.claim(), { address: access.identity.address } as never),
     });

@@ -11,7 +11,7 @@ import {
   writeSync,
 } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { IxyError } from '@ixy/core';
+import { IxyError, systemErrorCode, type IxyErrorCode } from '@ixy/core';
 import { native } from '@ixy/memory';
 
 const { O_RDWR, O_CREAT, O_EXCL, O_NOFOLLOW } = constants;
@@ -31,7 +31,7 @@ const MAGIC_WORD = 2;
 
 /** A cable or cable end that cannot be used. */
 export class CableError extends IxyError {
-  constructor(code: string, message: string, hint?: string) {
+  constructor(code: IxyErrorCode, message: string, hint?: string) {
     super(code, message, hint);
   }
 }
@@ -151,7 +151,7 @@ function openExisting(
         `cables are not shared between users: remove it (as its owner) or use another cable name`,
       );
     }
-    throw new CableError(code ?? 'EBADCABLE', `cannot open ${path}: ${(err as Error).message}`);
+    throw new CableError(systemErrorCode(code) ?? 'EBADCABLE', `cannot open ${path}: ${(err as Error).message}`);
   }
   try {
     const st = fstatSync(fd);
@@ -194,7 +194,7 @@ function create(path: string, size: number, group?: number): boolean {
     fd = openSync(temp, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW, 0o600);
   } catch (err) {
     throw new CableError(
-      errno(err) ?? 'EBADCABLE',
+      systemErrorCode(err) ?? 'EBADCABLE',
       `cannot create a cable in ${dirname(path)}: ${(err as Error).message}`,
       'check that the directory exists and is writable',
     );
@@ -213,7 +213,7 @@ function create(path: string, size: number, group?: number): boolean {
     closeSync(fd);
     unlinkSync(temp);
     throw new CableError(
-      errno(err) ?? 'ENOSPC',
+      systemErrorCode(err) ?? 'ENOSPC',
       `cannot make a cable of ${size} bytes in ${dirname(path)}: ${(err as Error).message}`,
       'free some memory in the directory (tmpfs), or use fewer cable slots',
     );
@@ -224,7 +224,7 @@ function create(path: string, size: number, group?: number): boolean {
     return true;
   } catch (err) {
     if (errno(err) === 'EEXIST') return true; // a peer made it first: use theirs
-    throw new CableError(errno(err) ?? 'EBADCABLE', `cannot create ${path}: ${(err as Error).message}`);
+    throw new CableError(systemErrorCode(err) ?? 'EBADCABLE', `cannot create ${path}: ${(err as Error).message}`);
   } finally {
     unlinkSync(temp);
   }

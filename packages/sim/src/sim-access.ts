@@ -1,17 +1,19 @@
 import {
   DeviceStateError,
   InvalidAddressError,
+  InvalidOptionError,
   type AddressResolver,
   type DeviceAccess,
   type DeviceIdentity,
-  type IxyDevice,
   type OpenOptions,
   type Registers,
 } from '@ixy/core';
 import { simulatedMemory, type SimulatedMemory } from '@ixy/memory';
 import { Cable, type CableEnd } from './cable.js';
 import { IxgbeModel } from './ixgbe-model.js';
-import { SimPortDevice } from './sim-port.js';
+
+/** The bus's options, beyond core's (for openDevice's check of names). */
+export const SIM_PORT_OPTION_NAMES = ['cableSlots', 'cableDir', 'cableGroup', 'mac'] as const;
 
 /** Options of a simulated port, passed with the driver's options to openDevice. */
 export interface SimPortOptions {
@@ -101,10 +103,6 @@ export class SimDeviceAccess implements DeviceAccess {
     return width === 1 ? cfg.getUint8(offset) : width === 2 ? cfg.getUint16(offset, true) : cfg.getUint32(offset, true);
   }
 
-  wrapDevice(device: IxyDevice): IxyDevice {
-    return new SimPortDevice(device, this.model);
-  }
-
   /** Lets the cable end go (the peer's link drops) and closes the cable. Idempotent. */
   release(): void {
     this.model.plug(null);
@@ -117,15 +115,19 @@ export class SimDeviceAccess implements DeviceAccess {
 }
 
 /** Resolves `sim:<cable>:<end>` to a simulated 82599 port; options as SimPortOptions. */
-export const simResolver: AddressResolver = {
+export const simResolver: AddressResolver<SimPortOptions> = {
   name: 'sim',
+  optionNames: SIM_PORT_OPTION_NAMES,
   accepts: isSimAddress,
-  resolve(address: string, options: OpenOptions): DeviceAccess {
-    return new SimDeviceAccess(address, {
-      cableSlots: options.cableSlots as number | undefined,
-      cableDir: options.cableDir as string | undefined,
-      cableGroup: typeof options.cableGroup === 'number' ? options.cableGroup : undefined,
-      mac: options.mac instanceof Uint8Array ? options.mac : undefined,
-    });
+  resolve(address: string, options: OpenOptions & SimPortOptions): DeviceAccess {
+    const { cableSlots, cableDir, cableGroup, mac } = options;
+    const kind = (name: string, ok: boolean, what: string): void => {
+      if (!ok) throw new InvalidOptionError(`sim: ${name} must be ${what}`);
+    };
+    kind('cableSlots', cableSlots === undefined || typeof cableSlots === 'number', 'a number');
+    kind('cableDir', cableDir === undefined || typeof cableDir === 'string', 'a directory path');
+    kind('cableGroup', cableGroup === undefined || Number.isInteger(cableGroup), 'a group id');
+    kind('mac', mac === undefined || mac instanceof Uint8Array, 'a Uint8Array of 6 bytes');
+    return new SimDeviceAccess(address, { cableSlots, cableDir, cableGroup, mac });
   },
 };

@@ -84,6 +84,7 @@ export class SimPortDevice implements IxyDevice {
   readonly rxQueueCount: number;
   readonly txQueueCount: number;
   private wakeup: SimWakeup | null = null;
+  private closed = false;
 
   constructor(
     /** The driver's device. */
@@ -98,6 +99,7 @@ export class SimPortDevice implements IxyDevice {
   }
 
   rxBatch(queue: number, batch: PacketBatch, max?: number): number {
+    if (this.closed) return this.inner.rxBatch(queue, batch, max); // the driver says it is closed
     this.model.poll();
     const n = this.inner.rxBatch(queue, batch, max);
     if (n === 0) this.checkCable();
@@ -127,6 +129,7 @@ export class SimPortDevice implements IxyDevice {
 
   /** Queue 0 only (the model receives on queue 0); the peer's cable writes wake it. */
   rxWakeup(queue: number): Wakeup | null {
+    this.inner.rxWakeup(queue); // the driver checks the queue (and that it is open)
     if (queue !== 0) return null;
     this.wakeup ??= new SimWakeup(this.model, this.inner);
     return this.wakeup;
@@ -157,6 +160,7 @@ export class SimPortDevice implements IxyDevice {
   }
 
   close(): void {
+    this.closed = true;
     this.inner.close();
   }
 

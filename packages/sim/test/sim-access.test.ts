@@ -1,10 +1,19 @@
 import { randomBytes } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
-import { PacketBatch, createStats, registeredResolvers, type DeviceStats, type IxyDevice } from '@ixy/core';
+import {
+  PacketBatch,
+  createStats,
+  registerDriver,
+  registeredResolvers,
+  type DeviceOptions,
+  type DeviceStats,
+  type IxyDevice,
+} from '@ixy/core';
 import { simulatedMemory } from '@ixy/memory';
 import { Cable } from '../src/cable.js';
 import { SimDeviceAccess, isSimAddress, parseSimAddress, simResolver } from '../src/sim-access.js';
 import { SimPortDevice } from '../src/sim-port.js';
+import { simPortDriver } from '../src/sim-driver.js';
 import '../src/index.js';
 
 const cables: string[] = [];
@@ -106,11 +115,21 @@ describe('sim:<cable>:<end> ports', () => {
     }
   });
 
-  it('wraps the driver so the model runs before rx and after tx', () => {
+  it('opens ports with the card driver, wrapped so the model runs before rx and after tx', () => {
     const name = cable();
     const access = new SimDeviceAccess(`sim:${name}:0`);
     try {
       const inner = new FakeDevice();
+      let given: DeviceOptions | undefined;
+      registerDriver<DeviceOptions>({
+        name: 'fake-82599',
+        optionNames: ['linkTimeoutMs'],
+        matches: (id) => id.vendorId === 0x8086 && id.deviceId === 0x10fb,
+        open: (_access, options) => {
+          given = options;
+          return inner;
+        },
+      });
       const polls: string[] = [];
       const model = access.model as unknown as { poll(): void };
       const poll = model.poll.bind(model);
@@ -119,8 +138,11 @@ describe('sim:<cable>:<end> ports', () => {
         polls.push('poll');
         poll();
       };
-      const dev = access.wrapDevice(inner);
+      const dev = simPortDriver.open(access, { ringSize: 64 }) as SimPortDevice;
       expect(dev).toBeInstanceOf(SimPortDevice);
+      expect(dev.inner).toBe(inner);
+      expect(given).toEqual({ ringSize: 64, linkTimeoutMs: 0 }); // the model's link needs no wait
+      expect(simPortDriver.optionNames).toEqual(['linkTimeoutMs']);
       const batch = new PacketBatch(1);
       dev.rxBatch(0, batch);
       dev.txBatch(0, batch);

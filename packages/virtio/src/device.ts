@@ -2,6 +2,8 @@ import {
   DeviceStateError,
   FrameSizeError,
   IxyError,
+  OwnershipError,
+  checkMacAddress,
   type DeviceAccess,
   type DeviceStats,
   type DmaRegion,
@@ -35,6 +37,9 @@ import type { FeatureSet } from './features.js';
 import type { VirtioTransport } from './transport.js';
 import type { Virtqueue } from './virtqueue.js';
 import { VirtqueueWakeup } from './wakeup.js';
+
+/** Bytes a frame's FCS adds on the wire, counted in the byte counters as the cards count it. */
+const FCS_BYTES = 4;
 
 /** Link speed reported when the device does not tell one (virtio has no physical link). */
 export const DEFAULT_LINK_SPEED = 1000;
@@ -185,7 +190,7 @@ export class VirtioNetDevice implements IxyDevice {
     vq.lastUsed = last;
     batch.length = n;
     this.rxPackets += n;
-    this.rxBytes += bytes;
+    this.rxBytes += bytes + n * FCS_BYTES;
     this.refillRx();
     return n;
   }
@@ -224,8 +229,11 @@ export class VirtioNetDevice implements IxyDevice {
    * virtio-net header in each buffer's headroom (no offloads requested). Notifies the device
    * only when it has not suppressed notifications.
    *
-   * Throws FrameSizeError, taking no packet, when a frame is empty, larger than its buffer or
-   * larger than `maxFrameSize`.
+   * Throws, taking no packet of the batch (the IxyDevice contract): FrameSizeError when a
+   * frame is empty, larger than its buffer or larger than `maxFrameSize` (checked before any
+   * packet is taken); OwnershipError for a handle of no mempool, and in safe mode for a packet
+   * the caller does not own (the transfer throws; the packets before it are given back and
+   * their descriptors freed, with nothing published to the device).
    */
   txBatch(queue: number, batch: PacketBatch): number {
     if (queue !== 0 || this.closed) this.badQueue('tx', queue);
@@ -247,12 +255,13 @@ export class VirtioNetDevice implements IxyDevice {
     }
     const bufs = vq.bufs;
     let bytes = 0;
+    const firstAvail = vq.availIdx;
     for (let i = 0; i < n; i++) {
       const h = handles[i];
       const pool = Mempool.of(h);
       const index = h & INDEX_MASK;
       const len = pool.length[index];
-      pool.driverTake(h);
+      if (pool.safe) this.takeOrUndo(pool, h, i, handles, firstAvail);
       // Zero the header as 16-bit words (a byte loop costs twice as much per packet).
       const words = this.hdrPools[pool.id] === pool ? this.hdrWords[pool.id] : this.wordsOf(pool);
       const w = (index * pool.entrySize + pool.headroom - hdr) >>> 1;
@@ -275,9 +284,29 @@ export class VirtioNetDevice implements IxyDevice {
         this.txNotifies++;
       }
       this.txPackets += n;
-      this.txBytes += bytes;
+      this.txBytes += bytes + n * FCS_BYTES;
     }
     return n;
+  }
+
+  /**
+   * Safe mode: the transfer of packet `i` to the driver, or, when it throws (the caller does
+   * not own the packet), the undoing of packets 0..i-1: back to the caller, their descriptors
+   * freed and the avail ring's shadow index rewound (nothing was published), then the error.
+   */
+  private takeOrUndo(pool: Mempool, h: number, i: number, handles: Uint32Array, firstAvail: number): void {
+    try {
+      pool.driverTake(h);
+    } catch (err) {
+      const vq = this.tx;
+      for (let k = 0; k < i; k++) {
+        vq.freeDesc(vq.avail[2 + ((firstAvail + k) & vq.mask)]);
+        Mempool.of(handles[k]).driverGive(handles[k]);
+      }
+      vq.availIdx = firstAvail;
+      if (err instanceof Error) err.message += ` (packet ${i} of the batch; none of the batch was taken)`;
+      throw err;
+    }
   }
 
   /** A 16-bit view of a mempool's memory, cached by pool id (recreated when an id is reused). */
@@ -326,11 +355,12 @@ export class VirtioNetDevice implements IxyDevice {
    * then backs off with short sleeps. `interruptNote` says which.
    */
   rxWakeup(queue: number): Wakeup | null {
-    if (queue !== 0) this.badQueue('rx', queue);
+    if (queue !== 0 || this.closed) this.badQueue('rx', queue);
     return this.wakeup;
   }
 
   readStats(stats: DeviceStats): void {
+    this.checkOpen();
     stats.rxPackets += this.rxPackets;
     stats.rxBytes += this.rxBytes;
     stats.txPackets += this.txPackets;
@@ -339,6 +369,7 @@ export class VirtioNetDevice implements IxyDevice {
   }
 
   resetStats(): void {
+    this.checkOpen();
     this.rxPackets = 0;
     this.rxBytes = 0;
     this.txPackets = 0;
@@ -386,7 +417,7 @@ export class VirtioNetDevice implements IxyDevice {
    */
   setMacAddress(mac: Uint8Array): void {
     this.checkOpen();
-    if (mac.length !== 6) throw new RangeError(`a MAC address has 6 bytes, got ${mac.length}`);
+    checkMacAddress(mac);
     if (this.ctrl && this.features.has(VIRTIO_NET_F_CTRL_MAC_ADDR)) {
       this.ctrl.send(VIRTIO_NET_CTRL_MAC, VIRTIO_NET_CTRL_MAC_ADDR_SET, mac, 'set MAC address');
     } else if (this.interfaceKind === 'legacy') {
@@ -457,7 +488,9 @@ export class VirtioNetDevice implements IxyDevice {
   }
 
   private foreignHandle(h: number): never {
-    throw new IxyError('EHANDLE', `tx: handle 0x${(h >>> 0).toString(16)} belongs to no mempool`);
+    throw new OwnershipError(
+      `tx: handle 0x${(h >>> 0).toString(16)} belongs to no mempool (none of the batch was taken)`,
+    );
   }
 
   private badFrame(i: number, h: number, pool: Mempool, len: number): never {

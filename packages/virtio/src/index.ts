@@ -1,5 +1,4 @@
-import { registerDriver, registerResolver } from '@ixy/core';
-import { pciResolver } from '@ixy/pci';
+import { registerDriver } from '@ixy/core';
 import { virtioDriver } from './driver.js';
 
 export * from './constants.js';
@@ -39,9 +38,16 @@ export { ModernTransport } from './modern-transport.js';
 export { ControlQueue, ControlCommandError, CTRL_BUFFER_BYTES } from './control-queue.js';
 export { VirtioNetDevice, DEFAULT_LINK_SPEED, type VirtioNetParts } from './device.js';
 export { VirtqueueWakeup, hasMsix, type MsixAccess } from './wakeup.js';
-export { openVirtio, negotiateFeatures, DEFAULT_RING_SIZE, RX_ENTRY_SIZE, type VirtioOptions } from './open.js';
+export {
+  openVirtio,
+  negotiateFeatures,
+  DEFAULT_RING_SIZE,
+  RX_ENTRY_SIZE,
+  VIRTIO_OPTION_NAMES,
+  type VirtioOptions,
+} from './open.js';
 export { virtioDriver, isVirtioNet } from './driver.js';
 
-// Importing the package makes virtio devices openable by address: openDevice('0000:00:10.0').
+// Importing the package registers the driver: openDevice('0000:00:10.0') finds it for a
+// virtio-net device at any address a registered resolver accepts (import @ixy/pci for PCI).
 registerDriver(virtioDriver);
-registerResolver(pciResolver);

@@ -56,6 +56,9 @@ export interface VirtioOptions extends OpenOptions {
   controlTimeoutMs?: number;
 }
 
+/** The driver's own options, beyond core's OpenOptions (for openDevice's check of names). */
+export const VIRTIO_OPTION_NAMES = ['virtioInterface', 'promisc', 'controlTimeoutMs'] as const;
+
 /** Default descriptors per ring: the device's queue size, at most this. */
 export const DEFAULT_RING_SIZE = 512;
 /** Bytes per packet buffer in the receive mempool (data after the 128-byte headroom: 1920). */

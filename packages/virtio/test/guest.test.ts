@@ -8,6 +8,7 @@ import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { readGuestResult, runInGuest, type GuestResult, type NicModel, type NicSpec } from '@ixy/qemu-guest';
+import { conformanceCases } from '@ixy/testing';
 import { beforeAll, describe, expect, it } from 'vitest';
 
 const pkg = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -74,6 +75,10 @@ const PAIRS: readonly PairSpec[] = [
   },
 ];
 const RUNS = ['virtio', 'virtio-safe', 'virtio-quick'] as const;
+/** The pairs the IxyDevice contract (@ixy/testing) runs on after the checks: legacy, modern. */
+const CONFORMANCE_PAIRS = [PAIRS[0], PAIRS[1]];
+/** The contract's cases, by name (what the guest reports on). */
+const CONFORMANCE_CASES = conformanceCases({ addresses: () => ['', ''] }).map((c) => c.name);
 
 interface Port {
   driverName: string;
@@ -159,6 +164,7 @@ interface PairResult {
 
 let guest: GuestResult;
 let pairs: PairResult[];
+let conformance: { pair: string; passed: string[]; failed: { name: string; error: string }[] }[];
 
 /** A phase that threw in the guest shows its error here instead of a missing field. */
 function ok<T extends object>(value: T | Failure): T {
@@ -171,7 +177,7 @@ function ok<T extends object>(value: T | Failure): T {
 beforeAll(async () => {
   // The guest runs the built JavaScript: build this package and its guest program now, and
   // make sure the packages it imports are built.
-  for (const dep of ['core', 'memory', 'pci', 'qemu-guest']) {
+  for (const dep of ['core', 'memory', 'pci', 'qemu-guest', 'testing']) {
     const dist = join(root, 'packages', dep, 'dist', 'index.js');
     if (!existsSync(dist)) throw new Error(`${dist} is missing: run 'pnpm build' at the repository root first`);
   }
@@ -188,7 +194,9 @@ beforeAll(async () => {
         `${env[run]}node build/guest/virtio-checks.js ${run} ${PAIRS.filter((p) => p.run === run)
           .map(addrs)
           .join(' ')}`,
-    ).join(' && '),
+    )
+      .concat(`node build/guest/conformance-checks.js conformance ${CONFORMANCE_PAIRS.map(addrs).join(' ')}`)
+      .join(' && '),
     nics: NICS,
     cwd: pkg,
     hugepages: 128,
@@ -203,6 +211,7 @@ beforeAll(async () => {
     RUNS.map((run) => [run, readGuestResult<{ pairs: PairResult[] }>(guest, run).pairs]),
   );
   pairs = PAIRS.map((p) => byRun[p.run].shift() as PairResult);
+  conformance = readGuestResult<{ results: typeof conformance }>(guest, 'conformance').results;
   for (const p of pairs) {
     if (p.error)
       throw new Error(`the guest checks of ${p.addrA}/${p.addrB} failed: ${p.error.stack ?? p.error.message}`);
@@ -335,6 +344,18 @@ describe.each(PAIRS.map((p, i) => ({ ...p, i })))(
       expect(burst.sent).toBeGreaterThan(1000);
       expect(burst.received).toBeLessThanOrEqual(burst.sent);
       expect(burst.received).toBeGreaterThan(burst.sent * 0.5);
+    });
+  },
+);
+
+describe.each(CONFORMANCE_PAIRS.map((p, i) => ({ ...p, i })))(
+  'the IxyDevice contract (@ixy/testing) on the virtio-net $name pair in a QEMU guest',
+  ({ i }) => {
+    it.each(CONFORMANCE_CASES)('%s', (name) => {
+      const r = conformance[i];
+      const failure = r.failed.find((f) => f.name === name);
+      expect(failure?.error).toBeUndefined();
+      expect(r.passed).toContain(name);
     });
   },
 );

@@ -22,6 +22,7 @@ import { INDEX_MASK, Mempool, waitForWakeups } from '@ixy/memory';
 import { PciBus } from '@ixy/pci';
 import { writeGuestResult } from '@ixy/qemu-guest/guest';
 import type { VirtioNetDevice } from '@ixy/virtio';
+import '@ixy/pci'; // registers the PCI resolver
 import '@ixy/virtio';
 
 const ETHERTYPE = 0x88b5;

@@ -11,6 +11,7 @@ import { writeGuestResult } from '@ixy/qemu-guest/guest';
 import { GCProfiler, getHeapStatistics } from 'node:v8';
 import type { VirtioNetDevice } from '@ixy/virtio';
 // Registers the virtio driver and the PCI resolver (the import above is types only).
+import '@ixy/pci'; // registers the PCI resolver
 import '@ixy/virtio';
 
 const BATCH = 32;
@@ -119,7 +120,7 @@ function transfer(tx: VirtioNetDevice, rx: VirtioNetDevice, pool: Mempool, count
       const seq = sent + i;
       writeFrame(pool, out.handles[i], rxMac, txMac, seq, frameSize(seq));
       sizes.add(frameSize(seq));
-      bytes += frameSize(seq);
+      bytes += frameSize(seq) + 4; // the counters count the FCS too
     }
     let queued = 0;
     while (out.length > 0) {

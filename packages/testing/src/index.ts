@@ -1,0 +1,10 @@
+export {
+  conformanceCases,
+  describeIxyDevice,
+  runIxyDeviceConformance,
+  type ConformanceCase,
+  type ConformanceCaseId,
+  type ConformanceOptions,
+  type ConformanceTarget,
+  type SuiteRunner,
+} from './conformance.js';
