@@ -9,7 +9,6 @@ import {
   cableGroupOptions,
   hybridOptions,
   intOption,
-  loadDrivers,
   pollLoop,
   runMain,
   rxWakeups,
@@ -17,6 +16,7 @@ import {
   durationOption,
   type PollModeOptions,
 } from '@ixy/cli';
+import { loadDrivers } from '@ixy/drivers';
 import { INDEX_MASK, Mempool } from '@ixy/memory';
 import { LatencyRecorder, MAX_EXPECTED, Sink, formatLatency } from '@ixy/traffic';
 import { HistogramFile } from './histogram-file.js';

@@ -7,18 +7,20 @@ import { Mempool } from '@ixy/memory';
 import {
   StatsReporter,
   addCableGroupOption,
+  forwardBatch,
+  forwardHeld,
   addPollModeOptions,
   cableGroupOptions,
   hybridOptions,
   intOption,
-  loadDrivers,
   pollLoop,
   runMain,
   rxWakeups,
   durationOption,
   type PollModeOptions,
 } from '@ixy/cli';
-import { forwardBatch, forwardHeld } from './forward.js';
+import { loadDrivers } from '@ixy/drivers';
+
 import type { TrafficSummary, TrafficWorkerData } from './traffic-worker.js';
 
 const program = addCableGroupOption(addPollModeOptions(new Command('ixy-fwd')))

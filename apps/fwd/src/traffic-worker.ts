@@ -5,7 +5,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { PacketBatch, createStats, deviceDma, openDevice, type IxyDevice } from '@ixy/core';
 import { Mempool } from '@ixy/memory';
 import { Generator, Sink } from '@ixy/traffic';
-import { loadDrivers } from '@ixy/cli';
+import { loadDrivers } from '@ixy/drivers';
 
 export interface TrafficWorkerData {
   /** The far ends of fwd's two cables. */

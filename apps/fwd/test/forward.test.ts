@@ -9,7 +9,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { PacketBatch, deviceDma, openDevice, txBatchBusyWait, type IxyDevice } from '@ixy/core';
 import { INDEX_MASK, Mempool } from '@ixy/memory';
 import { Generator, Sink } from '@ixy/traffic';
-import { forwardBatch } from '../src/forward.js';
+import { forwardBatch } from '@ixy/cli';
 
 const opened: IxyDevice[] = [];
 function open(address: string): IxyDevice {

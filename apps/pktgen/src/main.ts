@@ -11,13 +11,13 @@ import {
   stopSignals,
   hybridOptions,
   intOption,
-  loadDrivers,
   pollLoop,
   runMain,
   rxWakeups,
   durationOption,
   type PollModeOptions,
 } from '@ixy/cli';
+import { loadDrivers } from '@ixy/drivers';
 import { Mempool } from '@ixy/memory';
 import { Generator, Pacer } from '@ixy/traffic';
 

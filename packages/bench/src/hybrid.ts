@@ -5,7 +5,7 @@ import { pollLoop, rxWakeups } from '@ixy/cli';
 import { Mempool } from '@ixy/memory';
 import { Cable } from '@ixy/sim';
 import { Generator } from '@ixy/traffic';
-import { forwardBatch } from '@ixy/fwd/forward';
+import { forwardBatch } from '@ixy/cli';
 import type { Rate } from './measure.js';
 
 /**

@@ -2,7 +2,7 @@ import { PacketBatch, deviceDma, openDevice, type IxyDevice } from '@ixy/core';
 import { Mempool } from '@ixy/memory';
 import { Cable } from '@ixy/sim';
 import { Generator } from '@ixy/traffic';
-import { forwardBatch } from '@ixy/fwd/forward';
+import { forwardBatch } from '@ixy/cli';
 import { measure, type Rate } from './measure.js';
 
 /**

@@ -2,7 +2,6 @@ export { reportError, runMain } from './run-main.js';
 export { installStopSignals, stopRequested, stopSignals } from './stop-signals.js';
 export { pollLoop, rxWakeups, type HybridOptions, type PollLoopOptions, type PollLoopResult } from './poll-loop.js';
 export { StatsReporter } from './stats-reporter.js';
-export { DEFAULT_DRIVERS, driverSpecifier, loadDrivers } from './drivers.js';
 export {
   addCableGroupOption,
   addPollModeOptions,
@@ -14,3 +13,4 @@ export {
   durationOption,
   type PollModeOptions,
 } from './options.js';
+export { forwardBatch, forwardHeld } from './forward.js';

@@ -65,6 +65,13 @@ export interface OpenOptions {
    * that are not on PCI ignore it.
    */
   unbind?: boolean;
+  /**
+   * Lossless receive where the link can do it: a full RX ring holds frames back instead of
+   * dropping them (ixgbe: 802.3x PAUSE frames, default off as in C ixy). A virtio device has
+   * no such setting and needs none: it is handed only as many frames as buffers are posted,
+   * and the hypervisor holds the rest (QEMU does). What apps' `--lossless` asks for.
+   */
+  flowControl?: boolean;
 }
 
 /** The keys of OpenOptions: accepted by every driver on every bus. */
@@ -75,6 +82,7 @@ export const OPEN_OPTION_NAMES: readonly (keyof OpenOptions)[] = [
   'poolSize',
   'safe',
   'unbind',
+  'flowControl',
 ];
 
 /**
@@ -167,7 +175,9 @@ export function describeIdentity(id: DeviceIdentity): string {
  * Opens the device at `address` with the first registered driver that matches it
  * (ixy's ixy_init). Fails with an IxyError that says what is wrong and what to do.
  */
-export function openDevice(address: string, options: DeviceOptions = {}): IxyDevice {
+export function openDevice(address: string, opts: OpenOptions | DeviceOptions = {}): IxyDevice {
+  // a driver's options interface (IxgbeOptions) or an app's bag of options alike
+  const options = opts as DeviceOptions;
   const resolver = resolvers.find((r) => r.accepts(address));
   if (!resolver) {
     if (resolvers.length === 0) {

@@ -47,7 +47,7 @@ export interface IxgbeOptions extends OpenOptions {
 }
 
 /** The driver's own options, beyond core's OpenOptions (for openDevice's check of names). */
-export const IXGBE_OPTION_NAMES = ['linkTimeoutMs', 'promisc', 'flowControl'] as const;
+export const IXGBE_OPTION_NAMES = ['linkTimeoutMs', 'promisc'] as const;
 
 /** Largest frame on the wire including CRC: 1518, the MAXFRS reset value; no jumbo frames. */
 export const MAX_FRAME_SIZE = 1518;

@@ -4,8 +4,12 @@ import { isAbsolute, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { IxyError, loadDriverPackages, registeredDrivers } from '@ixy/core';
 
-/** The driver packages every app loads; `--driver` adds more (third-party drivers). */
-export const DEFAULT_DRIVERS = ['@ixy/ixgbe', '@ixy/virtio', '@ixy/sim'];
+/**
+ * The packages every app loads: the buses (`@ixy/pci` resolves PCI addresses, `@ixy/sim`
+ * simulated ports and opens them with the card driver) and the drivers. `--driver` adds more
+ * (third-party drivers).
+ */
+export const DEFAULT_DRIVERS = ['@ixy/pci', '@ixy/sim', '@ixy/ixgbe', '@ixy/virtio'];
 
 /**
  * Imports a driver package: ours resolve from here (they are this package's dependencies),

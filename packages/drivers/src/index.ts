@@ -1,0 +1,1 @@
+export { DEFAULT_DRIVERS, driverSpecifier, loadDrivers } from './drivers.js';
