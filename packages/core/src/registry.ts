@@ -180,14 +180,17 @@ export function openDevice(address: string, opts: OpenOptions | DeviceOptions = 
   const options = opts as DeviceOptions;
   const resolver = resolvers.find((r) => r.accepts(address));
   if (!resolver) {
+    const buses = 'PCI addresses need @ixy/pci imported, simulated ports @ixy/sim (@ixy/drivers loads both)';
     if (resolvers.length === 0) {
-      throw new IxyError(
-        'ENORESOLVER',
-        `cannot open ${address}: no address resolver is registered`,
-        'import a driver package (e.g. @ixy/ixgbe) before opening devices',
-      );
+      throw new IxyError('ENORESOLVER', `cannot open ${address}: no address resolver is registered`, buses);
     }
-    throw new InvalidAddressError(address);
+    const names = resolvers.map((r) => r.name);
+    throw new InvalidAddressError(
+      address,
+      names.includes('pci') && names.includes('sim')
+        ? undefined
+        : `no registered resolver takes it (registered: ${names.join(', ')}); ${buses}`,
+    );
   }
   const access = resolver.resolve(address, options);
   const driver = findDriver(access.identity);
