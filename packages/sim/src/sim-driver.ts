@@ -57,7 +57,7 @@ export const simPortDriver: DriverFactory<DeviceOptions> = {
         describeIdentity(access.identity),
         'a simulated port is an 82599: load @ixy/ixgbe (import it) before opening sim: ports',
       );
-    const waitsForLink = card.optionNames.includes('linkTimeoutMs') && options.linkTimeoutMs === undefined;
+    const waitsForLink = (card.optionNames ?? []).includes('linkTimeoutMs') && options.linkTimeoutMs === undefined;
     const device = card.open(access, waitsForLink ? { ...options, linkTimeoutMs: 0 } : options);
     return new SimPortDevice(device, access.model);
   },

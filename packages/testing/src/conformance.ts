@@ -164,7 +164,7 @@ function expectIxyError(fn: () => unknown, cls: abstract new (...args: never[]) 
     thrown instanceof cls,
     `expected ${cls.name} (${code}), got ${(thrown as Error)?.name}: ${(thrown as Error)?.message}`,
   );
-  assert.equal((thrown as IxyError).code, code);
+  assert.equal(thrown.code, code);
 }
 
 /** Writes a frame: dst MAC, src 02:00:00:00:00:01, the suite's EtherType, a sequence number, a pattern. */
