@@ -74,6 +74,8 @@ export interface IxyErrorCodes {
   ENOIOMMU: true;
   /** A VFIO call failed. */
   EVFIO: true;
+  /** The IOMMU group is not viable, or another process (or container) holds it. */
+  EVFIOGROUP: true;
   /** The device has no MSI-X capability. */
   ENOMSIX: true;
   /** Setting up MSI-X failed. */
@@ -121,65 +123,174 @@ export interface IxyErrorCodes {
   /** The device is not a network controller. */
   ENOTNIC: true;
 
-  // ---- the operating system's own (errno names), passed on where they say it best ----
+  // ---- the operating system's own: every errno name Node knows (os.constants.errno), and
+  // EUNKNOWN for a number Linux does not name, passed on where they say it best ----
+  E2BIG: true;
   EACCES: true;
-  EPERM: true;
-  ENOENT: true;
-  EEXIST: true;
-  ELOOP: true;
-  ENOSPC: true;
-  EROFS: true;
-  EPIPE: true;
-  ETIMEDOUT: true;
-  ENODEV: true;
-  EIO: true;
-  EBUSY: true;
-  ENOMEM: true;
-  EINVAL: true;
-  EFAULT: true;
-  ENXIO: true;
+  EADDRINUSE: true;
+  EADDRNOTAVAIL: true;
+  EAFNOSUPPORT: true;
   EAGAIN: true;
+  EALREADY: true;
   EBADF: true;
-  EMFILE: true;
-  ENFILE: true;
-  ENOSYS: true;
-  ENOTSUP: true;
-  EOPNOTSUPP: true;
-  ENOTDIR: true;
-  EISDIR: true;
+  EBADMSG: true;
+  EBUSY: true;
+  ECANCELED: true;
+  ECHILD: true;
+  ECONNABORTED: true;
+  ECONNREFUSED: true;
+  ECONNRESET: true;
+  EDEADLK: true;
+  EDESTADDRREQ: true;
+  EDOM: true;
+  EDQUOT: true;
+  EEXIST: true;
+  EFAULT: true;
+  EFBIG: true;
+  EHOSTUNREACH: true;
+  EIDRM: true;
+  EILSEQ: true;
+  EINPROGRESS: true;
   EINTR: true;
+  EINVAL: true;
+  EIO: true;
+  EISCONN: true;
+  EISDIR: true;
+  ELOOP: true;
+  EMFILE: true;
+  EMLINK: true;
+  EMSGSIZE: true;
+  EMULTIHOP: true;
+  ENAMETOOLONG: true;
+  ENETDOWN: true;
+  ENETRESET: true;
+  ENETUNREACH: true;
+  ENFILE: true;
+  ENOBUFS: true;
+  ENODATA: true;
+  ENODEV: true;
+  ENOENT: true;
+  ENOEXEC: true;
+  ENOLCK: true;
+  ENOLINK: true;
+  ENOMEM: true;
+  ENOMSG: true;
+  ENOPROTOOPT: true;
+  ENOSPC: true;
+  ENOSR: true;
+  ENOSTR: true;
+  ENOSYS: true;
+  ENOTCONN: true;
+  ENOTDIR: true;
+  ENOTEMPTY: true;
+  ENOTSOCK: true;
+  ENOTSUP: true;
+  ENOTTY: true;
+  ENXIO: true;
+  EOPNOTSUPP: true;
+  EOVERFLOW: true;
+  EPERM: true;
+  EPIPE: true;
+  EPROTO: true;
+  EPROTONOSUPPORT: true;
+  EPROTOTYPE: true;
+  ERANGE: true;
+  EROFS: true;
+  ESPIPE: true;
+  ESRCH: true;
+  ESTALE: true;
+  ETIME: true;
+  ETIMEDOUT: true;
+  ETXTBSY: true;
+  EWOULDBLOCK: true;
+  EXDEV: true;
+  EUNKNOWN: true;
 }
 
 /** Every code an IxyError can carry (see IxyErrorCodes). */
 export type IxyErrorCode = keyof IxyErrorCodes;
 
 const SYSTEM_CODES: ReadonlySet<string> = new Set([
+  'E2BIG',
   'EACCES',
-  'EPERM',
-  'ENOENT',
-  'EEXIST',
-  'ELOOP',
-  'ENOSPC',
-  'EROFS',
-  'EPIPE',
-  'ETIMEDOUT',
-  'ENODEV',
-  'EIO',
-  'EBUSY',
-  'ENOMEM',
-  'EINVAL',
-  'EFAULT',
-  'ENXIO',
+  'EADDRINUSE',
+  'EADDRNOTAVAIL',
+  'EAFNOSUPPORT',
   'EAGAIN',
+  'EALREADY',
   'EBADF',
-  'EMFILE',
-  'ENFILE',
-  'ENOSYS',
-  'ENOTSUP',
-  'EOPNOTSUPP',
-  'ENOTDIR',
-  'EISDIR',
+  'EBADMSG',
+  'EBUSY',
+  'ECANCELED',
+  'ECHILD',
+  'ECONNABORTED',
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'EDEADLK',
+  'EDESTADDRREQ',
+  'EDOM',
+  'EDQUOT',
+  'EEXIST',
+  'EFAULT',
+  'EFBIG',
+  'EHOSTUNREACH',
+  'EIDRM',
+  'EILSEQ',
+  'EINPROGRESS',
   'EINTR',
+  'EINVAL',
+  'EIO',
+  'EISCONN',
+  'EISDIR',
+  'ELOOP',
+  'EMFILE',
+  'EMLINK',
+  'EMSGSIZE',
+  'EMULTIHOP',
+  'ENAMETOOLONG',
+  'ENETDOWN',
+  'ENETRESET',
+  'ENETUNREACH',
+  'ENFILE',
+  'ENOBUFS',
+  'ENODATA',
+  'ENODEV',
+  'ENOENT',
+  'ENOEXEC',
+  'ENOLCK',
+  'ENOLINK',
+  'ENOMEM',
+  'ENOMSG',
+  'ENOPROTOOPT',
+  'ENOSPC',
+  'ENOSR',
+  'ENOSTR',
+  'ENOSYS',
+  'ENOTCONN',
+  'ENOTDIR',
+  'ENOTEMPTY',
+  'ENOTSOCK',
+  'ENOTSUP',
+  'ENOTTY',
+  'ENXIO',
+  'EOPNOTSUPP',
+  'EOVERFLOW',
+  'EPERM',
+  'EPIPE',
+  'EPROTO',
+  'EPROTONOSUPPORT',
+  'EPROTOTYPE',
+  'ERANGE',
+  'EROFS',
+  'ESPIPE',
+  'ESRCH',
+  'ESTALE',
+  'ETIME',
+  'ETIMEDOUT',
+  'ETXTBSY',
+  'EWOULDBLOCK',
+  'EXDEV',
+  'EUNKNOWN',
 ]);
 
 /**

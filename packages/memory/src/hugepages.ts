@@ -1,5 +1,12 @@
 import { readFileSync } from 'node:fs';
-import { HugepagesError, IxyError, PermissionError, type DmaAllocator, type DmaRegion } from '@ixy/core';
+import {
+  HugepagesError,
+  IxyError,
+  PermissionError,
+  type DmaAllocator,
+  type DmaRegion,
+  systemErrorCode,
+} from '@ixy/core';
 import { isNativeError, native } from './native.js';
 
 export const HUGEPAGE_SIZE = 2 * 1024 * 1024;
@@ -87,7 +94,9 @@ function explain(err: unknown, pages: number): never {
       'mount hugetlbfs (mount -t hugetlbfs hugetlbfs /mnt/huge) and reserve hugepages',
     );
   }
-  throw new IxyError(e.code, `cannot allocate DMA memory: ${e.message}`, undefined, { cause: err });
+  throw new IxyError(systemErrorCode(e) ?? 'EDMA', `cannot allocate DMA memory: ${e.message}`, undefined, {
+    cause: err,
+  });
 }
 
 /**

@@ -1,4 +1,4 @@
-import { IxyError, PermissionError } from '@ixy/core';
+import { IxyError, PermissionError, systemErrorCode } from '@ixy/core';
 import { isNativeError, native } from './native.js';
 
 /**
@@ -14,7 +14,7 @@ export function mapSharedFile(path: string, size: number, create = false): Array
     if (err.code === 'EACCES' || err.code === 'EPERM') {
       throw new PermissionError(`cannot map ${path}: permission denied`);
     }
-    throw new IxyError(err.code, `cannot map ${path}: ${err.message}`, undefined, { cause: err });
+    throw new IxyError(systemErrorCode(err) ?? 'EMAP', `cannot map ${path}: ${err.message}`, undefined, { cause: err });
   }
 }
 

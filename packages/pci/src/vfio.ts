@@ -6,6 +6,7 @@ import {
   type DeviceIdentity,
   type DmaAllocator,
   type DmaRegion,
+  systemErrorCode,
   type Registers,
 } from '@ixy/core';
 import { allocHugepageBuffer, isNativeError, native as nativeMemory, unmapBuffer } from '@ixy/memory';
@@ -78,7 +79,7 @@ export function vfioError(err: unknown, what: string): never {
       { cause: err },
     );
   }
-  throw new IxyError(code, `${what}: ${err.message}`, undefined, { cause: err });
+  throw new IxyError(systemErrorCode(code) ?? 'EVFIO', `${what}: ${err.message}`, undefined, { cause: err });
 }
 
 /** The calls that open a VFIO device (a parameter so tests can inject failures). */
