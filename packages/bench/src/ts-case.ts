@@ -10,7 +10,7 @@ import { PerformanceObserver, constants, type PerformanceEntry } from 'node:perf
 import { getHeapStatistics } from 'node:v8';
 import { PacketBatch } from '@ixy/core';
 import { Mempool } from '@ixy/memory';
-import { forwardBatch } from '@ixy/fwd/forward';
+import { forwardBatch } from '@ixy/cli';
 import { InstantPort } from './instant-port.js';
 
 export interface CaseRound {

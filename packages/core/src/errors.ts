@@ -118,6 +118,8 @@ export interface IxyErrorCodes {
   EDEMO: true;
   /** A pcap file cannot be written. */
   EPCAP: true;
+  /** A latency histogram file cannot be written. */
+  EHISTOGRAM: true;
   /** No such user or group. */
   ENOUSER: true;
   /** The device is not a network controller. */
