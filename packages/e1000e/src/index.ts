@@ -1,0 +1,22 @@
+// Importing this package registers the e1000e driver (and the PCI address resolver) with
+// @ixy/core, so openDevice('0000:00:10.0') finds them; apps load it with `--driver @ixy/e1000e`.
+import { registerDriver, registerResolver } from '@ixy/core';
+import { pciResolver } from '@ixy/pci';
+import { e1000eDriver } from './driver.js';
+
+export { e1000eDriver } from './driver.js';
+export {
+  E1000eDevice,
+  resolveE1000eOptions,
+  MAX_FRAME_SIZE,
+  MAX_FRAME_BYTES,
+  type E1000eOptions,
+} from './e1000e-device.js';
+export { RxQueue, writeRxDescriptor } from './rx-queue.js';
+export { TxQueue, writeTxDescriptor, TX_CLEAN_BATCH, TX_CMD, MIN_TX_FRAME } from './tx-queue.js';
+export { E1000E_DEVICE_IDS, INTEL_VENDOR_ID, isE1000eDevice } from './device-ids.js';
+export { RegisterTimeoutError } from './wait.js';
+export * as registers from './registers.js';
+
+registerDriver(e1000eDriver);
+registerResolver(pciResolver);
