@@ -241,7 +241,10 @@ export class E1000eDevice implements IxyDevice {
     // enable: accept broadcasts, 2 KiB buffers (BSIZE 00b, BSEX 0), CRC stripped, no long
     // packets (the card writes at most 1522 bytes: every pool buffer holds that, checked
     // above), no loopback, legacy descriptor type, store no bad packets
-    regs.write32(R.E1000_RCTL, (R.E1000_RCTL_EN | R.E1000_RCTL_BAM | R.E1000_RCTL_BSIZE_2048 | R.E1000_RCTL_SECRC) >>> 0);
+    regs.write32(
+      R.E1000_RCTL,
+      (R.E1000_RCTL_EN | R.E1000_RCTL_BAM | R.E1000_RCTL_BSIZE_2048 | R.E1000_RCTL_SECRC) >>> 0,
+    );
     this.setPromisc(this.options.promisc);
     // the ring starts full: every descriptor but one belongs to the device
     regs.write32(R.E1000_RDT, ringSize - 1);

@@ -8,13 +8,7 @@ import {
 } from '@ixy/core';
 import { INDEX_MASK, Mempool, POOL_SHIFT } from '@ixy/memory';
 import { allocateDescriptorRing } from './descriptor-ring.js';
-import {
-  E1000_TDT,
-  E1000_TXD_CMD_EOP,
-  E1000_TXD_CMD_IFCS,
-  E1000_TXD_CMD_RS,
-  E1000_TXD_STAT_DD,
-} from './registers.js';
+import { E1000_TDT, E1000_TXD_CMD_EOP, E1000_TXD_CMD_IFCS, E1000_TXD_CMD_RS, E1000_TXD_STAT_DD } from './registers.js';
 
 /** Multiplying by 2^-32 is exact (a power of two) and cheaper than dividing by 2^32. */
 const TWO_POW_MINUS_32 = 1 / 4294967296;
