@@ -100,7 +100,12 @@ describe('pktgen → fwd → capture on e1000e (82574L) in a QEMU guest', () => 
       received: number;
       bad: number;
     }
-    const w = readGuestResult<Wake>(run, 'wake');
+    let w: Wake;
+    try {
+      w = readGuestResult<Wake>(run, 'wake');
+    } catch (err) {
+      throw new Error(`${(err as Error).message}\n${run.output.split('\n').slice(-30).join('\n')}`, { cause: err });
+    }
     expect(w.error, JSON.stringify(w.error)).toBeUndefined();
     expect(w.driver).toBe('e1000e/e1000e');
     expect(w.wakeup).toBe(true);
