@@ -443,13 +443,21 @@ export class E1000eDevice implements IxyDevice {
     return Uint8Array.of(low, low >>> 8, low >>> 16, low >>> 24, high, high >>> 8);
   }
 
-  /** Sets receive address 0 (marked valid, RAH.AV); RAL first, so the pair turns valid last. */
+  /**
+   * Sets receive address 0 (marked valid, RAH.AV); RAL first, so the pair turns valid last. A
+   * multicast or all-zero address is refused (InvalidOptionError) and nothing changes.
+   */
   setMacAddress(mac: Uint8Array): void {
     this.checkOpen();
     if (!(mac instanceof Uint8Array) || mac.length !== 6)
       throw new InvalidOptionError(
         `a MAC address has 6 bytes, got ${mac instanceof Uint8Array ? mac.length : typeof mac}`,
         'pass a Uint8Array of 6 bytes',
+      );
+    if ((mac[0] & 1) !== 0 || mac.every((b) => b === 0))
+      throw new InvalidOptionError(
+        `${Array.from(mac, (b) => b.toString(16).padStart(2, '0')).join(':')} is not a unicast address`,
+        'a port address is unicast: the lowest bit of the first byte clear, not all zeros',
       );
     const low = (mac[0] | (mac[1] << 8) | (mac[2] << 16) | (mac[3] << 24)) >>> 0;
     const high = (mac[4] | (mac[5] << 8) | R.E1000_RAH_AV) >>> 0;

@@ -105,8 +105,9 @@ export class TxQueue {
    * Sends `batch.handles[0, batch.length)` as far as the ring has room; returns how many it
    * took. A frame that is too short, too long or larger than its buffer is refused with
    * FrameSizeError, a handle of no mempool (or, in safe mode, one the caller does not own)
-   * with OwnershipError; the packets before it in the batch have been taken and are on their
-   * way (the message says how many).
+   * with OwnershipError; then the call takes none of the batch (the IxyDevice contract): the
+   * descriptors written for the packets before it stay behind the tail, where the card does
+   * not look, and those packets go back to the caller. Only the error path pays for that.
    */
   send(batch: PacketBatch): number {
     this.clean();
@@ -146,15 +147,15 @@ export class TxQueue {
         index = next;
       }
     } catch (err) {
-      if (sent > 0 && err instanceof Error)
-        err.message += ` (the ${sent} packets before it in the batch were taken and sent)`;
+      // give the packets before the bad one back (safe mode tracks them as the driver's)
+      for (let k = 0; k < sent; k++) Mempool.of(input[k]).driverGive(input[k]);
+      if (err instanceof Error) err.message += ` (packet ${sent} of the batch; none of the batch was taken)`;
       throw err;
-    } finally {
-      if (index !== this.index) {
-        this.index = index;
-        // hand the descriptors to the device by moving the tail (§7.2)
-        this.regs.write32(E1000_TDT, index);
-      }
+    }
+    if (index !== this.index) {
+      this.index = index;
+      // hand the descriptors to the device by moving the tail (§7.2)
+      this.regs.write32(E1000_TDT, index);
     }
     return sent;
   }

@@ -151,7 +151,7 @@ describe('e1000e on a fake 82574: packets', () => {
     Mempool.freeBatch(batch, 63);
   });
 
-  it('refuses a bad frame in a batch: the packets before it are taken, the message says how many', () => {
+  it('refuses a bad frame in a batch: none of the batch is taken or sent, the caller keeps it all', () => {
     const { dev, access } = open();
     const pool = new Mempool({ allocator: access.dma, entries: 64 });
     const batch = new PacketBatch(4);
@@ -163,10 +163,13 @@ describe('e1000e on a fake 82574: packets', () => {
       error = err;
     }
     expect(error).toBeInstanceOf(FrameSizeError);
-    expect((error as Error).message).toContain('the 2 packets before it in the batch were taken');
-    expect(access.card.sent.length).toBe(2);
-    batch.shift(2);
-    Mempool.freeBatch(batch);
+    expect((error as Error).message).toContain('packet 2 of the batch; none of the batch was taken');
+    expect(access.card.sent.length).toBe(0);
+    Mempool.freeBatch(batch); // all four are still the caller's
+    // the ring goes on from where it was: the next batch is sent whole
+    fill(pool, batch, [frame(5, 64), frame(6, 64)]);
+    expect(dev.txBatch(0, batch)).toBe(2);
+    expect(access.card.sent).toEqual([frame(5, 64), frame(6, 64)]);
     // too long, and a handle of no pool
     fill(pool, batch, [frame(9, 64)]);
     pool.length[batch.handles[0] & INDEX_MASK] = MAX_FRAME_BYTES + 1;
@@ -232,6 +235,9 @@ describe('e1000e on a fake 82574: packets', () => {
     expect(access.card.get(R.E1000_RAL0)).toBe(0x33221102);
     expect(access.card.get(R.E1000_RAH0)).toBe((0x5544 | R.E1000_RAH_AV) >>> 0);
     expect(() => dev.setMacAddress(Uint8Array.of(1, 2, 3))).toThrow(InvalidOptionError);
+    expect(() => dev.setMacAddress(Uint8Array.of(1, 0, 0x5e, 0, 0, 1))).toThrow(/not a unicast address/);
+    expect(() => dev.setMacAddress(new Uint8Array(6))).toThrow(InvalidOptionError);
+    expect(Array.from(dev.macAddress())).toEqual([0x02, 0x11, 0x22, 0x33, 0x44, 0x55]);
   });
 
   it('reports the link: STATUS.LU and speed', () => {
