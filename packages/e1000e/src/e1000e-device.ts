@@ -31,6 +31,12 @@ export interface E1000eOptions {
   linkTimeoutMs?: number;
   /** Start in promiscuous mode (default true, as ixy). */
   promisc?: boolean;
+  /**
+   * 802.3x flow control (default false): the card sends PAUSE frames as its receive packet
+   * buffer fills (frames wait there while no descriptor is free) and honours the partner's.
+   * Lossless when both ends do it: a slow receiver slows the sender instead of losing frames.
+   */
+  flowControl?: boolean;
 }
 
 /** Largest frame on the wire including CRC without long packets (RCTL.LPE clear): 1518, 1522 tagged. */
@@ -53,6 +59,10 @@ const TIPG_COPPER = 8 | (8 << 10) | (6 << 20);
 /** TCTL collision threshold (15) and full-duplex collision distance (63), as the datasheet recommends. */
 const TCTL_CT = 0x0f;
 const TCTL_COLD_FD = 0x3f;
+/** Pause time sent in XOFF frames, in 512-bit-time quanta (Linux's default). */
+const FC_PAUSE_TIME = 0x680;
+/** Room above the XOFF threshold for the frames in flight while the PAUSE travels: two max frames. */
+const FC_HEADROOM = 2 * 1522;
 /** MSI-X vector of RX queue 0 (the only vector used; VFIO maps vector i to eventfd i). */
 const RX_VECTOR = 0;
 
@@ -80,6 +90,7 @@ interface ResolvedOptions {
   safe: boolean;
   linkTimeoutMs: number;
   promisc: boolean;
+  flowControl: boolean;
 }
 
 function intOption(value: unknown, name: string, fallback: number, min: number, max: number): number {
@@ -112,6 +123,7 @@ export function resolveE1000eOptions(options: E1000eOptions): ResolvedOptions {
     safe: options.safe === true,
     linkTimeoutMs: intOption(options.linkTimeoutMs, 'linkTimeoutMs', 10_000, 0, 3_600_000),
     promisc: options.promisc !== false,
+    flowControl: options.flowControl === true,
   };
 }
 
@@ -187,6 +199,7 @@ export class E1000eDevice implements IxyDevice {
     // §4.6 receive and transmit initialization
     this.initRx();
     this.initTx();
+    if (this.options.flowControl) this.initFlowControl();
     this.initInterrupts();
     this.waitForLink();
   }
@@ -280,6 +293,27 @@ export class E1000eDevice implements IxyDevice {
         R.E1000_TCTL_RTLC) >>>
         0,
     );
+  }
+
+  /**
+   * 802.3x flow control (the FCAL/FCAH/FCT/FCTTV/FCRTL/FCRTH/FCRTV descriptions of §10.2, with
+   * Linux's pause time): the PAUSE address and type, the pause time and its refresh, XOFF when
+   * the receive packet buffer (PBA's RX part) fills to two maximal frames from its end (RTH in
+   * bytes, 8-byte granularity), XON 8 bytes below, and the MAC sending and honouring PAUSE
+   * frames (CTRL.TFCE/RFCE). The PHY's auto-negotiated pause abilities are not consulted.
+   */
+  private initFlowControl(): void {
+    const regs = this.regs;
+    const rxBufferBytes = (regs.read32(R.E1000_PBA) & 0xffff) * 1024;
+    const high = Math.max(0, rxBufferBytes - FC_HEADROOM) & 0xfff8;
+    regs.write32(R.E1000_FCAL, R.E1000_FC_ADDR_LOW);
+    regs.write32(R.E1000_FCAH, R.E1000_FC_ADDR_HIGH);
+    regs.write32(R.E1000_FCT, R.E1000_FC_TYPE);
+    regs.write32(R.E1000_FCTTV, FC_PAUSE_TIME);
+    regs.write32(R.E1000_FCRTV, FC_PAUSE_TIME >>> 1);
+    regs.write32(R.E1000_FCRTL, ((high - 8) | R.E1000_FCRTL_XONE) >>> 0);
+    regs.write32(R.E1000_FCRTH, high);
+    this.setFlags(R.E1000_CTRL, R.E1000_CTRL_TFCE | R.E1000_CTRL_RFCE);
   }
 
   /**

@@ -13,6 +13,8 @@ export const E1000_CTRL_SLU = 0x00000040; // set link up
 export const E1000_CTRL_FRCSPD = 0x00000800; // force speed
 export const E1000_CTRL_FRCDPX = 0x00001000; // force duplex
 export const E1000_CTRL_RST = 0x04000000; // device (software) reset, self-clearing
+export const E1000_CTRL_RFCE = 0x08000000; // honour received PAUSE frames
+export const E1000_CTRL_TFCE = 0x10000000; // send PAUSE frames
 export const E1000_CTRL_PHY_RST = 0x80000000;
 export const E1000_STATUS = 0x00008;
 export const E1000_STATUS_FD = 0x00000001;
@@ -28,6 +30,20 @@ export const E1000_CTRL_EXT = 0x00018;
 export const E1000_CTRL_EXT_PBA_CLR = 0x80000000; // PBA support: MSI-X pending bits cleared through IMS
 export const E1000_GCR = 0x05b00; // PCIe control
 export const E1000_GCR_ERRATA_BIT22 = 0x00400000; // 82574 errata: set (as Linux does)
+
+// Flow control (802.3x)
+export const E1000_FCAL = 0x00028; // PAUSE destination address 01:80:C2:00:00:01, low
+export const E1000_FCAH = 0x0002c;
+export const E1000_FCT = 0x00030; // PAUSE EtherType
+export const E1000_FCTTV = 0x00170; // pause time sent in XOFF frames
+export const E1000_FCRTL = 0x02160; // XON threshold (bytes of packet buffer, bits 15:3)
+export const E1000_FCRTL_XONE = 0x80000000; // send XON when the buffer drains below it
+export const E1000_FCRTH = 0x02168; // XOFF threshold
+export const E1000_FCRTV = 0x05f40; // refresh of the pause while the buffer stays full
+export const E1000_PBA = 0x01000; // packet buffer allocation: RX KiB in bits 15:0
+export const E1000_FC_ADDR_LOW = 0x00c28001;
+export const E1000_FC_ADDR_HIGH = 0x00000100;
+export const E1000_FC_TYPE = 0x8808;
 
 // Interrupts
 export const E1000_ICR = 0x000c0; // cause read, clear on read (and write 1 to clear)

@@ -41,6 +41,7 @@ export class FakeE1000e implements Registers {
     this.set(R.E1000_EECD, R.E1000_EECD_AUTO_RD);
     this.set(R.E1000_TARC0, R.E1000_TARC_ENABLE | 3);
     this.set(R.E1000_RXCSUM, 0x300);
+    this.set(R.E1000_PBA, 0x00140014); // 20 KiB receive, 20 KiB transmit
     // the NVM's MAC address in receive address 0
     this.set(R.E1000_RAL0, (MAC[0] | (MAC[1] << 8) | (MAC[2] << 16) | (MAC[3] << 24)) >>> 0);
     this.set(R.E1000_RAH0, (MAC[4] | (MAC[5] << 8) | R.E1000_RAH_AV) >>> 0);

@@ -153,6 +153,33 @@ describe('e1000e initialisation (§4.6) against a fake 82574', () => {
     }
   });
 
+  it('sets up 802.3x flow control when asked: thresholds inside the RX packet buffer, PAUSE sent and honoured', () => {
+    const { dev, access } = tracedOpen({ flowControl: true });
+    try {
+      const card = access.card;
+      const rxBuffer = (card.get(R.E1000_PBA) & 0xffff) * 1024;
+      const high = card.get(R.E1000_FCRTH);
+      expect(high).toBeGreaterThan(0);
+      expect(high).toBeLessThanOrEqual(rxBuffer - 2 * 1522);
+      expect(high % 8).toBe(0);
+      expect(card.get(R.E1000_FCRTL)).toBe(((high - 8) | R.E1000_FCRTL_XONE) >>> 0);
+      expect(card.get(R.E1000_FCT)).toBe(0x8808);
+      expect(card.get(R.E1000_FCAL)).toBe(0x00c28001);
+      expect(card.get(R.E1000_FCAH)).toBe(0x100);
+      expect(card.get(R.E1000_CTRL) & (R.E1000_CTRL_TFCE | R.E1000_CTRL_RFCE)).toBe(
+        (R.E1000_CTRL_TFCE | R.E1000_CTRL_RFCE) >>> 0,
+      );
+    } finally {
+      dev.close();
+    }
+    const off = tracedOpen();
+    try {
+      expect(off.access.card.get(R.E1000_CTRL) & (R.E1000_CTRL_TFCE | R.E1000_CTRL_RFCE)).toBe(0);
+    } finally {
+      off.dev.close();
+    }
+  });
+
   it('starts non-promiscuous when asked', () => {
     const { dev, access } = tracedOpen({ promisc: false });
     try {
