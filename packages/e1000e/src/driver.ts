@@ -1,6 +1,6 @@
 import type { DeviceAccess, DeviceIdentity, DriverFactory, OpenOptions } from '@ixy/core';
 import { isE1000eDevice } from './device-ids.js';
-import { E1000eDevice, type E1000eOptions } from './e1000e-device.js';
+import { E1000eDevice } from './e1000e-device.js';
 
 /** The driver as registered with @ixy/core: matches the Intel 82574L (8086:10d3). */
 export const e1000eDriver = {
@@ -9,6 +9,6 @@ export const e1000eDriver = {
     return isE1000eDevice(identity.vendorId, identity.deviceId);
   },
   open(access: DeviceAccess, options: OpenOptions): E1000eDevice {
-    return new E1000eDevice(access, options as E1000eOptions);
+    return new E1000eDevice(access, options);
   },
 } satisfies DriverFactory;

@@ -96,7 +96,7 @@ interface ResolvedOptions {
 function intOption(value: unknown, name: string, fallback: number, min: number, max: number): number {
   if (value === undefined) return fallback;
   if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-    throw new InvalidOptionError(`e1000e: ${name} must be an integer in ${min}..${max}, got ${String(value)}`);
+    throw new InvalidOptionError(`e1000e: ${name} must be an integer in ${min}..${max}, got ${JSON.stringify(value)}`);
   }
   return value;
 }
@@ -106,7 +106,7 @@ export function resolveE1000eOptions(options: E1000eOptions): ResolvedOptions {
   for (const name of ['rxQueues', 'txQueues'] as const) {
     if (options[name] !== undefined && options[name] !== 1)
       throw new InvalidOptionError(
-        `e1000e: ${name} must be 1, got ${String(options[name])}`,
+        `e1000e: ${name} must be 1, got ${JSON.stringify(options[name])}`,
         'the 82574 has two queues per direction, but this driver sets up one (no RSS)',
       );
   }

@@ -2,7 +2,6 @@
 // Family Datasheet, rev. 3.4, chapter 10 "Programming Interface"; §10.2 lists the registers).
 // Offsets are byte offsets into BAR0 (memory-mapped, 128 KiB). Only what this driver touches.
 // Keep this file free of logic.
-/* eslint-disable */
 
 // General control and status
 export const E1000_CTRL = 0x00000;
