@@ -5,6 +5,7 @@
 // (by path) virtio.
 import { PacketBatch, deviceDma, openDevice } from '@ixy/core';
 import { INDEX_MASK, Mempool } from '@ixy/memory';
+import '@ixy/pci'; // the PCI address resolver
 import '@ixy/e1000e';
 await import(new URL('../../../virtio/dist/index.js', import.meta.url).href);
 

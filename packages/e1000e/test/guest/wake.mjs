@@ -9,6 +9,7 @@ import { readFileSync } from 'node:fs';
 import { PacketBatch, deviceDma, openDevice } from '@ixy/core';
 import { INDEX_MASK, Mempool, waitForWakeups } from '@ixy/memory';
 import { writeGuestResult } from '@ixy/qemu-guest/guest';
+import '@ixy/pci'; // the PCI address resolver
 import '@ixy/e1000e';
 
 const ROUNDS = [1, 1, 8, 1, 32, 1];
