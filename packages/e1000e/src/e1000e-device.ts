@@ -5,6 +5,7 @@ import {
   type DeviceStats,
   type FutexWord,
   type IxyDevice,
+  type OpenOptions,
   type PacketBatch,
   type Registers,
   type Wakeup,
@@ -16,7 +17,7 @@ import { TxQueue } from './tx-queue.js';
 import { sleepMs, waitRegister } from './wait.js';
 
 /** Options of the e1000e driver; see README. */
-export interface E1000eOptions {
+export interface E1000eOptions extends OpenOptions {
   /** RX queues: 1 (the 82574's second queue is reached only through RSS, not set up here). */
   rxQueues?: number;
   /** TX queues: 1. */
@@ -38,6 +39,9 @@ export interface E1000eOptions {
    */
   flowControl?: boolean;
 }
+
+/** The driver's own options, beyond core's OpenOptions (for openDevice's check of names). */
+export const E1000E_OPTION_NAMES = ['linkTimeoutMs', 'promisc'] as const;
 
 /** Largest frame on the wire including CRC without long packets (RCTL.LPE clear): 1518, 1522 tagged. */
 export const MAX_FRAME_SIZE = 1518;

@@ -1,13 +1,14 @@
-// Importing this package registers the e1000e driver (and the PCI address resolver) with
-// @ixy/core, so openDevice('0000:00:10.0') finds them; apps load it with `--driver @ixy/e1000e`.
-import { registerDriver, registerResolver } from '@ixy/core';
-import { pciResolver } from '@ixy/pci';
+// Importing this package registers the e1000e driver with @ixy/core, so openDevice finds it
+// for an 82574L at any address a registered resolver accepts (import @ixy/pci for PCI ones);
+// apps load it with `--driver @ixy/e1000e`.
+import { registerDriver } from '@ixy/core';
 import { e1000eDriver } from './driver.js';
 
 export { e1000eDriver } from './driver.js';
 export {
   E1000eDevice,
   resolveE1000eOptions,
+  E1000E_OPTION_NAMES,
   MAX_FRAME_SIZE,
   MAX_FRAME_BYTES,
   type E1000eOptions,
@@ -19,4 +20,3 @@ export { RegisterTimeoutError } from './wait.js';
 export * as registers from './registers.js';
 
 registerDriver(e1000eDriver);
-registerResolver(pciResolver);

@@ -60,16 +60,27 @@ beforeAll(() => {
 });
 
 describe('pktgen → fwd → capture on e1000e (82574L) in a QEMU guest', () => {
-  it('through sysfs, hugepages and pagemap', async () => {
+  it('through sysfs, hugepages and pagemap; and the IxyDevice contract (@ixy/testing)', async () => {
+    const conformance = join(pkg, 'test', 'guest', 'conformance.mjs');
     const run = await runInGuest({
-      command: `IXY_LOG_DIR=$IXY_GUEST_SHARE/sysfs sh ${testbed} ${FRAMES} ${NICS.join(' ')}`,
+      command:
+        `IXY_LOG_DIR=$IXY_GUEST_SHARE/sysfs sh ${testbed} ${FRAMES} ${NICS.join(' ')}; ` +
+        `(cd ${pkg} && node ${conformance} ${NICS[0]} ${NICS[1]})`,
       nics: ['e1000e', 'e1000e', 'e1000e', 'e1000e'],
       cwd: root,
       hugepages: 128,
       timeoutMs: 600_000,
     });
     expectTestbed(run, 'sysfs', NICS[1], NICS[2]);
-  }, 700_000);
+    let c: { passed: string[]; failed: { name: string; error: string }[] };
+    try {
+      c = readGuestResult<typeof c>(run, 'conformance');
+    } catch (err) {
+      throw new Error(`${(err as Error).message}\n${run.output.split('\n').slice(-30).join('\n')}`, { cause: err });
+    }
+    expect(c.failed, JSON.stringify(c.failed, null, 2)).toEqual([]);
+    expect(c.passed.length).toBe(13); // every case but the statistics (see conformance.mjs)
+  }, 900_000);
 
   it('through VFIO and the IOMMU as an ordinary user, woken by the MSI-X receive interrupt', async () => {
     const bind = join(root, 'apps', 'fwd', 'test', 'guest', 'bind-vfio.mjs');
