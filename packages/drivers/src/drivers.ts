@@ -1,7 +1,7 @@
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { isAbsolute, join, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { IxyError, loadDriverPackages, registeredDrivers } from '@ixy/core';
 
 /**
@@ -75,12 +75,65 @@ export function driverSpecifier(spec: string): string {
   return spec;
 }
 
+/** The npm keyword that makes an installed package a driver every app loads. */
+export const DRIVER_KEYWORD = 'ixy-driver';
+
 /**
- * Loads the default driver packages and `extra` ones; each registers itself with @ixy/core.
- * An extra package that fails to load, or that registers no driver, is an error.
+ * Driver packages installed where an app runs: every package in the node_modules directories
+ * that Node would search from `from` (default: the current directory and this package's own
+ * place, so a global install counts too) whose package.json lists the keyword "ixy-driver".
+ * Returns their names and directories, our default drivers left out.
  */
-export async function loadDrivers(extra: readonly string[] = []): Promise<void> {
+export function installedDriverPackages(
+  from: readonly string[] = [process.cwd(), fileURLToPath(new URL('.', import.meta.url))],
+): { name: string; dir: string }[] {
+  const found = new Map<string, string>(); // name -> directory, the nearest install wins
+  const searched = new Set<string>();
+  for (const start of from) {
+    for (const modules of createRequire(join(start, 'package.json')).resolve.paths('x') ?? []) {
+      if (searched.has(modules) || !existsSync(modules)) continue;
+      searched.add(modules);
+      const entries = readdirSync(modules).flatMap((name) =>
+        name.startsWith('@') ? readdirSync(join(modules, name)).map((inner) => `${name}/${inner}`) : [name],
+      );
+      for (const name of entries) {
+        if (found.has(name) || DEFAULT_DRIVERS.includes(name)) continue;
+        let pkg: { keywords?: unknown };
+        try {
+          pkg = JSON.parse(readFileSync(join(modules, name, 'package.json'), 'utf8')) as typeof pkg;
+        } catch {
+          continue; // not a package (.bin, .pnpm, a half-installed one)
+        }
+        if (Array.isArray(pkg.keywords) && pkg.keywords.includes(DRIVER_KEYWORD)) {
+          found.set(name, join(modules, name));
+        }
+      }
+    }
+  }
+  return [...found].map(([name, dir]) => ({ name, dir }));
+}
+
+/**
+ * Loads the default driver packages, the driver packages installed (installedDriverPackages:
+ * a broken one is a warning, not the end of the app), and `extra` ones (--driver); each
+ * registers itself with @ixy/core. An extra package that fails to load, or that registers no
+ * driver, is an error.
+ */
+export async function loadDrivers(extra: readonly string[] = [], installed = installedDriverPackages()): Promise<void> {
   await loadDriverPackages(DEFAULT_DRIVERS, importDriver);
+  for (const { name, dir } of installed) {
+    if (extra.includes(name)) continue; // --driver names it: loaded below, where failing is an error
+    try {
+      await loadDriverPackages([driverSpecifier(dir)], importDriver);
+    } catch (err) {
+      process.emitWarning(
+        `the installed driver package in ${dir} failed to load, left out: ${(err as Error).message}`,
+        {
+          code: 'IXY_DRIVER_LOAD',
+        },
+      );
+    }
+  }
   for (const spec of extra) {
     const specifier = driverSpecifier(spec);
     const before = registeredDrivers().length;

@@ -1,1 +1,1 @@
-export { DEFAULT_DRIVERS, driverSpecifier, loadDrivers } from './drivers.js';
+export { DEFAULT_DRIVERS, DRIVER_KEYWORD, driverSpecifier, installedDriverPackages, loadDrivers } from './drivers.js';

@@ -43,3 +43,46 @@ describe('--driver packages', () => {
     await expect(loadDrivers([broken])).rejects.toThrow(/failed to load: broken/);
   });
 });
+
+describe('installed driver packages', () => {
+  it('are the packages with the keyword "ixy-driver" where Node would look, loaded without --driver', async () => {
+    const { mkdtempSync, mkdirSync, writeFileSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const { tmpdir } = await import('node:os');
+    const { installedDriverPackages } = await import('../src/drivers.js');
+    const project = mkdtempSync(join(tmpdir(), 'ixy-installed-'));
+    const pkg = (dir: string, manifest: object, code = ''): void => {
+      mkdirSync(dir, { recursive: true });
+      writeFileSync(join(dir, 'package.json'), JSON.stringify({ type: 'module', main: 'index.js', ...manifest }));
+      writeFileSync(join(dir, 'index.js'), code);
+    };
+    // a stand-in for registerDriver (the fixture's @ixy/core would be the built one, not the source)
+    const register = (name: string): string => `globalThis.ixyLoaded = [...(globalThis.ixyLoaded ?? []), '${name}'];\n`;
+    pkg(join(project, 'node_modules', 'plain-lib'), { name: 'plain-lib' });
+    pkg(
+      join(project, 'node_modules', '@me', 'my-nic'),
+      { name: '@me/my-nic', keywords: ['ixy-driver'] },
+      register('my-nic'),
+    );
+    pkg(
+      join(project, 'node_modules', 'broken-nic'),
+      { name: 'broken-nic', keywords: ['ixy-driver'] },
+      'throw new Error("broken");',
+    );
+    mkdirSync(join(project, 'node_modules', '.bin'));
+    const found = installedDriverPackages([join(project, 'sub', 'dir')]);
+    expect(found.map((f) => f.name).sort()).toEqual(['@me/my-nic', 'broken-nic']);
+
+    const warnings: string[] = [];
+    const onWarning = (w: Error): void => void warnings.push(w.message);
+    process.on('warning', onWarning);
+    try {
+      await loadDrivers([], found);
+      await new Promise((r) => setImmediate(r));
+    } finally {
+      process.off('warning', onWarning);
+    }
+    expect((globalThis as { ixyLoaded?: string[] }).ixyLoaded).toEqual(['my-nic']);
+    expect(warnings.join('\n')).toMatch(/broken-nic failed to load, left out: broken/);
+  });
+});

@@ -219,9 +219,11 @@ describe('npm install on a machine without a compiler', () => {
     expect(summary, r.stdout + r.stderr).not.toBeNull();
     expect(Number(summary![2])).toBeGreaterThan(0);
     expect(Number(summary![3])).toBe(0);
+    // installed driver packages (keyword "ixy-driver") are loaded without --driver
+    expect(r.stderr).toMatch(/demo-driver: registered/);
   });
 
-  it('loads a third-party driver package with --driver, and refuses one that is not installed', async () => {
+  it('loads third-party driver packages with --driver (the demo, @ixy/e1000e), and refuses one that is not installed', async () => {
     const ok = await run(
       join(project, 'node_modules', '.bin', 'ixy-fwd'),
       ['--driver', 'ixy-demo-driver', '--duration', '1'],
@@ -230,6 +232,13 @@ describe('npm install on a machine without a compiler', () => {
     );
     expect(ok.status, ok.stderr).toBe(0);
     expect(ok.stderr).toMatch(/demo-driver: registered/);
+    const e1000e = await run(
+      join(project, 'node_modules', '.bin', 'ixy-fwd'),
+      ['--driver', '@ixy/e1000e', '--duration', '1'],
+      project,
+      userEnv(),
+    );
+    expect(e1000e.status, e1000e.stderr).toBe(0);
     const missing = await run(
       join(project, 'node_modules', '.bin', 'ixy-fwd'),
       ['--driver', 'no-such-driver'],
