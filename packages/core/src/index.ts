@@ -2,6 +2,7 @@ export * from './errors.js';
 export * from './packet-batch.js';
 export * from './stats.js';
 export * from './registers.js';
+export { RegisterTimeoutError, sleepMs, waitRegister } from './wait-register.js';
 export * from './device.js';
 export * from './dma.js';
 export * from './registry.js';

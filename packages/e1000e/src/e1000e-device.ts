@@ -9,12 +9,13 @@ import {
   type PacketBatch,
   type Registers,
   type Wakeup,
+  sleepMs,
+  waitRegister,
 } from '@ixy/core';
 import { Mempool } from '@ixy/memory';
 import * as R from './registers.js';
 import { RxQueue } from './rx-queue.js';
 import { TxQueue } from './tx-queue.js';
-import { sleepMs, waitRegister } from './wait.js';
 
 /** Options of the e1000e driver; see README. */
 export interface E1000eOptions extends OpenOptions {

@@ -16,7 +16,7 @@ export {
 export { RxQueue, writeRxDescriptor } from './rx-queue.js';
 export { TxQueue, writeTxDescriptor, TX_CLEAN_BATCH, TX_CMD, MIN_TX_FRAME } from './tx-queue.js';
 export { E1000E_DEVICE_IDS, INTEL_VENDOR_ID, isE1000eDevice } from './device-ids.js';
-export { RegisterTimeoutError } from './wait.js';
+export { RegisterTimeoutError } from '@ixy/core'; // where it lived before the drivers shared it
 export * as registers from './registers.js';
 
 registerDriver(e1000eDriver);

@@ -15,7 +15,7 @@ export {
 export { RxQueue } from './rx-queue.js';
 export { TxQueue, TX_CLEAN_BATCH, MIN_TX_FRAME } from './tx-queue.js';
 export { IXGBE_DEVICE_IDS, INTEL_VENDOR_ID, isIxgbeDevice } from './device-ids.js';
-export { RegisterTimeoutError } from './wait.js';
+export { RegisterTimeoutError } from '@ixy/core'; // where it lived before the drivers shared it
 export * as registers from './registers.js';
 
 registerDriver(ixgbeDriver);

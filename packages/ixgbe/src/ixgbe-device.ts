@@ -10,12 +10,13 @@ import {
   type FutexWord,
   type Registers,
   type Wakeup,
+  sleepMs,
+  waitRegister,
 } from '@ixy/core';
 import { Mempool } from '@ixy/memory';
 import * as R from './registers.js';
 import { RxQueue } from './rx-queue.js';
 import { TxQueue } from './tx-queue.js';
-import { sleepMs, waitRegister } from './wait.js';
 
 /** Options of the ixgbe driver; see README. */
 export interface IxgbeOptions extends OpenOptions {

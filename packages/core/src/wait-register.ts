@@ -1,4 +1,8 @@
-import { IxyError, type Registers } from '@ixy/core';
+import { IxyError } from './errors.js';
+import type { Registers } from './registers.js';
+
+// Waiting on a device register, which every driver's reset and queue start-up does (C ixy's
+// wait_set_reg32/wait_clear_reg32).
 
 const sleeper = new Int32Array(new SharedArrayBuffer(4));
 
@@ -13,7 +17,7 @@ export class RegisterTimeoutError extends IxyError {
     super(
       'ETIMEDOUT',
       `${name} (0x${offset.toString(16)}): bits 0x${(mask >>> 0).toString(16)} not ${set ? 'set' : 'clear'} after ${ms} ms (reads 0x${(last >>> 0).toString(16)})`,
-      'the device did not respond as the datasheet says: check that it is an 82574 and not used by another driver',
+      'the device did not respond as its datasheet says: check that it is the card the driver is for, and that no other driver uses it',
     );
   }
 }
