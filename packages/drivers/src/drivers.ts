@@ -1,6 +1,6 @@
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { isAbsolute, join, resolve } from 'node:path';
+import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { IxyError, loadDriverPackages, registeredDrivers } from '@ixy/core';
 
@@ -75,12 +75,24 @@ export function driverSpecifier(spec: string): string {
   return spec;
 }
 
+/**
+ * The node_modules directories an ES module import searches from `dir`: one per ancestor, as
+ * Node walks up (NODE_PATH and the global folders count only for require, so not here).
+ */
+function nodeModulesUp(dir: string): string[] {
+  const found: string[] = [];
+  for (let at = resolve(dir); ; at = dirname(at)) {
+    if (basename(at) !== 'node_modules') found.push(join(at, 'node_modules'));
+    if (dirname(at) === at) return found;
+  }
+}
+
 /** The npm keyword that makes an installed package a driver every app loads. */
 export const DRIVER_KEYWORD = 'ixy-driver';
 
 /**
  * Driver packages installed where an app runs: every package in the node_modules directories
- * that Node would search from `from` (default: the current directory and this package's own
+ * that an import would search from `from` (default: the current directory and this package's own
  * place, so a global install counts too) whose package.json lists the keyword "ixy-driver".
  * Returns their names and directories, our default drivers left out.
  */
@@ -90,7 +102,7 @@ export function installedDriverPackages(
   const found = new Map<string, string>(); // name -> directory, the nearest install wins
   const searched = new Set<string>();
   for (const start of from) {
-    for (const modules of createRequire(join(start, 'package.json')).resolve.paths('x') ?? []) {
+    for (const modules of nodeModulesUp(start)) {
       if (searched.has(modules) || !existsSync(modules)) continue;
       searched.add(modules);
       const entries = readdirSync(modules).flatMap((name) =>
