@@ -192,7 +192,7 @@ export class TxQueue {
     return new FrameSizeError(
       `tx queue ${this.queue}: cannot send a frame of ${len} bytes (the card takes ${MIN_TX_FRAME} to ${Math.min(this.maxFrame, bufSize)}: buffer holds ${bufSize}, the wire at most ${this.maxFrame} without CRC)`,
       len === 0
-        ? 'set the packet length (pool.length[handle & IDX]) before sending'
+        ? 'set the packet length (pool.length[handle & INDEX_MASK]) before sending'
         : len < MIN_TX_FRAME
           ? `pad the frame to at least ${MIN_TX_FRAME} bytes (the card pads it to 64 on the wire)`
           : 'jumbo frames are not supported: keep frames at most 1514 bytes (1518 with a VLAN tag)',
