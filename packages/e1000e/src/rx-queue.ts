@@ -85,10 +85,12 @@ export class RxQueue {
   }
 
   /**
-   * Receives up to `max` packets into `batch`. The first status read of a call is an
-   * Atomics.load (the one a receive loop repeats while nothing arrives: the engine may not
-   * hoist or cache it); the rest of the batch reads plainly, each a descriptor not read before
-   * in the call, as packages/ixgbe's receive explains. No allocation, no exceptions per packet.
+   * Receives up to `max` packets into `batch`. The first status read of a call is plain, and
+   * repeated as an Atomics.load when it says "not yet" (the read a receive loop repeats while
+   * nothing arrives: the engine may not hoist or cache it; only "not yet" can be stale, since
+   * DD is cleared only by this driver's own refill); the rest of the batch reads plainly, each
+   * a descriptor not read before in the call, as packages/ixgbe's receive explains. No
+   * allocation, no exceptions per packet.
    */
   receive(batch: PacketBatch, max: number): number {
     const ring = this.ring;
@@ -101,7 +103,8 @@ export class RxQueue {
     let index = this.index;
     let last = index;
     let n = 0;
-    let status = Atomics.load(ring, (index << 2) + 3);
+    let status = ring[(index << 2) + 3];
+    if ((status & E1000_RXD_STAT_DD) === 0) status = Atomics.load(ring, (index << 2) + 3);
     while (n < max) {
       if ((status & E1000_RXD_STAT_DD) === 0) break;
       if ((status & E1000_RXD_STAT_EOP) === 0) {

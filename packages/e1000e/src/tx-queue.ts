@@ -84,7 +84,10 @@ export class TxQueue {
       const cleanable = (this.index - clean) & mask;
       if (cleanable < TX_CLEAN_BATCH) break;
       const last = (clean + TX_CLEAN_BATCH - 1) & mask;
-      if ((Atomics.load(ring, (last << 2) + 3) & E1000_TXD_STAT_DD) === 0) break;
+      // DD is cleared only by this driver's own store: a plain read that sees it set is right,
+      // "not yet" is asked again of memory (see the RX queue)
+      const status = (last << 2) + 3;
+      if ((ring[status] & E1000_TXD_STAT_DD) === 0 && (Atomics.load(ring, status) & E1000_TXD_STAT_DD) === 0) break;
       // packets of one batch mostly come from one pool: look it up only when the id changes
       let poolId = -1;
       let pool: Mempool | undefined;

@@ -7,7 +7,7 @@ import {
   type Registers,
 } from '@ixy/core';
 import { allocateDescriptorRing } from './descriptor-ring.js';
-import { INDEX_MASK, Mempool, POOL_SHIFT } from '@ixy/memory';
+import { BUFFER_APP, BUFFER_DRIVER, INDEX_MASK, Mempool, POOL_SHIFT } from '@ixy/memory';
 import {
   IXGBE_ADVTXD_DCMD_DEXT,
   IXGBE_ADVTXD_DCMD_EOP,
@@ -25,8 +25,11 @@ const TX_DD = IXGBE_ADVTXD_STAT_DD;
 const PAYLEN_SHIFT = IXGBE_ADVTXD_PAYLEN_SHIFT;
 const SHIFT = POOL_SHIFT;
 const IDX = INDEX_MASK;
+const APP = BUFFER_APP;
+const DRIVER = BUFFER_DRIVER;
 const CLEAN_BATCH = 32;
 const NO_LENGTHS: Uint16Array = new Uint16Array(0);
+const NO_OWNER: Uint8Array = new Uint8Array(0);
 const NO_ADDRESSES: Float64Array = new Float64Array(0);
 /** Descriptors are cleaned (their buffers freed) in batches of this many, as in ixy. */
 export const TX_CLEAN_BATCH = CLEAN_BATCH;
@@ -99,7 +102,10 @@ export class TxQueue {
       const cleanable = (this.index - clean) & mask;
       if (cleanable < CLEAN_BATCH) break;
       const last = (clean + CLEAN_BATCH - 1) & mask;
-      if ((Atomics.load(ring, (last << 2) + 3) & TX_DD) === 0) break;
+      // DD goes from 1 to 0 only by this driver's own store: a plain read that sees it set
+      // is right; "not yet" is asked again of memory (see RxQueue.receive)
+      const status = (last << 2) + 3;
+      if ((ring[status] & TX_DD) === 0 && (Atomics.load(ring, status) & TX_DD) === 0) break;
       Mempool.driverFreeRing(this.handles, clean, CLEAN_BATCH, mask);
       clean = (last + 1) & mask;
     }
@@ -132,6 +138,8 @@ export class TxQueue {
     let lengths = NO_LENGTHS;
     let addrs = NO_ADDRESSES;
     let maxLen = 0;
+    let safe = false;
+    let owner = NO_OWNER;
     let error: Error | undefined;
     for (; sent < count; sent++) {
       const next = (index + 1) & mask;
@@ -147,6 +155,8 @@ export class TxQueue {
         lengths = pool.length;
         addrs = pool.addrBits;
         maxLen = Math.min(this.maxFrame, pool.bufSize);
+        safe = pool.safe;
+        owner = pool.owner;
       }
       const i = h & IDX;
       const len = lengths[i];
@@ -154,8 +164,16 @@ export class TxQueue {
         error = this.sizeError(len, (pool as Mempool).bufSize);
         break;
       }
-      // safe mode: a state byte checked inline; a packet not the caller's ends the batch
-      if ((pool as Mempool).safe && (error = this.take(pool as Mempool, h)) !== undefined) break;
+      // safe mode: application-owned → driver-owned, a state byte checked inline (the pool's id
+      // matched above; an index past the pool reads undefined); a packet not the caller's ends
+      // the batch
+      if (safe) {
+        if (owner[i] !== APP) {
+          error = (pool as Mempool).ownershipError(h, APP, 'transmit', DRIVER);
+          break;
+        }
+        owner[i] = DRIVER;
+      }
       handles[index] = h;
       // advanced data descriptor (§7.2.3.2.4): buffer address, then cmd_type_len, olinfo_status
       ring64[index << 1] = addrs[i];
@@ -176,16 +194,6 @@ export class TxQueue {
       this.regs.write32(this.tdt, index);
     }
     return sent;
-  }
-
-  /** Safe mode: the transfer of a packet to the driver; the error when it is not the caller's. */
-  private take(pool: Mempool, h: number): Error | undefined {
-    try {
-      pool.driverTake(h);
-      return undefined;
-    } catch (err) {
-      return err as Error;
-    }
   }
 
   private sizeError(len: number, bufSize: number): FrameSizeError {

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { OwnershipError, PacketBatch, txBatchBusyWait } from '@ixy/core';
-import { Mempool } from '@ixy/memory';
-import { fillBatch, frameBytes, type Pair } from './helpers.js';
+import { BUFFER_FREE, INDEX_MASK, Mempool } from '@ixy/memory';
+import type { RxQueue } from '../src/rx-queue.js';
+import { fillBatch, frameBytes, packetBytes, type Pair } from './helpers.js';
 import { openPair, txPool } from './tracked.js';
 
 let pair: Pair | undefined;
@@ -40,5 +41,24 @@ describe('ixgbe safe mode: packet ownership', () => {
     const h = rx.handles[0];
     Mempool.of(h).free(h);
     expect(() => Mempool.of(h).free(h)).toThrow(/double free/);
+  });
+
+  it('refuses a received buffer the driver does not own, after leaving its ring consistent', () => {
+    pair = openPair({ safe: true }, { safe: true });
+    const p = txPool(64, true);
+    const batch = new PacketBatch(4);
+    fillBatch(p, batch, [frameBytes(0, 64), frameBytes(1, 64)]);
+    txBatchBusyWait(pair.p0.dev, 0, batch);
+    const q = (pair.p1.dev.inner as unknown as { rx: RxQueue[] }).rx[0];
+    // a bug elsewhere marked the buffer behind the second descriptor free while the ring held it
+    const h = q.handles[1];
+    q.pool.owner[h & INDEX_MASK] = BUFFER_FREE;
+    const rx = new PacketBatch(4);
+    expect(() => pair!.p1.dev.rxBatch(0, rx)).toThrow(/receive of buffer \d+ of mempool \d+: use after free/);
+    // both descriptors were refilled and handed back: the next frame arrives in order
+    fillBatch(p, batch, [frameBytes(2, 64)]);
+    txBatchBusyWait(pair.p0.dev, 0, batch);
+    expect(pair.p1.dev.rxBatch(0, rx)).toBe(1);
+    expect(packetBytes(rx.handles[0])).toEqual(frameBytes(2, 64));
   });
 });

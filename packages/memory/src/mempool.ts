@@ -21,13 +21,20 @@ export const INDEX_MASK = IDX;
 const MAX_POOLS = 1 << (32 - POOL_SHIFT);
 
 /**
- * Buffer states tracked in safe mode, one byte per buffer. A transfer checks the byte inline
- * (no call) and calls `transfer` only to throw; a handle of the wrong pool or out of range
- * fails the same check (`this.id` is compared, and a read past the state array is undefined).
+ * Buffer states tracked in safe mode, one byte per buffer (`Mempool.owner`). A transfer checks
+ * the byte inline (no call) and calls `transfer` only to throw; a handle of the wrong pool or out
+ * of range fails the same check (`this.id` is compared, and a read past the state array is
+ * undefined).
  */
 const FREE = 0;
 const APP = 1;
 const DRIVER = 2;
+/** Safe mode: the buffer is in the pool's free stack. */
+export const BUFFER_FREE = FREE;
+/** Safe mode: the application owns the buffer (allocated, or received and not yet sent or freed). */
+export const BUFFER_APP = APP;
+/** Safe mode: a driver owns the buffer (behind an RX descriptor, or sent and not yet cleaned up). */
+export const BUFFER_DRIVER = DRIVER;
 const STATE_NAMES = ['free', 'owned by the application', 'owned by a driver'];
 
 export interface MempoolOptions {
@@ -71,8 +78,8 @@ export class Mempool {
         throw new OwnershipError(`freeing handle 0x${handle.toString(16)}, which belongs to no pool`);
       const index = handle & IDX;
       if (pool.safe) {
-        if (pool.state[index] !== APP) pool.transfer(handle, APP, FREE, 'free');
-        pool.state[index] = FREE;
+        if (pool.owner[index] !== APP) pool.transfer(handle, APP, FREE, 'free');
+        pool.owner[index] = FREE;
       }
       pool.freeStack[pool.top++] = index;
       if (pool.top === pool.releaseAt) pool.release();
@@ -95,7 +102,7 @@ export class Mempool {
       if (pool === undefined)
         throw new OwnershipError(`driver free of handle 0x${first.toString(16)}, which belongs to no pool`);
       const stack = pool.freeStack;
-      const state = pool.state;
+      const state = pool.owner;
       const safe = pool.safe;
       let top = pool.top;
       for (; i < count; i++) {
@@ -139,9 +146,16 @@ export class Mempool {
   readonly addrBits: Float64Array;
   /** Packet length of each buffer, by index. */
   readonly length: Uint16Array;
+  /**
+   * Safe mode: who owns each buffer, by index (BUFFER_FREE, BUFFER_APP, BUFFER_DRIVER); empty in
+   * fast mode. The driver* methods check and move it. A driver's packet loop may do the same
+   * inline, a compare and a store per packet instead of a call (the pool's id already matched
+   * when the pool was looked up by the handle): `if (owner[i] !== BUFFER_APP) throw
+   * pool.ownershipError(h, BUFFER_APP, 'transmit'); owner[i] = BUFFER_DRIVER`.
+   */
+  readonly owner: Uint8Array;
   private readonly freeStack: Uint32Array;
   private top: number;
-  private readonly state: Uint8Array;
   /** Allocation fails while `top` is at or below this: 0 while open, above `entries` once closed. */
   private allocFloor = 0;
   /** The memory is released when `top` comes back to this: never while open, `entries` once closed. */
@@ -182,7 +196,7 @@ export class Mempool {
     const bits = new Uint32Array(this.addrBits.buffer);
     this.length = new Uint16Array(entries);
     this.freeStack = new Uint32Array(entries);
-    this.state = new Uint8Array(this.safe ? entries : 0);
+    this.owner = new Uint8Array(this.safe ? entries : 0);
     for (let i = 0; i < entries; i++) {
       const addr = this.region.physAddr(i * entrySize + headroom);
       this.physAddr[i] = addr;
@@ -214,7 +228,7 @@ export class Mempool {
   alloc(): number {
     if (this.top <= this.allocFloor) return -1;
     const index = this.freeStack[--this.top];
-    if (this.safe) this.state[index] = APP;
+    if (this.safe) this.owner[index] = APP;
     return ((this.id << SHIFT) | index) >>> 0;
   }
 
@@ -237,7 +251,7 @@ export class Mempool {
     let top = this.top;
     for (let i = 0; i < n; i++) h[i] = (tag | stack[--top]) >>> 0;
     this.top = top;
-    if (this.safe) for (let i = 0; i < n; i++) this.state[h[i] & IDX] = APP;
+    if (this.safe) for (let i = 0; i < n; i++) this.owner[h[i] & IDX] = APP;
     batch.length = n;
     return n;
   }
@@ -246,9 +260,9 @@ export class Mempool {
   free(handle: number): void {
     const index = handle & IDX;
     if (this.safe) {
-      if (this.state[index] !== APP || handle >>> SHIFT !== this.id || this.released)
+      if (this.owner[index] !== APP || handle >>> SHIFT !== this.id || this.released)
         this.transfer(handle, APP, FREE, 'free');
-      this.state[index] = FREE;
+      this.owner[index] = FREE;
     }
     this.freeStack[this.top++] = index;
     if (this.top === this.releaseAt) this.release();
@@ -260,7 +274,7 @@ export class Mempool {
   driverAlloc(): number {
     if (this.top <= this.allocFloor) return -1;
     const index = this.freeStack[--this.top];
-    if (this.safe) this.state[index] = DRIVER;
+    if (this.safe) this.owner[index] = DRIVER;
     return ((this.id << SHIFT) | index) >>> 0;
   }
 
@@ -275,7 +289,7 @@ export class Mempool {
     const stack = this.freeStack;
     const tag = this.id << SHIFT;
     if (this.safe) {
-      const state = this.state;
+      const state = this.owner;
       for (let i = 0; i < n; i++) {
         const index = stack[--top];
         state[index] = DRIVER;
@@ -292,16 +306,16 @@ export class Mempool {
   driverGive(handle: number): void {
     if (this.safe) {
       const index = handle & IDX;
-      if (this.state[index] !== DRIVER || handle >>> SHIFT !== this.id || this.released)
+      if (this.owner[index] !== DRIVER || handle >>> SHIFT !== this.id || this.released)
         this.transfer(handle, DRIVER, APP, 'receive');
-      this.state[index] = APP;
+      this.owner[index] = APP;
     }
   }
 
   /** A driver hands `handles[0, count)`, received into buffers of this pool, to the application (RX). */
   driverGiveBulk(handles: Uint32Array, count: number): void {
     if (!this.safe) return;
-    const state = this.state;
+    const state = this.owner;
     const id = this.id;
     if (this.released && count > 0) this.transfer(handles[0], DRIVER, APP, 'receive');
     for (let i = 0; i < count; i++) {
@@ -316,9 +330,9 @@ export class Mempool {
   driverTake(handle: number): void {
     if (this.safe) {
       const index = handle & IDX;
-      if (this.state[index] !== APP || handle >>> SHIFT !== this.id || this.released)
+      if (this.owner[index] !== APP || handle >>> SHIFT !== this.id || this.released)
         this.transfer(handle, APP, DRIVER, 'transmit');
-      this.state[index] = DRIVER;
+      this.owner[index] = DRIVER;
     }
   }
 
@@ -326,9 +340,9 @@ export class Mempool {
   driverFree(handle: number): void {
     const index = handle & IDX;
     if (this.safe) {
-      if (this.state[index] !== DRIVER || handle >>> SHIFT !== this.id || this.released)
+      if (this.owner[index] !== DRIVER || handle >>> SHIFT !== this.id || this.released)
         this.transfer(handle, DRIVER, FREE, 'release');
-      this.state[index] = FREE;
+      this.owner[index] = FREE;
     }
     this.freeStack[this.top++] = index;
     if (this.top === this.releaseAt) this.release();
@@ -337,23 +351,34 @@ export class Mempool {
   /** Safe mode: is this handle one of ours and in state `from`? Then move it to `to`. */
   private transfer(handle: number, from: number, to: number, what: string): void {
     const index = handle & INDEX_MASK;
-    if (this.released) throw new OwnershipError(`${what}: mempool ${this.id} is closed`);
+    if (this.released || handle >>> POOL_SHIFT !== this.id || this.owner[index] !== from) {
+      throw this.ownershipError(handle, from, what, to);
+    }
+    this.owner[index] = to;
+  }
+
+  /**
+   * Safe mode: the error for a transfer of `handle` that expected the buffer in state `from`
+   * (BUFFER_APP, BUFFER_DRIVER) and found it otherwise (`state`: what the check saw, by default
+   * the buffer's state now); `what` names the transfer ('transmit', 'receive', ...) and `to`
+   * the state it was for. For drivers that check ownership inline (see `owner`).
+   */
+  ownershipError(handle: number, from: number, what: string, to = -1, state?: number): OwnershipError {
+    const index = handle & INDEX_MASK;
+    if (this.released) return new OwnershipError(`${what}: mempool ${this.id} is closed`);
     if (handle >>> POOL_SHIFT !== this.id || index >= this.entries) {
-      throw new OwnershipError(
+      return new OwnershipError(
         `${what} of a foreign buffer: handle 0x${(handle >>> 0).toString(16)} is not a buffer of mempool ${this.id}`,
       );
     }
-    const state = this.state[index];
-    if (state !== from) {
-      const detail =
-        state === FREE
-          ? from === APP && to === FREE
-            ? 'double free'
-            : 'use after free'
-          : `buffer is ${STATE_NAMES[state]}, expected ${STATE_NAMES[from]}`;
-      throw new OwnershipError(`${what} of buffer ${index} of mempool ${this.id}: ${detail}`);
-    }
-    this.state[index] = to;
+    const seen = state ?? this.owner[index];
+    const detail =
+      seen === FREE
+        ? from === APP && to === FREE
+          ? 'double free'
+          : 'use after free'
+        : `buffer is ${STATE_NAMES[seen]}, expected ${STATE_NAMES[from]}`;
+    return new OwnershipError(`${what} of buffer ${index} of mempool ${this.id}: ${detail}`);
   }
 
   /**
