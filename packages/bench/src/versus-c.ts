@@ -59,7 +59,7 @@ function runTsCase(
     String(rounds),
     String(gcSeconds),
   ];
-  const out = spawnSync(process.execPath, args, { encoding: 'utf8' });
+  const out = spawnSync(process.execPath, [...CASE_NODE_FLAGS, ...args], { encoding: 'utf8' });
   const line = out.stdout.trim().split('\n').pop() ?? '';
   try {
     return JSON.parse(line) as CaseResult;
@@ -70,9 +70,12 @@ function runTsCase(
 
 /**
  * TypeScript fast and safe mode against the C reference, batch by batch: each case in a process
- * of its own (C, TS fast, TS safe, one after the other for each batch size, so that a change in
- * the machine's load hits the three alike). `gcSeconds` > 0: the fast and safe cases at
- * `gcBatch` also run the steady-state heap and GC check that long.
+ * of its own, and the three cases in turn (C, TS fast, TS safe), `reps` times over for each
+ * batch size; a case's point is its best round over all its processes. On a shared machine a
+ * neighbour's burst hits one process of one case: taking turns spreads it, and the best of
+ * several processes per case drops it (one process per case swung ratios by ±40 %).
+ * `gcSeconds` > 0: the last fast and safe processes at `gcBatch` also run the steady-state heap
+ * and GC check that long.
  */
 export function versusC(
   mode: 'fwd' | 'rings',
@@ -81,26 +84,34 @@ export function versusC(
   batches: number[],
   seconds: number,
   rounds: number,
+  reps: number,
   gcSeconds = 0,
   gcBatch = 32,
   progress: (msg: string) => void = () => {},
 ): Comparison {
   const result: Comparison = { mode, batches, c: build.ok ? [] : null, fast: [], safe: [], gc: {}, errors: [] };
   for (const batch of batches) {
-    progress(`${mode} batch ${batch}`);
-    if (build.ok && result.c !== null) {
-      try {
-        result.c.push(best(batch, runCReference(build, mode, batch, seconds, rounds), ghz));
-      } catch (err) {
-        result.errors.push(err instanceof Error ? err.message : String(err));
+    const got: { c: Round[]; fast: Round[]; safe: Round[] } = { c: [], fast: [], safe: [] };
+    for (let rep = 0; rep < reps; rep++) {
+      progress(`${mode} batch ${batch} (${rep + 1} of ${reps})`);
+      if (build.ok && result.c !== null) {
+        try {
+          got.c.push(...runCReference(build, mode, batch, seconds, rounds));
+        } catch (err) {
+          result.errors.push(err instanceof Error ? err.message : String(err));
+        }
+      }
+      for (const kind of ['fast', 'safe'] as const) {
+        const last = rep === reps - 1 && batch === gcBatch;
+        const one = runTsCase(mode, kind, batch, seconds, rounds, last ? gcSeconds : 0);
+        if (one.error !== undefined) result.errors.push(`TypeScript ${kind} ${mode} batch ${batch}: ${one.error}`);
+        got[kind].push(...one.rounds);
+        if (one.gc !== undefined) result.gc[kind] = one.gc;
       }
     }
-    for (const kind of ['fast', 'safe'] as const) {
-      const got = runTsCase(mode, kind, batch, seconds, rounds, batch === gcBatch ? gcSeconds : 0);
-      if (got.error !== undefined) result.errors.push(`TypeScript ${kind} ${mode} batch ${batch}: ${got.error}`);
-      if (got.rounds.length > 0) result[kind].push(best(batch, got.rounds, ghz));
-      if (got.gc !== undefined) result.gc[kind] = got.gc;
-    }
+    if (result.c !== null && got.c.length > 0) result.c.push(best(batch, got.c, ghz));
+    if (got.fast.length > 0) result.fast.push(best(batch, got.fast, ghz));
+    if (got.safe.length > 0) result.safe.push(best(batch, got.safe, ghz));
   }
   return result;
 }
