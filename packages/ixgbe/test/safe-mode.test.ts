@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { OwnershipError, PacketBatch, txBatchBusyWait } from '@ixy/core';
 import { BUFFER_FREE, INDEX_MASK, Mempool } from '@ixy/memory';
+import type { SimPortDevice } from '@ixy/sim';
 import type { RxQueue } from '../src/rx-queue.js';
 import { fillBatch, frameBytes, packetBytes, type Pair } from './helpers.js';
 import { openPair, txPool } from './tracked.js';
@@ -49,7 +50,7 @@ describe('ixgbe safe mode: packet ownership', () => {
     const batch = new PacketBatch(4);
     fillBatch(p, batch, [frameBytes(0, 64), frameBytes(1, 64)]);
     txBatchBusyWait(pair.p0.dev, 0, batch);
-    const q = (pair.p1.dev.inner as unknown as { rx: RxQueue[] }).rx[0];
+    const q = ((pair.p1.dev as SimPortDevice).inner as unknown as { rx: RxQueue[] }).rx[0];
     // a bug elsewhere marked the buffer behind the second descriptor free while the ring held it
     const h = q.handles[1];
     q.pool.owner[h & INDEX_MASK] = BUFFER_FREE;
