@@ -81,10 +81,14 @@ export interface Latency {
 
 // The sender: a worker thread that puts one frame stamped with the send time on a cable every
 // `gapMs`, straight into the cable's frame ring (no device: only the receiver is measured).
+// an eval'd worker resolves bare specifiers from the working directory, not from this package:
+// it gets @ixy/sim as resolved here
+const SIM_URL = import.meta.resolve('@ixy/sim');
+
 const SENDER = `
 const { workerData, parentPort } = require('node:worker_threads');
 (async () => {
-  const { Cable } = await import('@ixy/sim');
+  const { Cable } = await import(workerData.sim);
   const cable = Cable.open(workerData.cable);
   const end = cable.attach(0);
   const stamp = new Float64Array(1);
@@ -115,10 +119,11 @@ export async function wakeupLatency(frames: number, gapMs: number): Promise<Late
   const out: Latency[] = [];
   for (const busyPoll of [true, false]) {
     const tag = `bench-${process.pid}-lat${busyPoll ? 'b' : 'h'}`;
-    const dev = openDevice(`sim:${tag}:1`, { promisc: true });
+    const dev = openDevice(`sim:${tag}:1`);
+    dev.setPromisc(true);
     const batch = new PacketBatch(32);
     const lat: number[] = [];
-    const worker = new Worker(SENDER, { eval: true, workerData: { cable: tag, frames, gapMs } });
+    const worker = new Worker(SENDER, { eval: true, workerData: { cable: tag, frames, gapMs, sim: SIM_URL } });
     let done = false;
     worker.once('message', () => (done = true));
     const cpu0 = mainThreadCpuSeconds();
