@@ -1,4 +1,6 @@
 import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { PacketBatch, deviceDma, openDevice, type IxyDevice } from '@ixy/core';
 import { pollLoop, rxWakeups } from '@ixy/cli';
@@ -80,34 +82,10 @@ export interface Latency {
 }
 
 // The sender: a worker thread that puts one frame stamped with the send time on a cable every
-// `gapMs`, straight into the cable's frame ring (no device: only the receiver is measured).
-// an eval'd worker resolves bare specifiers from the working directory, not from this package:
-// it gets @ixy/sim as resolved here
-const SIM_URL = import.meta.resolve('@ixy/sim');
-
-const SENDER = `
-const { workerData, parentPort } = require('node:worker_threads');
-(async () => {
-  const { Cable } = await import(workerData.sim);
-  const cable = Cable.open(workerData.cable);
-  const end = cable.attach(0);
-  const stamp = new Float64Array(1);
-  const bytes = new Uint8Array(stamp.buffer);
-  for (let i = 0; i < workerData.frames; i++) {
-    await new Promise((r) => setTimeout(r, workerData.gapMs));
-    const at = end.tx.reserve();
-    if (at < 0) continue;
-    end.tx.data.fill(0xff, at, at + 64); // broadcast, so the port's filter takes it
-    stamp[0] = performance.timeOrigin + performance.now();
-    end.tx.data.set(bytes, at + 16);
-    end.tx.publish(64);
-    end.tx.flush();
-  }
-  parentPort.postMessage('done');
-  end.detach();
-  cable.close();
-})();
-`;
+// `gapMs`, straight into the cable's frame ring (no device: only the receiver is measured). Its
+// script is the built one, also when this module runs from src/ (the bench's tests), and it
+// runs without this thread's flags (under vitest those map @ixy packages to their sources).
+const SENDER = join(dirname(fileURLToPath(import.meta.url)), '..', 'dist', 'wakeup-sender.js');
 
 /**
  * Wake-up latency: a frame arrives every `gapMs` on an otherwise idle simulated port; the
@@ -123,7 +101,7 @@ export async function wakeupLatency(frames: number, gapMs: number): Promise<Late
     dev.setPromisc(true);
     const batch = new PacketBatch(32);
     const lat: number[] = [];
-    const worker = new Worker(SENDER, { eval: true, workerData: { cable: tag, frames, gapMs, sim: SIM_URL } });
+    const worker = new Worker(SENDER, { workerData: { cable: tag, frames, gapMs }, execArgv: [] });
     let done = false;
     worker.once('message', () => (done = true));
     const cpu0 = mainThreadCpuSeconds();

@@ -4,7 +4,8 @@ import { fileURLToPath } from 'node:url';
 import { type CBuild, type Round, runCReference } from './cref.js';
 import type { CaseResult, GcCheck } from './ts-case.js';
 
-const here = dirname(fileURLToPath(import.meta.url));
+// the built case script, also when this module runs from src/ (the bench's tests)
+const tsCase = join(dirname(fileURLToPath(import.meta.url)), '..', 'dist', 'ts-case.js');
 
 /**
  * V8 flags of the TypeScript case processes. V8's memory reducer runs a full mark-compact
@@ -50,15 +51,7 @@ function runTsCase(
   rounds: number,
   gcSeconds: number,
 ): CaseResult {
-  const args = [
-    join(here, 'ts-case.js'),
-    mode,
-    kind,
-    String(batch),
-    String(seconds),
-    String(rounds),
-    String(gcSeconds),
-  ];
+  const args = [tsCase, mode, kind, String(batch), String(seconds), String(rounds), String(gcSeconds)];
   const out = spawnSync(process.execPath, [...CASE_NODE_FLAGS, ...args], { encoding: 'utf8' });
   const line = out.stdout.trim().split('\n').pop() ?? '';
   try {
