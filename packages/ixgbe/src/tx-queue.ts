@@ -66,6 +66,13 @@ export class TxQueue {
   /** Oldest descriptor not yet cleaned up. */
   private cleanIndex = 0;
   private readonly tdt: number;
+  /**
+   * The second 8 bytes of a data descriptor for each frame length up to maxFrame:
+   * cmd_type_len (TX_CMD | length) and olinfo_status (PAYLEN = length), as the bit pattern of
+   * a float64, stored with one 8-byte store (see Mempool.addrBits; PAYLEN below 2^15 keeps the
+   * exponent short of a NaN's).
+   */
+  private readonly cmdWords: Float64Array;
 
   constructor(
     readonly queue: number,
@@ -79,6 +86,12 @@ export class TxQueue {
     this.handles = new Uint32Array(size);
     this.mask = size - 1;
     this.tdt = IXGBE_TDT(queue);
+    this.cmdWords = new Float64Array(maxFrame + 1);
+    const words = new Uint32Array(this.cmdWords.buffer);
+    for (let len = 0; len <= maxFrame; len++) {
+      words[2 * len] = (TX_CMD | len) >>> 0;
+      words[2 * len + 1] = len << PAYLEN_SHIFT;
+    }
   }
 
   get ringAddress(): number {
@@ -120,8 +133,8 @@ export class TxQueue {
    */
   send(batch: PacketBatch): number {
     this.clean();
-    const ring = this.ring;
     const ring64 = this.ring64;
+    const cmdWords = this.cmdWords;
     const handles = this.handles;
     const mask = this.mask;
     const input = batch.handles;
@@ -170,9 +183,7 @@ export class TxQueue {
         handles[index] = h;
         // advanced data descriptor (§7.2.3.2.4): buffer address, then cmd_type_len, olinfo_status
         ring64[index << 1] = addrs[i];
-        const w = index << 2;
-        ring[w + 2] = TX_CMD | len;
-        ring[w + 3] = len << PAYLEN_SHIFT;
+        ring64[(index << 1) + 1] = cmdWords[len];
         index = next;
       }
     }
