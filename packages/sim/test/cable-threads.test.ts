@@ -49,7 +49,9 @@ describe('a cable between two worker threads of one process', () => {
       }
       expect(seq).toBe(count);
       expect(await peer.next()).toBe('sent');
-      await peer.worker.terminate();
+      // the worker closes its end after saying 'sent', then ends by itself: wait for that (a
+      // terminate() right after 'sent' could stop it before its close, under load it did)
+      await new Promise((resolve) => peer.worker.once('exit', resolve));
       expect(me.peerPresent()).toBe(false); // the worker closed its end
     } finally {
       cable.close();
