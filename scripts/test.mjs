@@ -55,10 +55,16 @@ let skipped = 0;
 const lines = [];
 for (const file of readdirSync(results).sort()) {
   const r = JSON.parse(readFileSync(join(results, file), 'utf8'));
+  // a failed test fails its file's suite and each describe around it too: count suites only
+  // when no test failed (a file that did not load, a hook that threw)
+  const suites = r.numFailedTests === 0 ? (r.numFailedTestSuites ?? 0) : 0;
   passed += r.numPassedTests;
-  failed += r.numFailedTests + (r.numFailedTestSuites ?? 0);
+  failed += r.numFailedTests + suites;
   skipped += r.numPendingTests + r.numTodoTests;
-  lines.push(`${file.replace(/\.json$/, '')}: ${r.numPassedTests} passed, ${r.numFailedTests} failed`);
+  lines.push(
+    `${file.replace(/\.json$/, '')}: ${r.numPassedTests} passed, ${r.numFailedTests + suites} failed` +
+      (suites > 0 ? ` (${suites} test file or suite failed outside its tests)` : ''),
+  );
 }
 for (const c of checks) {
   lines.push(`${c.name}: ${c.ok ? 'passed' : 'FAILED'}`);
