@@ -1,5 +1,6 @@
 // The bench's sections run end to end, briefly: the C comparison (C reference built, TypeScript
-// case processes), the wake-up latency and the latency through ixy-fwd. They assert that
+// case processes), the in-process tables, the wake-up latency and the latency through ixy-fwd.
+// They assert that
 // packets moved and the sections produced their results, never how fast: speed belongs in
 // `pnpm bench`. Two sections once failed only in the full run (a removed device option, a worker
 // that resolved @ixy/sim from the working directory), which nothing ran.
@@ -8,7 +9,9 @@ import '@ixy/sim';
 import { describe, expect, it } from 'vitest';
 import { buildCReference } from '../src/cref.ts';
 import { fwdLatency } from '../src/fwd-latency.ts';
-import { wakeupLatency } from '../src/hybrid.ts';
+import { hybridAtFullLoad, wakeupLatency } from '../src/hybrid.ts';
+import { mempools, registerAccessors } from '../src/micro.ts';
+import { simForward } from '../src/sim-forward.ts';
 import { versusC } from '../src/versus-c.ts';
 
 describe('bench sections', () => {
@@ -22,6 +25,20 @@ describe('bench sections', () => {
       expect(points[0].batch).toBe(32);
       expect(points[0].rounds.every((r) => r.packets > 0)).toBe(true);
     }
+  }, 60_000);
+
+  it('runs the in-process tables: fwd on simulated ports, registers, mempools, hybrid at full load', async () => {
+    const rates = [
+      ...simForward(2.5, 0.02, [
+        { safe: false, batch: 32 },
+        { safe: true, batch: 32 },
+      ]),
+      ...registerAccessors(2.5, 0.02),
+      ...mempools(2.5, 0.02),
+      ...(await hybridAtFullLoad(2.5, 0.02)),
+    ];
+    expect(rates.length).toBeGreaterThanOrEqual(10);
+    for (const r of rates) expect(r.packets, r.name).toBeGreaterThan(0);
   }, 60_000);
 
   it('measures the wake-up latency of an idle port, busy-polling and hybrid', async () => {
