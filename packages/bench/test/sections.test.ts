@@ -1,8 +1,7 @@
 // The bench's sections run end to end, briefly: the C comparison (C reference built, TypeScript
 // case processes), the in-process tables, the wake-up latency and the latency through ixy-fwd.
-// They assert that
-// packets moved and the sections produced their results, never how fast: speed belongs in
-// `pnpm bench`. Two sections once failed only in the full run (a removed device option, a worker
+// They assert that packets moved and the sections produced their results, never how fast: speed
+// belongs in `pnpm bench`. Two sections once failed only in the full run (a removed device option, a worker
 // that resolved @ixy/sim from the working directory), which nothing ran.
 import '@ixy/ixgbe';
 import '@ixy/sim';
