@@ -154,7 +154,11 @@ export class Mempool {
    * pool.ownershipError(h, BUFFER_APP, 'transmit'); owner[i] = BUFFER_DRIVER`.
    */
   readonly owner: Uint8Array;
-  private readonly freeStack: Uint32Array;
+  /**
+   * The free stack (indices; `freeCount` of them, the top one last). Drivers may pop it inline
+   * in a refill loop: see driverAvailable.
+   */
+  readonly freeStack: Uint32Array;
   private top: number;
   /** Allocation fails while `top` is at or below this: 0 while open, above `entries` once closed. */
   private allocFloor = 0;
@@ -300,6 +304,28 @@ export class Mempool {
     }
     this.top = top;
     return n;
+  }
+
+  /**
+   * Inline bulk take, for a driver's refill loop (one store and one load per packet less than
+   * driverAllocBulk's array: the ixgbe RX refill). Returns how many of `count` buffers the driver
+   * may take. The loop starts from `let top = pool.freeCount`, pops `index = pool.freeStack[--top]`
+   * that many times or fewer (handle: `pool.handle(index)`; in safe mode it also sets
+   * `pool.owner[index] = BUFFER_DRIVER`), and ends with `pool.driverAllocEnd(top)`.
+   */
+  driverAvailable(count: number): number {
+    const avail = this.top - this.allocFloor;
+    return count < avail ? count : avail > 0 ? avail : 0;
+  }
+
+  /** Ends an inline bulk take (see driverAvailable): `top` is where the driver's pops stopped. */
+  driverAllocEnd(top: number): void {
+    if (!(top <= this.top && top >= this.allocFloor)) {
+      throw new RangeError(
+        `mempool ${this.id}: a driver's take ended at ${top}, outside ${this.allocFloor}..${this.top}`,
+      );
+    }
+    this.top = top;
   }
 
   /** A driver hands a received buffer to the application (RX). */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { OwnershipError, PacketBatch } from '@ixy/core';
-import { INDEX_MASK, Mempool, POOL_SHIFT } from '../src/mempool.js';
+import { BUFFER_DRIVER, INDEX_MASK, Mempool, POOL_SHIFT } from '../src/mempool.js';
 import { SimulatedMemory } from '../src/simulated.js';
 
 const memory = new SimulatedMemory();
@@ -46,6 +46,27 @@ describe('Mempool (both modes)', () => {
         expect(b.length).toBe(0);
         expect(p.freeCount).toBe(8);
         p.close();
+      });
+
+      it('lets a driver pop its free stack inline (driverAvailable, driverAllocEnd)', () => {
+        const p = pool(8, safe);
+        expect(p.driverAvailable(5)).toBe(5);
+        expect(p.driverAvailable(20)).toBe(8);
+        let top = p.freeCount;
+        const taken = [p.freeStack[--top], p.freeStack[--top], p.freeStack[--top]];
+        if (safe) for (const i of taken) p.owner[i] = BUFFER_DRIVER;
+        p.driverAllocEnd(top);
+        expect(p.freeCount).toBe(5);
+        expect(taken).toEqual([0, 1, 2]); // LIFO: index 0 first, as alloc()
+        // what the driver took is the driver's: it frees it as its own
+        for (const i of taken) p.driverFree(p.handle(i));
+        expect(p.freeCount).toBe(8);
+        // an end outside the stack is refused, and nothing changes
+        expect(() => p.driverAllocEnd(9)).toThrow(RangeError);
+        expect(() => p.driverAllocEnd(-1)).toThrow(RangeError);
+        expect(p.freeCount).toBe(8);
+        p.close();
+        expect(p.driverAvailable(4)).toBe(0); // closed: nothing more to take
       });
 
       it('routes handles to their own pool', () => {
