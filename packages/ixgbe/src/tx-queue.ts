@@ -146,7 +146,7 @@ export class TxQueue {
     // A run of packets of one pool at a time (a batch is mostly one run): the pool's arrays are
     // constants of the inner loop, so the optimised code loads their data pointers and lengths
     // once per run. As variables of one loop, reassigned when the pool changed, they were
-    // reloaded at every packet: fwd step at batch 32 N -> M ns (Node 24).
+    // reloaded at every packet: fwd step at batch 32 40.4 -> 34.0 ns (Node 24).
     runs: while (sent < count) {
       const id = input[sent] >>> SHIFT;
       const pool = Mempool.of(input[sent]);

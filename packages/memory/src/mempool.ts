@@ -283,32 +283,8 @@ export class Mempool {
   }
 
   /**
-   * A driver takes up to `count` buffers for itself (RX refill of a batch): their handles go
-   * to `out[0, n)`; returns n, fewer than `count` when the pool runs short.
-   */
-  driverAllocBulk(out: Uint32Array, count: number): number {
-    let top = this.top;
-    const avail = top - this.allocFloor;
-    const n = count < avail ? count : avail > 0 ? avail : 0;
-    const stack = this.freeStack;
-    const tag = this.id << SHIFT;
-    if (this.safe) {
-      const state = this.owner;
-      for (let i = 0; i < n; i++) {
-        const index = stack[--top];
-        state[index] = DRIVER;
-        out[i] = (tag | index) >>> 0;
-      }
-    } else {
-      for (let i = 0; i < n; i++) out[i] = (tag | stack[--top]) >>> 0;
-    }
-    this.top = top;
-    return n;
-  }
-
-  /**
-   * Inline bulk take, for a driver's refill loop (one store and one load per packet less than
-   * driverAllocBulk's array: the ixgbe RX refill). Returns how many of `count` buffers the driver
+   * Inline bulk take, for a driver's refill loop (the ixgbe RX refill: one store and one load
+   * per packet less than taking the buffers into an array first). Returns how many of `count` buffers the driver
    * may take. The loop starts from `let top = pool.freeCount`, pops `index = pool.freeStack[--top]`
    * that many times or fewer (handle: `pool.handle(index)`; in safe mode it also sets
    * `pool.owner[index] = BUFFER_DRIVER`), and ends with `pool.driverAllocEnd(top)`.
@@ -335,20 +311,6 @@ export class Mempool {
       if (this.owner[index] !== DRIVER || handle >>> SHIFT !== this.id || this.released)
         this.transfer(handle, DRIVER, APP, 'receive');
       this.owner[index] = APP;
-    }
-  }
-
-  /** A driver hands `handles[0, count)`, received into buffers of this pool, to the application (RX). */
-  driverGiveBulk(handles: Uint32Array, count: number): void {
-    if (!this.safe) return;
-    const state = this.owner;
-    const id = this.id;
-    if (this.released && count > 0) this.transfer(handles[0], DRIVER, APP, 'receive');
-    for (let i = 0; i < count; i++) {
-      const h = handles[i];
-      const index = h & IDX;
-      if (state[index] !== DRIVER || h >>> SHIFT !== id) this.transfer(h, DRIVER, APP, 'receive');
-      state[index] = APP;
     }
   }
 
