@@ -19,6 +19,16 @@ describe.each(apps)('ixy-%s --help', (app) => {
     expect(help.stdout).toMatch(new RegExp(`^Usage: ixy-${app} `));
   });
 
+  it('is printed the same when the app runs as its directory (`node apps/<app>`, as the READMEs do)', () => {
+    const dir = fileURLToPath(new URL(`../../${app}`, import.meta.url));
+    const viaDir = spawnSync(process.execPath, [dir, '--help'], {
+      encoding: 'utf8',
+      env: { ...process.env, COLUMNS: '80' },
+    });
+    expect(viaDir.status, viaDir.stderr).toBe(0);
+    expect(viaDir.stdout).toBe(help.stdout);
+  });
+
   it('fits 80 columns down to the options, wrapped once', () => {
     const upToOptions = help.stdout.slice(0, help.stdout.indexOf('-h, --help'));
     for (const line of upToOptions.split('\n')) expect(line.length, line).toBeLessThanOrEqual(80);
