@@ -29,15 +29,15 @@ export class InstantCard implements Registers {
       const mask = this.rx.mask;
       let head = this.rxHead;
       for (; head !== value; head = (head + 1) & mask) {
-        ring[(head << 2) + 3] = 60; // length
-        ring[(head << 2) + 2] = RX_DONE;
+        ring[(head << 2) | 3] = 60; // length
+        ring[(head << 2) | 2] = RX_DONE;
       }
       this.rxHead = head;
     } else if (offset === TDT0) {
       const ring = this.tx.ring;
       const mask = this.tx.mask;
       let head = this.txHead;
-      for (; head !== value; head = (head + 1) & mask) ring[(head << 2) + 3] = TX_DONE;
+      for (; head !== value; head = (head + 1) & mask) ring[(head << 2) | 3] = TX_DONE;
       this.txHead = head;
     }
   }

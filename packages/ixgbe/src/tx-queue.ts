@@ -139,15 +139,19 @@ export class TxQueue {
     const mask = this.mask;
     const input = batch.handles;
     const count = batch.length;
-    const clean = this.cleanIndex;
     let index = this.index;
+    // the packets the ring has room for (one descriptor stays empty: index == clean means
+    // "all cleaned"), so that the loop needs no "ring full" check per packet (as DPDK's drivers
+    // count it; about 0.6 ns per packet at batch 32)
+    const room = (this.cleanIndex - index - 1) & mask;
+    const end = count < room ? count : room;
     let sent = 0;
     let error: Error | undefined;
     // A run of packets of one pool at a time (a batch is mostly one run): the pool's arrays are
     // constants of the inner loop, so the optimised code loads their data pointers and lengths
     // once per run. As variables of one loop, reassigned when the pool changed, they were
     // reloaded at every packet: fwd step at batch 32 40.4 -> 34.0 ns (Node 24).
-    runs: while (sent < count) {
+    runs: while (sent < end) {
       const id = input[sent] >>> SHIFT;
       const pool = Mempool.of(input[sent]);
       if (pool === undefined) {
@@ -159,11 +163,9 @@ export class TxQueue {
       const owner = pool.owner;
       const safe = pool.safe;
       const maxLen = Math.min(this.maxFrame, pool.bufSize);
-      for (; sent < count; sent++) {
+      for (; sent < end; sent++) {
         const h = input[sent];
         if (h >>> SHIFT !== id) continue runs;
-        const next = (index + 1) & mask;
-        if (next === clean) break runs; // ring full
         const i = h & IDX;
         const len = lengths[i];
         if (len < MIN_FRAME || len > maxLen) {
@@ -183,8 +185,8 @@ export class TxQueue {
         handles[index] = h;
         // advanced data descriptor (§7.2.3.2.4): buffer address, then cmd_type_len, olinfo_status
         ring64[index << 1] = addrs[i];
-        ring64[(index << 1) + 1] = cmdWords[len];
-        index = next;
+        ring64[(index << 1) | 1] = cmdWords[len];
+        index = (index + 1) & mask;
       }
     }
     if (error !== undefined) {

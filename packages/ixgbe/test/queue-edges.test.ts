@@ -1,0 +1,105 @@
+import { describe, expect, it } from 'vitest';
+import { DeviceStateError, PacketBatch, type Registers } from '@ixy/core';
+import { INDEX_MASK, Mempool, SimulatedMemory } from '@ixy/memory';
+import { RxQueue } from '../src/rx-queue.js';
+import { TxQueue } from '../src/tx-queue.js';
+import { IXGBE_RDT, IXGBE_RXDADV_STAT_DD, IXGBE_RXDADV_STAT_EOP, IXGBE_TDT } from '../src/registers.js';
+
+/** Register writes, recorded; reads are 0. */
+class RecordingRegisters implements Registers {
+  readonly size = 0x20000;
+  readonly writes: [number, number][] = [];
+  read32(): number {
+    return 0;
+  }
+  write32(offset: number, value: number): void {
+    this.writes.push([offset, value]);
+  }
+  read16(): number {
+    return 0;
+  }
+  write16(): void {}
+  read8(): number {
+    return 0;
+  }
+  write8(): void {}
+}
+
+/** The device's write-back of RX descriptor i (§7.1.6.2): status and length. */
+function writeBack(q: RxQueue, i: number, status: number, length: number): void {
+  q.ring[(i << 2) + 3] = length;
+  q.ring[(i << 2) + 2] = status;
+}
+
+const DONE = IXGBE_RXDADV_STAT_DD | IXGBE_RXDADV_STAT_EOP;
+
+describe('ixgbe queues at their edges (one pass over the ring, as C ixy)', () => {
+  it('RX: delivers the packets before one that spans descriptors, then reports it with the ring consistent', () => {
+    const memory = new SimulatedMemory();
+    const pool = new Mempool({ allocator: memory, entries: 64 });
+    const regs = new RecordingRegisters();
+    const q = new RxQueue(0, 16, pool, memory, regs);
+    q.fill();
+    writeBack(q, 0, DONE, 60);
+    writeBack(q, 1, DONE, 61);
+    writeBack(q, 2, IXGBE_RXDADV_STAT_DD, 2048); // first buffer of a multi-buffer packet
+    writeBack(q, 3, DONE, 62);
+    const received = [q.handles[0], q.handles[1]];
+    const batch = new PacketBatch(8);
+    expect(q.receive(batch, 8)).toBe(2);
+    expect([...batch.handles.subarray(0, 2)]).toEqual(received);
+    expect(received.map((h) => pool.length[h & INDEX_MASK])).toEqual([60, 61]);
+    // the two descriptors were refilled (DD clear) and handed back: RDT one behind the next
+    expect(regs.writes).toEqual([[IXGBE_RDT(0), 1]]);
+    expect(q.ring[2] & IXGBE_RXDADV_STAT_DD).toBe(0);
+    expect(q.ring[6] & IXGBE_RXDADV_STAT_DD).toBe(0);
+    expect(() => q.receive(batch, 8)).toThrow(DeviceStateError);
+    expect(() => q.receive(batch, 8)).toThrow(/spans several descriptors/);
+    expect(regs.writes).toHaveLength(1);
+    // no buffer was lost: 16 in the ring, 2 with the application, the rest free
+    expect(pool.freeCount).toBe(64 - 16 - 2);
+  });
+
+  it('RX: takes no more packets than the pool has fresh buffers for, and the rest later', () => {
+    const memory = new SimulatedMemory();
+    const pool = new Mempool({ allocator: memory, entries: 20 });
+    const q = new RxQueue(0, 16, pool, memory, new RecordingRegisters());
+    q.fill();
+    for (let i = 0; i < 8; i++) writeBack(q, i, DONE, 60 + i);
+    const batch = new PacketBatch(8);
+    expect(q.receive(batch, 8)).toBe(4); // 20 - 16 buffers free
+    expect(pool.freeCount).toBe(0);
+    Mempool.freeBatch(batch);
+    expect(q.receive(batch, 8)).toBe(4);
+    expect([...batch.handles.subarray(0, 4)].map((h) => pool.length[h & INDEX_MASK])).toEqual([64, 65, 66, 67]);
+  });
+
+  it('TX: takes as many packets as the ring has room for, then more once sent ones are cleaned', () => {
+    const memory = new SimulatedMemory();
+    const pool = new Mempool({ allocator: memory, entries: 256 });
+    const regs = new RecordingRegisters();
+    const q = new TxQueue(0, 64, 1518, memory, regs);
+    const batch = new PacketBatch(128);
+    for (let i = 0; i < 100; i++) {
+      const h = pool.alloc();
+      pool.length[h & INDEX_MASK] = 60;
+      batch.push(h);
+    }
+    // a ring of 64 holds 63 packets (one descriptor stays empty)
+    expect(q.send(batch)).toBe(63);
+    expect(q.inFlight).toBe(63);
+    expect(regs.writes).toEqual([[IXGBE_TDT(0), 63]]);
+    batch.shift(63);
+    expect(q.send(batch)).toBe(0); // nothing sent yet: no room, and the tail did not move
+    expect(regs.writes).toHaveLength(1);
+    // the device sent the first 32 (DD in the last of them): one clean-up batch frees them
+    q.ring[(31 << 2) + 3] = 1;
+    expect(q.send(batch)).toBe(32);
+    expect(q.inFlight).toBe(63);
+    expect(regs.writes).toEqual([
+      [IXGBE_TDT(0), 63],
+      [IXGBE_TDT(0), (63 + 32) & 63],
+    ]);
+    expect(pool.freeCount).toBe(256 - 100 + 32);
+  });
+});
