@@ -161,7 +161,7 @@ export class TxQueue {
       const lengths = pool.length;
       const addrs = pool.addrBits;
       const owner = pool.owner;
-      const safe = pool.safe;
+      const safe = pool.safe === true; // one branch per use (see RxQueue.receive)
       const maxLen = Math.min(this.maxFrame, pool.bufSize);
       for (; sent < end; sent++) {
         const h = input[sent];

@@ -103,7 +103,7 @@ export class Mempool {
         throw new OwnershipError(`driver free of handle 0x${first.toString(16)}, which belongs to no pool`);
       const stack = pool.freeStack;
       const state = pool.owner;
-      const safe = pool.safe;
+      const safe = pool.safe === true; // one branch per use (see RxQueue.receive)
       let top = pool.top;
       for (; i < count; i++) {
         const h = ring[(start + i) & mask];
