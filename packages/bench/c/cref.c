@@ -7,6 +7,10 @@
 //   cref <fwd|rings> <batch> <seconds> <rounds>
 //       runs the step for a warm-up, then `rounds` runs of about `seconds`; prints one line per
 //       run: "<packets> <cpu ns> <wall ns>"
+//   cref serve <fwd|rings> <batch>
+//       runs the warm-up, prints "ready", then one run per line read from stdin (the line is its
+//       length in seconds) and prints it as above, until end of input: the bench takes turns
+//       between this process and the TypeScript ones, run by run
 //
 // fwd:   receive a batch, touch byte 1 of each packet, send it, free what TX did not take (ixy-fwd)
 // rings: the same without the touch (the driver's rings alone)
@@ -318,21 +322,38 @@ int main(int argc, char** argv) {
 		printf("%.4f\n", (double) (c1 - c0) / (t1 - t0));
 		return 0;
 	}
-	if (argc != 5 || (strcmp(argv[1], "fwd") != 0 && strcmp(argv[1], "rings") != 0)) {
-		fprintf(stderr, "usage: cref tsc | cref <fwd|rings> <batch> <seconds> <rounds>\n");
+	int serve = argc == 4 && strcmp(argv[1], "serve") == 0;
+	if (serve) argv++; // serve <mode> <batch>: the same arguments as below, without seconds and rounds
+	if ((argc != 5 && !serve) || (strcmp(argv[1], "fwd") != 0 && strcmp(argv[1], "rings") != 0)) {
+		fprintf(stderr, "usage: cref tsc | cref <fwd|rings> <batch> <seconds> <rounds> | cref serve <fwd|rings> <batch>\n");
 		return 2;
 	}
 	int touch = strcmp(argv[1], "fwd") == 0;
 	long batch = strtol(argv[2], NULL, 10);
-	double seconds = strtod(argv[3], NULL);
-	long rounds = strtol(argv[4], NULL, 10);
+	double seconds = serve ? 0.5 : strtod(argv[3], NULL);
+	long rounds = serve ? 1 : strtol(argv[4], NULL, 10);
 	if (batch < 1 || batch > MAX_BATCH || !(seconds > 0) || rounds < 1) {
 		fprintf(stderr, "cref: batch must be 1..%d, seconds > 0, rounds >= 1\n", MAX_BATCH);
 		return 2;
 	}
 	struct device* dev = device_create();
 	run(dev, (uint32_t) batch, touch, seconds < 0.5 ? seconds : 0.5, 0); // warm-up, as the TypeScript's
-	for (long r = 0; r < rounds; r++) run(dev, (uint32_t) batch, touch, seconds, 1);
+	if (serve) {
+		printf("ready\n");
+		fflush(stdout);
+		char line[64];
+		while (fgets(line, sizeof line, stdin) != NULL) {
+			double s = strtod(line, NULL);
+			if (!(s > 0)) {
+				fprintf(stderr, "cref: a run's length must be > 0 seconds, got %s", line);
+				return 2;
+			}
+			run(dev, (uint32_t) batch, touch, s, 1);
+			fflush(stdout);
+		}
+	} else {
+		for (long r = 0; r < rounds; r++) run(dev, (uint32_t) batch, touch, seconds, 1);
+	}
 	// every buffer is in the RX ring, the TX ring or the pool: none leaked, none twice
 	uint32_t in_tx = (uint32_t) ((dev->tx.tx_index - dev->tx.clean_index) & (RING_SIZE - 1));
 	if (dev->rx.mempool->free_stack_top + RING_SIZE + in_tx != POOL_ENTRIES) {

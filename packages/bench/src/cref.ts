@@ -57,23 +57,3 @@ export interface Round {
   cpuNs: number;
   wallNs: number;
 }
-
-/** Runs the C reference: a warm-up, then `rounds` runs of about `seconds`. Throws with its stderr on failure. */
-export function runCReference(
-  build: CBuild & { ok: true },
-  mode: 'fwd' | 'rings',
-  batch: number,
-  seconds: number,
-  rounds: number,
-): Round[] {
-  const out = spawnSync(build.binary, [mode, String(batch), String(seconds), String(rounds)], { encoding: 'utf8' });
-  if (out.status !== 0)
-    throw new Error(`C reference ${mode} batch ${batch} failed: ${out.stderr || out.error?.message}`);
-  return out.stdout
-    .trim()
-    .split('\n')
-    .map((line) => {
-      const [packets, cpuNs, wallNs] = line.split(' ').map(Number);
-      return { packets, cpuNs, wallNs };
-    });
-}

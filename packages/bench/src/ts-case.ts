@@ -6,6 +6,14 @@
 //
 // With gc-seconds > 0 it then runs the step that long more, watching the heap and the GC:
 // bytes allocated per packet in steady state and the longest GC pause.
+//
+//   node dist/ts-case.js <fwd|rings> <fast|safe> <batch> serve
+//
+// runs the warm-up, prints "ready", then serves one line of stdin at a time: "run <seconds>"
+// prints a CaseRound as JSON, "gc <seconds>" a GcCheck; at the end of input it prints a
+// CaseResult with no rounds (its error, if the buffers do not add up). The bench takes turns
+// between this process, the other mode's and the C reference's, run by run.
+import { createInterface } from 'node:readline';
 import { PerformanceObserver, constants, type PerformanceEntry } from 'node:perf_hooks';
 import { getHeapStatistics } from 'node:v8';
 import { PacketBatch } from '@ixy/core';
@@ -38,9 +46,10 @@ export interface CaseResult {
 }
 
 const [mode, kind, batchArg, secondsArg, roundsArg, gcArg] = process.argv.slice(2);
+const serve = secondsArg === 'serve' && roundsArg === undefined;
 const batchSize = Number(batchArg);
-const seconds = Number(secondsArg);
-const rounds = Number(roundsArg);
+const seconds = serve ? 0.5 : Number(secondsArg);
+const rounds = serve ? 1 : Number(roundsArg);
 const gcSeconds = Number(gcArg ?? 0);
 if (
   (mode !== 'fwd' && mode !== 'rings') ||
@@ -49,7 +58,9 @@ if (
   !(seconds > 0) ||
   !(rounds >= 1)
 ) {
-  console.error('usage: ts-case.js <fwd|rings> <fast|safe> <batch 1..256> <seconds> <rounds> [gc-seconds]');
+  console.error(
+    'usage: ts-case.js <fwd|rings> <fast|safe> <batch 1..256> <seconds> <rounds> [gc-seconds] | ts-case.js <fwd|rings> <fast|safe> <batch 1..256> serve',
+  );
   process.exit(2);
 }
 
@@ -144,13 +155,25 @@ async function gcCheck(limitSeconds: number): Promise<GcCheck> {
   };
 }
 
+/** Serves "run <s>" and "gc <s>" lines until the end of input (see the top of the file). */
+async function serveRuns(): Promise<void> {
+  console.log('ready');
+  for await (const line of createInterface({ input: process.stdin })) {
+    const [what, arg] = line.trim().split(' ');
+    const s = Number(arg);
+    if (!(s > 0) || (what !== 'run' && what !== 'gc')) throw new Error(`bad request: ${line}`);
+    console.log(JSON.stringify(what === 'run' ? run(s) : await gcCheck(s)));
+  }
+}
+
 const result: CaseResult = { rounds: [] };
 try {
   // warm-up: let the JIT optimise the loop, and the code after it (a run that ended for the
   // first time deoptimised on its result object, and the next began in a lower tier)
   for (let i = 0; i < 5; i++) run(0.01);
   run(Math.min(0.5, seconds));
-  for (let r = 0; r < rounds; r++) result.rounds.push(run(seconds));
+  if (serve) await serveRuns();
+  else for (let r = 0; r < rounds; r++) result.rounds.push(run(seconds));
   if (gcSeconds > 0) result.gc = await gcCheck(gcSeconds);
   if (!port.buffersAccounted()) result.error = 'buffers lost: pool, rings and TX in flight do not add up';
 } catch (err) {

@@ -1,7 +1,7 @@
-import { spawnSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type CBuild, type Round, runCReference } from './cref.js';
+import { CaseProcess } from './case-process.js';
+import { type CBuild, type Round } from './cref.js';
 import type { CaseResult, GcCheck } from './ts-case.js';
 
 // the built case script, also when this module runs from src/ (the bench's tests)
@@ -16,7 +16,7 @@ const tsCase = join(dirname(fileURLToPath(import.meta.url)), '..', 'dist', 'ts-c
  */
 export const CASE_NODE_FLAGS = ['--no-memory-reducer', '--expose-gc'];
 
-/** One point of the comparison: the best round of a case, per packet. */
+/** One point of the comparison: the best run of a case, per packet. */
 export interface Point {
   batch: number;
   /** CPU ns per packet (best round). */
@@ -33,6 +33,8 @@ export interface Comparison {
   c: Point[] | null;
   fast: Point[];
   safe: Point[];
+  /** Every round of every batch size, the three cases' runs of a round side by side. */
+  paired: { batch: number; rounds: PairedRound[] }[];
   gc: { fast?: GcCheck; safe?: GcCheck };
   errors: string[];
 }
@@ -43,68 +45,130 @@ function best(batch: number, rounds: Round[], ghz: number): Point {
   return { batch, ns, cycles: ns * ghz, wallNs: top.wallNs / top.packets, rounds };
 }
 
-function runTsCase(
-  mode: string,
-  kind: 'fast' | 'safe',
-  batch: number,
-  seconds: number,
-  rounds: number,
-  gcSeconds: number,
-): CaseResult {
-  const args = [tsCase, mode, kind, String(batch), String(seconds), String(rounds), String(gcSeconds)];
-  const out = spawnSync(process.execPath, [...CASE_NODE_FLAGS, ...args], { encoding: 'utf8' });
-  const line = out.stdout.trim().split('\n').pop() ?? '';
+/** A round of each case, taken in turn: the three runs of one round are seconds apart at most. */
+export interface PairedRound {
+  c?: Round;
+  fast: Round;
+  safe: Round;
+}
+
+function parseRound(line: string): Round {
+  const [packets, cpuNs, wallNs] = line.split(' ').map(Number);
+  if (!(packets > 0) || !(cpuNs > 0)) throw new Error(`C reference: unexpected output "${line}"`);
+  return { packets, cpuNs, wallNs };
+}
+
+function parseJson<T>(name: string, line: string): T {
   try {
-    return JSON.parse(line) as CaseResult;
+    return JSON.parse(line) as T;
   } catch {
-    return { rounds: [], error: `exit ${out.status}: ${out.stderr.trim().split('\n').slice(0, 5).join(' | ')}` };
+    throw new Error(`${name}: unexpected output "${line.slice(0, 200)}"`);
   }
 }
 
 /**
- * TypeScript fast and safe mode against the C reference, batch by batch: each case in a process
- * of its own, and the three cases in turn (C, TS fast, TS safe), `reps` times over for each
- * batch size; a case's point is its best round over all its processes. On a shared machine a
- * neighbour's burst hits one process of one case: taking turns spreads it, and the best of
- * several processes per case drops it (one process per case swung ratios by ±40 %).
- * `gcSeconds` > 0: the last fast and safe processes at `gcBatch` also run the steady-state heap
- * and GC check that long.
+ * TypeScript fast and safe mode against the C reference, batch by batch. Each case runs in a
+ * process of its own (the JIT sees one mode and one batch size, as in an application), started
+ * once per batch size and warmed up; then the bench takes turns between the three, one run of
+ * `seconds` each, `rounds` times, the order rotated every round. A case's point is its best
+ * run. This machine is a shared virtual one whose speed changes for seconds at a time (a
+ * neighbour on the same physical core), and those phases slow the TypeScript more than the C
+ * (30 → 55 ns against 20 → 25 at batch 32): with processes in turn, each a few seconds long,
+ * one case could meet a quiet phase and another only a busy one (ratios swung from 0.9 to 1.6
+ * between two `--quick` runs); with runs in turn, a tenth of a second each, all three meet the
+ * same phases. `gcSeconds` > 0: at `gcBatch`, fast and safe then run the steady-state heap and
+ * GC check that long.
  */
-export function versusC(
+export async function versusC(
   mode: 'fwd' | 'rings',
   build: CBuild,
   ghz: number,
   batches: number[],
   seconds: number,
   rounds: number,
-  reps: number,
   gcSeconds = 0,
   gcBatch = 32,
   progress: (msg: string) => void = () => {},
-): Comparison {
-  const result: Comparison = { mode, batches, c: build.ok ? [] : null, fast: [], safe: [], gc: {}, errors: [] };
+): Promise<Comparison> {
+  const result: Comparison = {
+    mode,
+    batches,
+    c: build.ok ? [] : null,
+    fast: [],
+    safe: [],
+    paired: [],
+    gc: {},
+    errors: [],
+  };
   for (const batch of batches) {
-    const got: { c: Round[]; fast: Round[]; safe: Round[] } = { c: [], fast: [], safe: [] };
-    for (let rep = 0; rep < reps; rep++) {
-      progress(`${mode} batch ${batch} (${rep + 1} of ${reps})`);
-      if (build.ok && result.c !== null) {
-        try {
-          got.c.push(...runCReference(build, mode, batch, seconds, rounds));
-        } catch (err) {
-          result.errors.push(err instanceof Error ? err.message : String(err));
+    progress(`${mode} batch ${batch}`);
+    const cases: { kind: 'c' | 'fast' | 'safe'; proc: CaseProcess }[] = [];
+    try {
+      // started one after the other, so that no warm-up overlaps another's
+      for (const kind of build.ok ? (['c', 'fast', 'safe'] as const) : (['fast', 'safe'] as const)) {
+        const proc =
+          kind === 'c'
+            ? new CaseProcess('C reference', build.ok ? build.binary : '', ['serve', mode, String(batch)])
+            : new CaseProcess(`TypeScript ${kind} ${mode} batch ${batch}`, process.execPath, [
+                ...CASE_NODE_FLAGS,
+                tsCase,
+                mode,
+                kind,
+                String(batch),
+                'serve',
+              ]);
+        cases.push({ kind, proc });
+        const ready = await proc.next();
+        if (ready !== 'ready') throw new Error(`${proc.name}: "${ready}" instead of ready`);
+      }
+      const paired: PairedRound[] = [];
+      for (let r = 0; r < rounds; r++) {
+        const round: Partial<PairedRound> = {};
+        for (let k = 0; k < cases.length; k++) {
+          const { kind, proc } = cases[(r + k) % cases.length];
+          const line = await proc.request(kind === 'c' ? String(seconds) : `run ${seconds}`);
+          round[kind] = kind === 'c' ? parseRound(line) : parseJson<Round>(proc.name, line);
+        }
+        paired.push(round as PairedRound);
+      }
+      result.paired.push({ batch, rounds: paired });
+      if (result.c !== null)
+        result.c.push(
+          best(
+            batch,
+            paired.map((p) => p.c as Round),
+            ghz,
+          ),
+        );
+      result.fast.push(
+        best(
+          batch,
+          paired.map((p) => p.fast),
+          ghz,
+        ),
+      );
+      result.safe.push(
+        best(
+          batch,
+          paired.map((p) => p.safe),
+          ghz,
+        ),
+      );
+      if (batch === gcBatch && gcSeconds > 0) {
+        for (const { kind, proc } of cases) {
+          if (kind !== 'c') result.gc[kind] = parseJson<GcCheck>(proc.name, await proc.request(`gc ${gcSeconds}`));
         }
       }
-      for (const kind of ['fast', 'safe'] as const) {
-        const last = rep === reps - 1 && batch === gcBatch;
-        const one = runTsCase(mode, kind, batch, seconds, rounds, last ? gcSeconds : 0);
-        if (one.error !== undefined) result.errors.push(`TypeScript ${kind} ${mode} batch ${batch}: ${one.error}`);
-        got[kind].push(...one.rounds);
-        if (one.gc !== undefined) result.gc[kind] = one.gc;
+      for (const { kind, proc } of cases) {
+        const { tail, code } = await proc.finish();
+        const end = kind === 'c' ? undefined : parseJson<CaseResult>(proc.name, tail[tail.length - 1] ?? '');
+        if (end?.error !== undefined) result.errors.push(`${proc.name}: ${end.error}`);
+        if (code !== 0) result.errors.push(`${proc.name} exited with ${code}: ${proc.errorOutput}`);
       }
+    } catch (err) {
+      for (const { proc } of cases) proc.kill();
+      result.errors.push(err instanceof Error ? err.message : String(err));
     }
-    if (result.c !== null && got.c.length > 0) result.c.push(best(batch, got.c, ghz));
-    if (got.fast.length > 0) result.fast.push(best(batch, got.fast, ghz));
-    if (got.safe.length > 0) result.safe.push(best(batch, got.safe, ghz));
   }
   return result;
 }
@@ -131,16 +195,31 @@ export function summaryLines(cmp: Comparison, batches: number[]): string[] {
   return lines;
 }
 
-/** The full table: C, fast, safe per batch size, with safe ÷ fast. */
+/** The median over a batch size's rounds of the ratio of two cases' runs in the same round. */
+export function pairedRatio(cmp: Comparison, batch: number, top: 'fast' | 'safe', bottom: 'c' | 'fast'): number {
+  const ratios = (cmp.paired.find((p) => p.batch === batch)?.rounds ?? [])
+    .map((r) => {
+      const a = r[top];
+      const b = r[bottom];
+      return b === undefined ? NaN : a.cpuNs / a.packets / (b.cpuNs / b.packets);
+    })
+    .filter(Number.isFinite)
+    .sort((x, y) => x - y);
+  return ratios.length > 0 ? ratios[ratios.length >> 1] : NaN;
+}
+
+/** The full table: C, fast, safe per batch size, with safe ÷ fast, and the paired ratios. */
 export function comparisonTable(title: string, cmp: Comparison): string {
-  const head = `  ${'batch'.padStart(5)} ${'C ns'.padStart(8)} ${'fast ns'.padStart(8)} ${'safe ns'.padStart(8)} ${'C cyc'.padStart(6)} ${'fast cyc'.padStart(8)} ${'safe cyc'.padStart(8)} ${'fast/C'.padStart(7)} ${'safe/C'.padStart(7)} ${'safe/fast'.padStart(9)}`;
+  const head = `  ${'batch'.padStart(5)} ${'C ns'.padStart(8)} ${'fast ns'.padStart(8)} ${'safe ns'.padStart(8)} ${'C cyc'.padStart(6)} ${'fast cyc'.padStart(8)} ${'safe cyc'.padStart(8)} ${'fast/C'.padStart(7)} ${'safe/C'.padStart(7)} ${'safe/fast'.padStart(9)} ${'paired: fast/C'.padStart(14)} ${'safe/fast'.padStart(9)}`;
   const rows = cmp.batches.map((batch) => {
     const c = cmp.c?.find((p) => p.batch === batch);
     const f = cmp.fast.find((p) => p.batch === batch);
     const s = cmp.safe.find((p) => p.batch === batch);
     const n = (p: Point | undefined): number => p?.ns ?? NaN;
     const y = (p: Point | undefined): number => p?.cycles ?? NaN;
-    return `  ${String(batch).padStart(5)} ${fmt(n(c)).padStart(8)} ${fmt(n(f)).padStart(8)} ${fmt(n(s)).padStart(8)} ${fmt(y(c), 0).padStart(6)} ${fmt(y(f), 0).padStart(8)} ${fmt(y(s), 0).padStart(8)} ${fmt(n(f) / n(c), 2).padStart(7)} ${fmt(n(s) / n(c), 2).padStart(7)} ${fmt(n(s) / n(f), 2).padStart(9)}`;
+    const pf = pairedRatio(cmp, batch, 'fast', 'c');
+    const ps = pairedRatio(cmp, batch, 'safe', 'fast');
+    return `  ${String(batch).padStart(5)} ${fmt(n(c)).padStart(8)} ${fmt(n(f)).padStart(8)} ${fmt(n(s)).padStart(8)} ${fmt(y(c), 0).padStart(6)} ${fmt(y(f), 0).padStart(8)} ${fmt(y(s), 0).padStart(8)} ${fmt(n(f) / n(c), 2).padStart(7)} ${fmt(n(s) / n(c), 2).padStart(7)} ${fmt(n(s) / n(f), 2).padStart(9)} ${fmt(pf, 2).padStart(14)} ${fmt(ps, 2).padStart(9)}`;
   });
   return `${title}\n${head}\n${rows.join('\n')}`;
 }

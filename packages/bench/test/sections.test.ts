@@ -11,19 +11,32 @@ import { fwdLatency } from '../src/fwd-latency.ts';
 import { hybridAtFullLoad, wakeupLatency } from '../src/hybrid.ts';
 import { mempools, registerAccessors } from '../src/micro.ts';
 import { simForward } from '../src/sim-forward.ts';
-import { versusC } from '../src/versus-c.ts';
+import { pairedRatio, versusC } from '../src/versus-c.ts';
 
 describe('bench sections', () => {
-  it('compares TypeScript fast and safe mode with the C reference at one batch size', () => {
+  it('compares TypeScript fast and safe mode with the C reference at one batch size, run by run in turn', async () => {
     const build = buildCReference();
     if (!build.ok) throw new Error(`the C reference did not build: ${build.reason}`);
-    const cmp = versusC('fwd', build, 2.5, [32], 0.05, 2, 1);
+    const cmp = await versusC('fwd', build, 2.5, [32], 0.02, 3, 0.2, 32);
     expect(cmp.errors).toEqual([]);
     for (const points of [cmp.c ?? [], cmp.fast, cmp.safe]) {
       expect(points).toHaveLength(1);
       expect(points[0].batch).toBe(32);
+      expect(points[0].rounds).toHaveLength(3);
       expect(points[0].rounds.every((r) => r.packets > 0)).toBe(true);
     }
+    expect(cmp.paired).toHaveLength(1);
+    expect(cmp.paired[0].rounds).toHaveLength(3);
+    expect(pairedRatio(cmp, 32, 'fast', 'c')).toBeGreaterThan(0);
+    expect(pairedRatio(cmp, 32, 'safe', 'fast')).toBeGreaterThan(0);
+    // the steady-state check ran in both TypeScript processes, after their rounds
+    for (const kind of ['fast', 'safe'] as const) expect(cmp.gc[kind]?.packets).toBeGreaterThan(0);
+  }, 60_000);
+
+  it('reports a case process that fails, and stops the others', async () => {
+    const cmp = await versusC('fwd', { ok: true, compiler: 'none', binary: '/nonexistent/cref' }, 2.5, [32], 0.02, 2);
+    expect(cmp.errors.join('\n')).toMatch(/C reference ended/);
+    expect(cmp.fast).toHaveLength(0);
   }, 60_000);
 
   it('runs the in-process tables: fwd on simulated ports, registers, mempools, hybrid at full load', async () => {
