@@ -66,18 +66,46 @@ function parseJson<T>(name: string, line: string): T {
   }
 }
 
+type CaseKind = 'c' | 'fast' | 'safe';
+
+/** The three processes of one batch size, and its rounds so far. */
+interface BatchCases {
+  batch: number;
+  cases: { kind: CaseKind; proc: CaseProcess }[];
+  rounds: PairedRound[];
+}
+
+function startCase(kind: CaseKind, mode: string, batch: number, build: CBuild & { ok: true }): CaseProcess {
+  return kind === 'c'
+    ? new CaseProcess(`C reference ${mode} batch ${batch}`, build.binary, ['serve', mode, String(batch)])
+    : new CaseProcess(`TypeScript ${kind} ${mode} batch ${batch}`, process.execPath, [
+        ...CASE_NODE_FLAGS,
+        tsCase,
+        mode,
+        kind,
+        String(batch),
+        'serve',
+      ]);
+}
+
+const noC: CBuild & { ok: true } = { ok: true, compiler: '', binary: '' };
+
 /**
- * TypeScript fast and safe mode against the C reference, batch by batch. Each case runs in a
+ * TypeScript fast and safe mode against the C reference. Each case of each batch size runs in a
  * process of its own (the JIT sees one mode and one batch size, as in an application), started
- * once per batch size and warmed up; then the bench takes turns between the three, one run of
- * `seconds` each, `rounds` times, the order rotated every round. A case's point is its best
- * run. This machine is a shared virtual one whose speed changes for seconds at a time (a
- * neighbour on the same physical core), and those phases slow the TypeScript more than the C
- * (30 → 55 ns against 20 → 25 at batch 32): with processes in turn, each a few seconds long,
- * one case could meet a quiet phase and another only a busy one (ratios swung from 0.9 to 1.6
- * between two `--quick` runs); with runs in turn, a tenth of a second each, all three meet the
- * same phases. `gcSeconds` > 0: at `gcBatch`, fast and safe then run the steady-state heap and
- * GC check that long.
+ * and warmed up one after the other. Then the bench takes turns between all of them, one run of
+ * `seconds` each: a round runs every batch size's C, fast and safe (that order rotated every
+ * round), `rounds` rounds. A case's point is its best run.
+ *
+ * This machine is a shared virtual one whose speed changes for seconds at a time (a neighbour on
+ * the same physical core), and those phases slow the TypeScript more than the C (batch 32: 30 →
+ * 55 ns against 20 → 25). With processes in turn, each a few seconds long, one case could meet a
+ * quiet phase and another only a busy one (fast ÷ C at batch 32 was 1.31, 1.42 and 1.55 in
+ * three runs of the same code); with one batch size's runs all in a row, a busy phase of a few
+ * seconds could take all of them (batch 32 once came out at 1.96 between 1.62 at 16 and 1.25 at
+ * 64). Runs in turn across cases and batch sizes, a tenth of a second each, spread every case
+ * over the whole measurement. `gcSeconds` > 0: at `gcBatch`, fast and safe then run the
+ * steady-state heap and GC check that long.
  */
 export async function versusC(
   mode: 'fwd' | 'rings',
@@ -100,75 +128,68 @@ export async function versusC(
     gc: {},
     errors: [],
   };
+  const kinds: readonly CaseKind[] = build.ok ? ['c', 'fast', 'safe'] : ['fast', 'safe'];
+  const live: BatchCases[] = [];
+  /** Drops a batch size whose process failed: its error is kept, its processes stopped. */
+  const fail = (b: BatchCases, err: unknown): void => {
+    result.errors.push(err instanceof Error ? err.message : String(err));
+    for (const { proc } of b.cases) proc.kill();
+    live.splice(live.indexOf(b), 1);
+  };
   for (const batch of batches) {
-    progress(`${mode} batch ${batch}`);
-    const cases: { kind: 'c' | 'fast' | 'safe'; proc: CaseProcess }[] = [];
+    progress(`${mode}: starting batch ${batch}`);
+    const b: BatchCases = { batch, cases: [], rounds: [] };
+    live.push(b);
     try {
-      // started one after the other, so that no warm-up overlaps another's
-      for (const kind of build.ok ? (['c', 'fast', 'safe'] as const) : (['fast', 'safe'] as const)) {
-        const proc =
-          kind === 'c'
-            ? new CaseProcess('C reference', build.ok ? build.binary : '', ['serve', mode, String(batch)])
-            : new CaseProcess(`TypeScript ${kind} ${mode} batch ${batch}`, process.execPath, [
-                ...CASE_NODE_FLAGS,
-                tsCase,
-                mode,
-                kind,
-                String(batch),
-                'serve',
-              ]);
-        cases.push({ kind, proc });
+      for (const kind of kinds) {
+        const proc = startCase(kind, mode, batch, build.ok ? build : noC);
+        b.cases.push({ kind, proc });
         const ready = await proc.next();
         if (ready !== 'ready') throw new Error(`${proc.name}: "${ready}" instead of ready`);
       }
-      const paired: PairedRound[] = [];
-      for (let r = 0; r < rounds; r++) {
+    } catch (err) {
+      fail(b, err);
+    }
+  }
+  for (let r = 0; r < rounds; r++) {
+    progress(`${mode}: round ${r + 1} of ${rounds}`);
+    for (const b of [...live]) {
+      try {
         const round: Partial<PairedRound> = {};
-        for (let k = 0; k < cases.length; k++) {
-          const { kind, proc } = cases[(r + k) % cases.length];
+        for (let k = 0; k < b.cases.length; k++) {
+          const { kind, proc } = b.cases[(r + k) % b.cases.length];
           const line = await proc.request(kind === 'c' ? String(seconds) : `run ${seconds}`);
           round[kind] = kind === 'c' ? parseRound(line) : parseJson<Round>(proc.name, line);
         }
-        paired.push(round as PairedRound);
+        b.rounds.push(round as PairedRound);
+      } catch (err) {
+        fail(b, err);
       }
-      result.paired.push({ batch, rounds: paired });
-      if (result.c !== null)
-        result.c.push(
-          best(
-            batch,
-            paired.map((p) => p.c as Round),
-            ghz,
-          ),
-        );
-      result.fast.push(
-        best(
-          batch,
-          paired.map((p) => p.fast),
-          ghz,
-        ),
-      );
-      result.safe.push(
-        best(
-          batch,
-          paired.map((p) => p.safe),
-          ghz,
-        ),
-      );
-      if (batch === gcBatch && gcSeconds > 0) {
-        for (const { kind, proc } of cases) {
+    }
+  }
+  for (const b of [...live]) {
+    try {
+      if (b.batch === gcBatch && gcSeconds > 0) {
+        progress(`${mode}: steady-state check at batch ${b.batch}`);
+        for (const { kind, proc } of b.cases) {
           if (kind !== 'c') result.gc[kind] = parseJson<GcCheck>(proc.name, await proc.request(`gc ${gcSeconds}`));
         }
       }
-      for (const { kind, proc } of cases) {
+      for (const { kind, proc } of b.cases) {
         const { tail, code } = await proc.finish();
         const end = kind === 'c' ? undefined : parseJson<CaseResult>(proc.name, tail[tail.length - 1] ?? '');
         if (end?.error !== undefined) result.errors.push(`${proc.name}: ${end.error}`);
         if (code !== 0) result.errors.push(`${proc.name} exited with ${code}: ${proc.errorOutput}`);
       }
     } catch (err) {
-      for (const { proc } of cases) proc.kill();
-      result.errors.push(err instanceof Error ? err.message : String(err));
+      fail(b, err);
+      continue;
     }
+    result.paired.push({ batch: b.batch, rounds: b.rounds });
+    const of = (kind: CaseKind): Round[] => b.rounds.map((p) => p[kind]).filter((x): x is Round => x !== undefined);
+    if (result.c !== null) result.c.push(best(b.batch, of('c'), ghz));
+    result.fast.push(best(b.batch, of('fast'), ghz));
+    result.safe.push(best(b.batch, of('safe'), ghz));
   }
   return result;
 }
