@@ -107,7 +107,10 @@ export class RxQueue {
     if ((status & E1000_RXD_STAT_DD) === 0) status = Atomics.load(ring, (index << 2) + 3);
     while (n < max) {
       if ((status & E1000_RXD_STAT_DD) === 0) break;
+      // a packet spanning descriptors ends the batch before it (the packets ahead of it are
+      // delivered, the ring handed back) and is reported by the call that finds it first in line
       if ((status & E1000_RXD_STAT_EOP) === 0) {
+        if (n > 0) break;
         throw new DeviceStateError(
           `rx: a packet spans several descriptors (status 0x${status.toString(16)})`,
           'multi-buffer packets are not supported: long packets (RCTL.LPE) must stay off',
