@@ -11,7 +11,7 @@ import {
   type PacketBatch,
   type Wakeup,
 } from '@ixy/core';
-import { INDEX_MASK, Mempool } from '@ixy/memory';
+import { BUFFER_APP, BUFFER_DRIVER, INDEX_MASK, Mempool } from '@ixy/memory';
 import {
   NET_CFG_MAC,
   NET_HDR_LEN_LEGACY,
@@ -40,6 +40,9 @@ import { VirtqueueWakeup } from './wakeup.js';
 
 /** Bytes a frame's FCS adds on the wire, counted in the byte counters as the cards count it. */
 const FCS_BYTES = 4;
+// module-local copies: optimised code folds them (imported bindings are cells it loads)
+const DRIVER = BUFFER_DRIVER;
+const APP = BUFFER_APP;
 
 /** Link speed reported when the device does not tell one (virtio has no physical link). */
 export const DEFAULT_LINK_SPEED = 1000;
@@ -172,6 +175,10 @@ export class VirtioNetDevice implements IxyDevice {
     const hdr = this.hdrLen;
     const limit = max < batch.capacity ? max : batch.capacity;
     const usedIdx = vq.usedIdx();
+    const safe = pool.safe === true;
+    const owner = pool.owner;
+    let bad = -1;
+    let badState = 0;
     let last = vq.lastUsed;
     let n = 0;
     let bytes = 0;
@@ -181,9 +188,18 @@ export class VirtioNetDevice implements IxyDevice {
       last = (last + 1) & 0xffff;
       const h = bufs[id];
       vq.freeDesc(id);
+      const x = h & INDEX_MASK;
       const len = written > hdr ? written - hdr : 0;
-      lengths[h & INDEX_MASK] = len;
-      pool.driverGive(h);
+      lengths[x] = len;
+      if (safe) {
+        // driver-owned → application-owned; a mismatch is reported once the used ring is
+        // consumed and refilled (a throw here would leave descriptors freed but not consumed)
+        if (owner[x] !== DRIVER && bad < 0) {
+          bad = n;
+          badState = owner[x];
+        }
+        owner[x] = APP;
+      }
       handles[n++] = h;
       bytes += len;
     }
@@ -192,6 +208,7 @@ export class VirtioNetDevice implements IxyDevice {
     this.rxPackets += n;
     this.rxBytes += bytes + n * FCS_BYTES;
     this.refillRx();
+    if (bad >= 0) throw pool.ownershipError(handles[bad], DRIVER, 'receive', APP, badState);
     return n;
   }
 

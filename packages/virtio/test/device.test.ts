@@ -2,10 +2,11 @@
 // the init handshake, rings, headers, notifications, errors. The real devices are tested in
 // the QEMU guest (guest.test.ts).
 import { PacketBatch, createStats, type IxyError } from '@ixy/core';
-import { INDEX_MASK, Mempool, SimulatedMemory } from '@ixy/memory';
+import { BUFFER_DRIVER, BUFFER_FREE, INDEX_MASK, Mempool, SimulatedMemory } from '@ixy/memory';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ControlCommandError, openVirtio, type VirtioNetDevice, type VirtioOptions } from '../src/index.js';
 import { FakeAccess, FakeLegacyVirtioNet } from './fake-legacy-virtio-net.js';
+import type { Virtqueue } from '../src/virtqueue.js';
 
 const cleanup: (() => void)[] = [];
 afterEach(() => {
@@ -169,6 +170,35 @@ describe('moving packets', () => {
     expect(sb).toMatchObject({ rxPackets: 64, rxBytes: bytes, txPackets: 0 });
     a.readStats(sa);
     expect(sa.txPackets).toBe(64); // counts since the last read were zeroed
+  });
+
+  it('refuses a received buffer the driver does not own, after consuming and refilling the used ring', () => {
+    const { a, b, pool } = pair({ safe: true });
+    const out = new PacketBatch(4);
+    fill(pool, out, [60, 61], b.macAddress());
+    const expected = Array.from(out.handles.subarray(0, 2), (h) => frameOf(pool, h));
+    expect(a.txBatch(0, out)).toBe(2);
+    // a bug elsewhere marked every buffer posted for receiving free
+    const rxq = (b as unknown as { rx: Virtqueue }).rx;
+    const posted = Array.from(rxq.bufs);
+    for (const h of posted) b.rxPool.owner[h & INDEX_MASK] = BUFFER_FREE;
+    const inb = new PacketBatch(8);
+    expect(() => b.rxBatch(0, inb)).toThrow(/receive of buffer \d+ of mempool \d+: use after free/);
+    // both frames were taken (the batch holds them) and the ring refilled: nothing is received twice
+    expect(inb.length).toBe(2);
+    expect(Array.from(inb.handles.subarray(0, 2), (h) => frameOf(b.rxPool, h))).toEqual(expected);
+    Mempool.freeBatch(inb);
+    for (const h of posted) {
+      const x = h & INDEX_MASK;
+      if (b.rxPool.owner[x] === BUFFER_FREE && Array.from(rxq.bufs).includes(h)) b.rxPool.owner[x] = BUFFER_DRIVER;
+    }
+    expect(b.rxBatch(0, inb)).toBe(0);
+    fill(pool, out, [62], b.macAddress());
+    const next = frameOf(pool, out.handles[0]);
+    expect(a.txBatch(0, out)).toBe(1);
+    expect(b.rxBatch(0, inb)).toBe(1);
+    expect(frameOf(b.rxPool, inb.handles[0])).toEqual(next);
+    Mempool.freeBatch(inb);
   });
 
   it('fills the ring, returns fewer when full, and reclaims completions in one pass', () => {
