@@ -121,7 +121,6 @@ export class RxQueue {
       const w = index << 2;
       const h = handles[index];
       lengths[h & INDEX_MASK] = ring[w + 2] & 0xffff;
-      pool.driverGive(h);
       out[n++] = h;
       const addr = phys[fresh & INDEX_MASK];
       ring[w] = addr >>> 0;
@@ -139,6 +138,20 @@ export class RxQueue {
       this.index = index;
     }
     batch.length = n;
+    // safe mode: each received buffer becomes the application's, checked, once the ring is
+    // consistent again: a buffer the driver did not own is reported without losing the batch
+    // (a throw inside the loop left a fresh buffer taken and the ring's index behind)
+    if (pool.safe) {
+      let error: Error | undefined;
+      for (let k = 0; k < n; k++) {
+        try {
+          pool.driverGive(out[k]);
+        } catch (err) {
+          error ??= err as Error; // an OwnershipError
+        }
+      }
+      if (error !== undefined) throw error;
+    }
     return n;
   }
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { DeviceStateError, PacketBatch, type Registers } from '@ixy/core';
-import { INDEX_MASK, Mempool, SimulatedMemory } from '@ixy/memory';
+import { BUFFER_APP, BUFFER_FREE, INDEX_MASK, Mempool, SimulatedMemory } from '@ixy/memory';
 import { RxQueue } from '../src/rx-queue.js';
 import { E1000_RDT, E1000_RXD_STAT_DD, E1000_RXD_STAT_EOP } from '../src/registers.js';
 
@@ -55,5 +55,29 @@ describe('e1000e RX at its edges', () => {
     expect(regs.writes).toHaveLength(1);
     // no buffer lost: 16 in the ring, 2 with the application, the rest free
     expect(pool.freeCount).toBe(64 - 16 - 2);
+  });
+
+  it('safe mode: refuses a received buffer the driver does not own, after leaving the ring consistent', () => {
+    const memory = new SimulatedMemory();
+    const pool = new Mempool({ allocator: memory, entries: 64, safe: true });
+    const regs = new RecordingRegisters();
+    const q = new RxQueue(16, pool, memory, regs);
+    q.fill();
+    const done = E1000_RXD_STAT_DD | E1000_RXD_STAT_EOP;
+    writeBack(q, 0, done, 60);
+    writeBack(q, 1, done, 61);
+    const received = [q.handles[0], q.handles[1]];
+    // a bug elsewhere marked the buffer behind the first descriptor free while the ring held it
+    pool.owner[received[0] & INDEX_MASK] = BUFFER_FREE;
+    const batch = new PacketBatch(8);
+    expect(() => q.receive(batch, 8)).toThrow(/receive of buffer \d+ of mempool \d+: use after free/);
+    // both packets were taken, both descriptors refilled and handed back, no fresh buffer lost
+    expect([...batch.handles.subarray(0, batch.length)]).toEqual(received);
+    expect(pool.owner[received[1] & INDEX_MASK]).toBe(BUFFER_APP);
+    expect(regs.writes).toEqual([[E1000_RDT, 1]]);
+    expect(pool.freeCount).toBe(64 - 16 - 2);
+    writeBack(q, 2, done, 62);
+    expect(q.receive(batch, 8)).toBe(1);
+    expect(pool.length[batch.handles[0] & INDEX_MASK]).toBe(62);
   });
 });
