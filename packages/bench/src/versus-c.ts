@@ -75,9 +75,10 @@ interface BatchCases {
   rounds: PairedRound[];
 }
 
-function startCase(kind: CaseKind, mode: string, batch: number, build: CBuild & { ok: true }): CaseProcess {
+/** Starts one case's process (`cBinary`: the built C reference, for kind 'c'). */
+function startCase(kind: CaseKind, mode: string, batch: number, cBinary: string): CaseProcess {
   return kind === 'c'
-    ? new CaseProcess(`C reference ${mode} batch ${batch}`, build.binary, ['serve', mode, String(batch)])
+    ? new CaseProcess(`C reference ${mode} batch ${batch}`, cBinary, ['serve', mode, String(batch)])
     : new CaseProcess(`TypeScript ${kind} ${mode} batch ${batch}`, process.execPath, [
         ...CASE_NODE_FLAGS,
         tsCase,
@@ -87,8 +88,6 @@ function startCase(kind: CaseKind, mode: string, batch: number, build: CBuild & 
         'serve',
       ]);
 }
-
-const noC: CBuild & { ok: true } = { ok: true, compiler: '', binary: '' };
 
 /**
  * TypeScript fast and safe mode against the C reference. Each case of each batch size runs in a
@@ -142,7 +141,7 @@ export async function versusC(
     live.push(b);
     try {
       for (const kind of kinds) {
-        const proc = startCase(kind, mode, batch, build.ok ? build : noC);
+        const proc = startCase(kind, mode, batch, build.ok ? build.binary : '');
         b.cases.push({ kind, proc });
         const ready = await proc.next();
         if (ready !== 'ready') throw new Error(`${proc.name}: "${ready}" instead of ready`);

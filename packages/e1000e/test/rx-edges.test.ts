@@ -1,28 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { DeviceStateError, PacketBatch, type Registers } from '@ixy/core';
+import { DeviceStateError, PacketBatch } from '@ixy/core';
+import { RecordingRegisters } from '@ixy/testing';
 import { BUFFER_APP, BUFFER_FREE, INDEX_MASK, Mempool, SimulatedMemory } from '@ixy/memory';
 import { RxQueue } from '../src/rx-queue.js';
 import { E1000_RDT, E1000_RXD_STAT_DD, E1000_RXD_STAT_EOP } from '../src/registers.js';
-
-/** Register writes, recorded; reads are 0. */
-class RecordingRegisters implements Registers {
-  readonly size = 0x20000;
-  readonly writes: [number, number][] = [];
-  read32(): number {
-    return 0;
-  }
-  write32(offset: number, value: number): void {
-    this.writes.push([offset, value]);
-  }
-  read16(): number {
-    return 0;
-  }
-  write16(): void {}
-  read8(): number {
-    return 0;
-  }
-  write8(): void {}
-}
 
 /** The device's write-back of legacy RX descriptor i (§7.1.3): length, then status. */
 function writeBack(q: RxQueue, i: number, status: number, length: number): void {
@@ -30,18 +11,24 @@ function writeBack(q: RxQueue, i: number, status: number, length: number): void 
   q.ring[(i << 2) + 3] = status;
 }
 
+const DONE = E1000_RXD_STAT_DD | E1000_RXD_STAT_EOP;
+
+/** A filled ring of 16 on a pool of 64, its tail writes recorded, and two packets written back. */
+function twoReceived(safe: boolean) {
+  const memory = new SimulatedMemory();
+  const pool = new Mempool({ allocator: memory, entries: 64, safe });
+  const regs = new RecordingRegisters();
+  const q = new RxQueue(16, pool, memory, regs);
+  q.fill();
+  writeBack(q, 0, DONE, 60);
+  writeBack(q, 1, DONE, 61);
+  return { pool, regs, q, received: [q.handles[0], q.handles[1]] };
+}
+
 describe('e1000e RX at its edges', () => {
   it('delivers the packets before one that spans descriptors, then reports it with the ring consistent', () => {
-    const memory = new SimulatedMemory();
-    const pool = new Mempool({ allocator: memory, entries: 64 });
-    const regs = new RecordingRegisters();
-    const q = new RxQueue(16, pool, memory, regs);
-    q.fill();
-    const done = E1000_RXD_STAT_DD | E1000_RXD_STAT_EOP;
-    writeBack(q, 0, done, 60);
-    writeBack(q, 1, done, 61);
+    const { pool, regs, q, received } = twoReceived(false);
     writeBack(q, 2, E1000_RXD_STAT_DD, 2048); // the first buffer of a multi-buffer packet
-    const received = [q.handles[0], q.handles[1]];
     const batch = new PacketBatch(8);
     expect(q.receive(batch, 8)).toBe(2);
     expect([...batch.handles.subarray(0, 2)]).toEqual(received);
@@ -58,15 +45,7 @@ describe('e1000e RX at its edges', () => {
   });
 
   it('safe mode: refuses a received buffer the driver does not own, after leaving the ring consistent', () => {
-    const memory = new SimulatedMemory();
-    const pool = new Mempool({ allocator: memory, entries: 64, safe: true });
-    const regs = new RecordingRegisters();
-    const q = new RxQueue(16, pool, memory, regs);
-    q.fill();
-    const done = E1000_RXD_STAT_DD | E1000_RXD_STAT_EOP;
-    writeBack(q, 0, done, 60);
-    writeBack(q, 1, done, 61);
-    const received = [q.handles[0], q.handles[1]];
+    const { pool, regs, q, received } = twoReceived(true);
     // a bug elsewhere marked the buffer behind the first descriptor free while the ring held it
     pool.owner[received[0] & INDEX_MASK] = BUFFER_FREE;
     const batch = new PacketBatch(8);
@@ -76,7 +55,7 @@ describe('e1000e RX at its edges', () => {
     expect(pool.owner[received[1] & INDEX_MASK]).toBe(BUFFER_APP);
     expect(regs.writes).toEqual([[E1000_RDT, 1]]);
     expect(pool.freeCount).toBe(64 - 16 - 2);
-    writeBack(q, 2, done, 62);
+    writeBack(q, 2, DONE, 62);
     expect(q.receive(batch, 8)).toBe(1);
     expect(pool.length[batch.handles[0] & INDEX_MASK]).toBe(62);
   });

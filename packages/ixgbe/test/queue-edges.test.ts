@@ -1,29 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { DeviceStateError, PacketBatch, type Registers } from '@ixy/core';
+import { DeviceStateError, PacketBatch } from '@ixy/core';
+import { RecordingRegisters } from '@ixy/testing';
 import { INDEX_MASK, Mempool, SimulatedMemory } from '@ixy/memory';
 import { RxQueue } from '../src/rx-queue.js';
 import { TxQueue } from '../src/tx-queue.js';
 import { IXGBE_RDT, IXGBE_RXDADV_STAT_DD, IXGBE_RXDADV_STAT_EOP, IXGBE_TDT } from '../src/registers.js';
-
-/** Register writes, recorded; reads are 0. */
-class RecordingRegisters implements Registers {
-  readonly size = 0x20000;
-  readonly writes: [number, number][] = [];
-  read32(): number {
-    return 0;
-  }
-  write32(offset: number, value: number): void {
-    this.writes.push([offset, value]);
-  }
-  read16(): number {
-    return 0;
-  }
-  write16(): void {}
-  read8(): number {
-    return 0;
-  }
-  write8(): void {}
-}
 
 /** The device's write-back of RX descriptor i (§7.1.6.2): status and length. */
 function writeBack(q: RxQueue, i: number, status: number, length: number): void {

@@ -8,3 +8,4 @@ export {
   type ConformanceTarget,
   type SuiteRunner,
 } from './conformance.js';
+export { RecordingRegisters } from './recording-registers.js';
