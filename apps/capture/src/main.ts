@@ -15,6 +15,7 @@ import {
   secondsOption,
   durationOption,
   type PollModeOptions,
+  tunePacketLoopV8,
 } from '@ixy/cli';
 import { loadDrivers } from '@ixy/drivers';
 import { INDEX_MASK, Mempool } from '@ixy/memory';
@@ -105,6 +106,7 @@ async function main(): Promise<number> {
   program.exitOverride();
   program.parse();
   const opts = program.opts<CaptureOptions>();
+  tunePacketLoopV8(); // V8's inlining budget for the packet loop (see @ixy/cli)
   if (opts.verify && opts.count > MAX_EXPECTED) {
     throw new IxyError(
       'EUSAGE',

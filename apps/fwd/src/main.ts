@@ -18,6 +18,7 @@ import {
   rxWakeups,
   durationOption,
   type PollModeOptions,
+  tunePacketLoopV8,
 } from '@ixy/cli';
 import { loadDrivers } from '@ixy/drivers';
 
@@ -81,6 +82,7 @@ async function main(): Promise<number> {
   program.exitOverride();
   program.parse();
   const opts = program.opts<FwdOptions>();
+  tunePacketLoopV8(); // V8's inlining budget for the packet loop (see @ixy/cli)
   const ports = program.args;
   if (ports.length === 1) {
     throw new IxyError('EUSAGE', 'ixy-fwd needs two ports (or none, for the simulated demo)', "see 'ixy-fwd --help'");

@@ -16,6 +16,7 @@ import {
   rxWakeups,
   durationOption,
   type PollModeOptions,
+  tunePacketLoopV8,
 } from '@ixy/cli';
 import { loadDrivers } from '@ixy/drivers';
 import { Mempool } from '@ixy/memory';
@@ -91,6 +92,7 @@ async function main(): Promise<number> {
   program.exitOverride();
   program.parse();
   const opts = program.opts<PktgenOptions>();
+  tunePacketLoopV8(); // V8's inlining budget for the packet loop (see @ixy/cli)
   if (opts.format === 'ixy' && opts.size !== 60) {
     throw new IxyError(
       'EUSAGE',

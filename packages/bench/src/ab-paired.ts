@@ -11,6 +11,10 @@
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { tunePacketLoopV8 } from '@ixy/cli';
+
+// both sides with the V8 inlining budget the apps set (a flag of the process, not of a checkout)
+tunePacketLoopV8();
 
 interface Batch {
   readonly capacity: number;

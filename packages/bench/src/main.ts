@@ -14,8 +14,11 @@ import { linePlot } from './plot.js';
 import { simForward } from './sim-forward.js';
 import { formatLatency, hybridAtFullLoad, wakeupLatency } from './hybrid.js';
 import { fwdLatencySection } from './fwd-latency.js';
+import { PACKET_LOOP_V8_FLAGS, tunePacketLoopV8 } from '@ixy/cli';
 import { CASE_NODE_FLAGS, comparisonTable, summaryLines, versusC, type Comparison } from './versus-c.js';
 
+// the in-process tables measure the apps' loops: with the V8 inlining budget the apps set
+tunePacketLoopV8();
 const quick = process.argv.includes('--quick');
 const seconds = Number(process.env.IXY_BENCH_SECONDS ?? (quick ? 0.3 : 0.5));
 /** The C comparison: runs of each case per batch size, in turn with the other cases (see versusC). */
@@ -84,7 +87,9 @@ for (const kind of ['fast', 'safe'] as const) {
     );
   if (gc.maxGcPauseMs > 1) failures.push(`${kind} mode: a GC pause of ${gc.maxGcPauseMs.toFixed(2)} ms (over 1 ms)`);
 }
-console.log(`(TypeScript case processes run with ${CASE_NODE_FLAGS.join(' ')}: see the README)`);
+console.log(
+  `(TypeScript case processes run with ${CASE_NODE_FLAGS.join(' ')} and, as the apps, ${PACKET_LOOP_V8_FLAGS.join(' ')}: see the README)`,
+);
 for (const e of fwd.errors) failures.push(e);
 
 let rings: Comparison | undefined;
@@ -146,6 +151,7 @@ writeFileSync(
         inProcessTablesSeconds: seconds,
         gcSeconds,
         tsCaseNodeFlags: CASE_NODE_FLAGS,
+        tsV8Flags: PACKET_LOOP_V8_FLAGS,
       },
       fwd,
       rings,

@@ -18,7 +18,7 @@ import { PerformanceObserver, constants, type PerformanceEntry } from 'node:perf
 import { getHeapStatistics } from 'node:v8';
 import { PacketBatch } from '@ixy/core';
 import { Mempool } from '@ixy/memory';
-import { forwardBatch } from '@ixy/cli';
+import { forwardBatch, tunePacketLoopV8 } from '@ixy/cli';
 import { InstantPort } from './instant-port.js';
 
 export interface CaseRound {
@@ -64,6 +64,8 @@ if (
   process.exit(2);
 }
 
+// V8's inlining budget as the apps set it (ixy-fwd calls the same), before anything is hot
+tunePacketLoopV8();
 const port = new InstantPort(kind === 'safe');
 const batch = new PacketBatch(batchSize);
 
