@@ -15,29 +15,32 @@ export class InstantPort implements IxyDevice {
   readonly txQueueCount = 1;
   readonly card = new InstantCard();
   readonly pool: Mempool;
-  private readonly rx: RxQueue[];
-  private readonly tx: TxQueue[];
+  // as IxgbeDevice's packet path: frozen arrays in fields written once (see its rxPath), and
+  // the closed check
+  private readonly rx: readonly RxQueue[];
+  private readonly tx: readonly TxQueue[];
+  private closed = false;
 
   constructor(safe: boolean) {
     const memory = new SimulatedMemory();
     this.pool = new Mempool({ allocator: memory, entries: 4096, safe });
     this.card.rx = new RxQueue(0, 512, this.pool, memory, this.card);
     this.card.tx = new TxQueue(0, 512, 1518, memory, this.card);
-    this.rx = [this.card.rx];
-    this.tx = [this.card.tx];
+    this.rx = Object.freeze([this.card.rx]);
+    this.tx = Object.freeze([this.card.tx]);
     this.card.rx.fill();
     this.card.write32(R.IXGBE_RDT(0), 511);
   }
 
   rxBatch(queue: number, batch: PacketBatch, max: number = batch.capacity): number {
     const q = this.rx[queue];
-    if (q === undefined) throw new RangeError(`no rx queue ${queue}`);
+    if (q === undefined || this.closed) throw new RangeError(`no rx queue ${queue}`);
     return q.receive(batch, max < batch.capacity ? max : batch.capacity);
   }
 
   txBatch(queue: number, batch: PacketBatch): number {
     const q = this.tx[queue];
-    if (q === undefined) throw new RangeError(`no tx queue ${queue}`);
+    if (q === undefined || this.closed) throw new RangeError(`no tx queue ${queue}`);
     return q.send(batch);
   }
 
@@ -59,5 +62,7 @@ export class InstantPort implements IxyDevice {
     return new Uint8Array(6);
   }
   setMacAddress(): void {}
-  close(): void {}
+  close(): void {
+    this.closed = true;
+  }
 }

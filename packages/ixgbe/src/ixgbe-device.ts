@@ -150,6 +150,16 @@ export class IxgbeDevice implements IxyDevice {
   private readonly regs: Registers;
   private readonly rx: RxQueue[] = [];
   private readonly tx: TxQueue[] = [];
+  /**
+   * The packet path's view of the queues: frozen arrays in fields written once, at the end of
+   * the constructor. When the app's loop holds the device in a variable the optimising
+   * compiler treats as a constant, it can then read a queue, and the queue's readonly rings
+   * and arrays, at compile time instead of loading and checking them at every call: through a
+   * plain array, filled and emptied as the queues come and go, it could not (bench, fwd step
+   * at batch 1 ×0.73, in turn with and without, Node 24).
+   */
+  private readonly rxPath: readonly RxQueue[];
+  private readonly txPath: readonly TxQueue[];
   private readonly pools: Mempool[] = [];
   private closed = false;
   private msixFds: number[] | null = null;
@@ -171,6 +181,8 @@ export class IxgbeDevice implements IxyDevice {
       this.freeQueues();
       throw err;
     }
+    this.rxPath = Object.freeze([...this.rx]);
+    this.txPath = Object.freeze([...this.tx]);
   }
 
   /** The mempool RX queue `queue` receives into. */
@@ -408,19 +420,19 @@ export class IxgbeDevice implements IxyDevice {
 
   private rxQueue(queue: number): RxQueue {
     const q = this.rx[queue];
-    if (q === undefined) throw this.queueError('rx', queue);
+    if (q === undefined || this.closed) throw this.queueError('rx', queue);
     return q;
   }
 
   rxBatch(queue: number, batch: PacketBatch, max: number = batch.capacity): number {
-    const q = this.rx[queue];
-    if (q === undefined) return this.rxQueue(queue).receive(batch, 0);
+    const q = this.rxPath[queue];
+    if (q === undefined || this.closed) return this.rxQueue(queue).receive(batch, 0);
     return q.receive(batch, max < batch.capacity ? max : batch.capacity);
   }
 
   txBatch(queue: number, batch: PacketBatch): number {
-    const q = this.tx[queue];
-    if (q === undefined) throw this.queueError('tx', queue);
+    const q = this.txPath[queue];
+    if (q === undefined || this.closed) throw this.queueError('tx', queue);
     return q.send(batch);
   }
 
