@@ -147,6 +147,13 @@ export class E1000eDevice implements IxyDevice {
   private readonly regs: Registers;
   private rx: RxQueue | null = null;
   private tx: TxQueue | null = null;
+  /**
+   * The packet path's queues, in fields written once at the end of the constructor: constants
+   * to the optimising compiler where the app's loop holds the device as one (the ixgbe
+   * driver's rxPath); `rx` and `tx` change as the queues come and go.
+   */
+  private readonly rxPath: RxQueue | null;
+  private readonly txPath: TxQueue | null;
   private pool: Mempool | null = null;
   private closed = false;
   private wakeup: RxInterrupt | null = null;
@@ -165,6 +172,8 @@ export class E1000eDevice implements IxyDevice {
       this.freeQueues();
       throw err;
     }
+    this.rxPath = this.rx;
+    this.txPath = this.tx;
   }
 
   /** The mempool the RX queue receives into. */
@@ -378,19 +387,19 @@ export class E1000eDevice implements IxyDevice {
   // ---- the packet path ----
 
   private rxQueue(queue: number): RxQueue {
-    if (queue === 0 && this.rx !== null) return this.rx;
+    if (queue === 0 && this.rx !== null && !this.closed) return this.rx;
     throw this.queueError('rx', queue);
   }
 
   rxBatch(queue: number, batch: PacketBatch, max: number = batch.capacity): number {
-    const q = this.rx;
-    if (queue !== 0 || q === null) return this.rxQueue(queue).receive(batch, 0);
+    const q = this.rxPath;
+    if (queue !== 0 || q === null || this.closed) return this.rxQueue(queue).receive(batch, 0);
     return q.receive(batch, max < batch.capacity ? max : batch.capacity);
   }
 
   txBatch(queue: number, batch: PacketBatch): number {
-    const q = this.tx;
-    if (queue !== 0 || q === null) throw this.queueError('tx', queue);
+    const q = this.txPath;
+    if (queue !== 0 || q === null || this.closed) throw this.queueError('tx', queue);
     return q.send(batch);
   }
 
