@@ -160,33 +160,47 @@ export class TxQueue {
       }
       const lengths = pool.length;
       const addrs = pool.addrBits;
-      const owner = pool.owner;
-      const safe = pool.safe === true; // one branch per use (see RxQueue.receive)
       const maxLen = Math.min(this.maxFrame, pool.bufSize);
-      for (; sent < end; sent++) {
-        const h = input[sent];
-        if (h >>> SHIFT !== id) continue runs;
-        const i = h & IDX;
-        const len = lengths[i];
-        if (len < MIN_FRAME || len > maxLen) {
-          error = this.sizeError(len, pool.bufSize);
-          break runs;
-        }
+      // a loop per mode, as Mempool.driverFreeRing: one branch per packet fewer and one array
+      // fewer in the fast one (fwd step at batch 32 ×0.966, safe ×0.973; ab-paired, Node 24)
+      if (pool.safe === true) {
         // safe mode: application-owned → driver-owned, a state byte checked inline (the pool's
-        // id matched above; an index past the pool reads undefined); a packet not the
-        // caller's ends the batch
-        if (safe) {
+        // id matched above); a packet not the caller's ends the batch
+        const owner = pool.owner;
+        for (; sent < end; sent++) {
+          const h = input[sent];
+          if (h >>> SHIFT !== id) continue runs;
+          const i = h & IDX;
+          const len = lengths[i];
+          if (len < MIN_FRAME || len > maxLen) {
+            error = this.sizeError(len, pool.bufSize);
+            break runs;
+          }
           if (owner[i] !== APP) {
             error = pool.ownershipError(h, APP, 'transmit', DRIVER);
             break runs;
           }
           owner[i] = DRIVER;
+          handles[index] = h;
+          ring64[index << 1] = addrs[i];
+          ring64[(index << 1) | 1] = cmdWords[len];
+          index = (index + 1) & mask;
         }
-        handles[index] = h;
-        // advanced data descriptor (§7.2.3.2.4): buffer address, then cmd_type_len, olinfo_status
-        ring64[index << 1] = addrs[i];
-        ring64[(index << 1) | 1] = cmdWords[len];
-        index = (index + 1) & mask;
+      } else {
+        for (; sent < end; sent++) {
+          const h = input[sent];
+          if (h >>> SHIFT !== id) continue runs;
+          const i = h & IDX;
+          const len = lengths[i];
+          if (len < MIN_FRAME || len > maxLen) {
+            error = this.sizeError(len, pool.bufSize);
+            break runs;
+          }
+          handles[index] = h;
+          ring64[index << 1] = addrs[i];
+          ring64[(index << 1) | 1] = cmdWords[len];
+          index = (index + 1) & mask;
+        }
       }
     }
     if (error !== undefined) {
