@@ -393,7 +393,7 @@ export class E1000eDevice implements IxyDevice {
 
   rxBatch(queue: number, batch: PacketBatch, max: number = batch.capacity): number {
     const q = this.rxPath;
-    if (queue !== 0 || q === null || this.closed) return this.rxQueue(queue).receive(batch, 0);
+    if (queue !== 0 || q === null || this.closed) throw this.queueError('rx', queue);
     return q.receive(batch, max < batch.capacity ? max : batch.capacity);
   }
 

@@ -426,7 +426,7 @@ export class IxgbeDevice implements IxyDevice {
 
   rxBatch(queue: number, batch: PacketBatch, max: number = batch.capacity): number {
     const q = this.rxPath[queue];
-    if (q === undefined || this.closed) return this.rxQueue(queue).receive(batch, 0);
+    if (q === undefined || this.closed) throw this.queueError('rx', queue);
     return q.receive(batch, max < batch.capacity ? max : batch.capacity);
   }
 

@@ -182,6 +182,7 @@ export class TxQueue {
           }
           owner[i] = DRIVER;
           handles[index] = h;
+          // advanced data descriptor (§7.2.3.2.4): buffer address, then cmd_type_len, olinfo_status
           ring64[index << 1] = addrs[i];
           ring64[(index << 1) | 1] = cmdWords[len];
           index = (index + 1) & mask;
@@ -197,6 +198,7 @@ export class TxQueue {
             break runs;
           }
           handles[index] = h;
+          // advanced data descriptor (§7.2.3.2.4), as above
           ring64[index << 1] = addrs[i];
           ring64[(index << 1) | 1] = cmdWords[len];
           index = (index + 1) & mask;
