@@ -4,6 +4,7 @@ import { INDEX_MASK, Mempool, POOL_SHIFT } from '@ixy/memory';
 // module-local copies: the optimised code folds them (imported bindings are cells it loads)
 const SHIFT = POOL_SHIFT;
 const IDX = INDEX_MASK;
+const poolOf = Mempool.of; // as the ixgbe TX queue's copy: one load and check fewer per call
 
 /**
  * ixy touches byte 1 of each packet (part of the destination MAC), so the workload is not
@@ -16,7 +17,7 @@ function touch(batch: PacketBatch, n: number): void {
   let i = 0;
   while (i < n) {
     const id = h[i] >>> SHIFT;
-    const pool = Mempool.of(h[i]);
+    const pool = poolOf(h[i]);
     const bytes = pool.bytes;
     const entrySize = pool.entrySize;
     const offset = pool.headroom + 1;

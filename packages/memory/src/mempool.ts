@@ -68,8 +68,11 @@ const POOLS: (Mempool | undefined)[] = [];
  * check that the packet belongs to whoever hands it over.
  */
 export class Mempool {
-  /** The pool a handle belongs to (undefined for a handle of no live pool). */
-  static of(handle: number): Mempool {
+  /**
+   * The pool a handle belongs to (undefined for a handle of no live pool). `this: void`: it may
+   * be called detached, as the packet paths keep module-local copies of it (see the ixgbe TX).
+   */
+  static of(this: void, handle: number): Mempool {
     return POOLS[handle >>> SHIFT] as Mempool;
   }
 
@@ -98,7 +101,7 @@ export class Mempool {
    * changes (the packets of one batch mostly come from one pool) and keeps its free stack in
    * locals meanwhile.
    */
-  static driverFreeRing(ring: Uint32Array, start: number, count: number, mask: number): void {
+  static driverFreeRing(this: void, ring: Uint32Array, start: number, count: number, mask: number): void {
     let i = 0;
     while (i < count) {
       const first = ring[(start + i) & mask];
