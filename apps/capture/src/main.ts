@@ -23,6 +23,10 @@ import { LatencyRecorder, MAX_EXPECTED, Sink, formatLatency } from '@ixy/traffic
 import { HistogramFile } from './histogram-file.js';
 import { PcapWriter } from './pcap-writer.js';
 
+// a module-local copy: the packet loop calls it without loading the imported class (see the
+// ixgbe TX queue)
+const poolOf = Mempool.of;
+
 function pathOption(value: string): string {
   if (value.trim() === '') throw new InvalidArgumentError('expected the path of a file, got an empty string');
   return value;
@@ -149,7 +153,7 @@ async function main(): Promise<number> {
           const t = epochOffsetMicros + lastFrame * 1000;
           const h = batch.handles;
           for (let i = 0; i < n; i++) {
-            const pool = Mempool.of(h[i]);
+            const pool = poolOf(h[i]);
             pcap.write(pool.bytes, pool.dataOffset(h[i]), pool.length[h[i] & INDEX_MASK], t);
           }
         }

@@ -10,6 +10,10 @@ import { INDEX_MASK, Mempool, POOL_SHIFT } from '@ixy/memory';
 import { allocateDescriptorRing } from './descriptor-ring.js';
 import { E1000_TDT, E1000_TXD_CMD_EOP, E1000_TXD_CMD_IFCS, E1000_TXD_CMD_RS, E1000_TXD_STAT_DD } from './registers.js';
 
+// a module-local copy: the packet loop calls it without loading the imported class (see the
+// ixgbe TX queue)
+const poolOf = Mempool.of;
+
 /** Multiplying by 2^-32 is exact (a power of two) and cheaper than dividing by 2^32. */
 const TWO_POW_MINUS_32 = 1 / 4294967296;
 /** Descriptors are cleaned (their buffers freed) in batches of this many, as in ixy. */
@@ -95,7 +99,7 @@ export class TxQueue {
         const h = handles[(clean + i) & mask];
         if (h >>> POOL_SHIFT !== poolId) {
           poolId = h >>> POOL_SHIFT;
-          pool = Mempool.of(h);
+          pool = poolOf(h);
         }
         (pool as Mempool).driverFree(h);
       }
@@ -131,7 +135,7 @@ export class TxQueue {
         const h = input[sent];
         if (h >>> POOL_SHIFT !== poolId) {
           poolId = h >>> POOL_SHIFT;
-          pool = Mempool.of(h);
+          pool = poolOf(h);
           if (pool === undefined)
             throw new OwnershipError(`tx of handle 0x${(h >>> 0).toString(16)}, which belongs to no mempool`);
         }

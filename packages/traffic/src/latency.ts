@@ -4,6 +4,10 @@ import { INDEX_MASK, Mempool } from '@ixy/memory';
 import { MonotonicClock, nsBetween } from './clock.js';
 import { ETH_HEADER, MIN_FRAME, hasSendTime, readSendTimeHi, readSendTimeLo } from './frame.js';
 
+// a module-local copy: the packet loop calls it without loading the imported class (see the
+// ixgbe TX queue)
+const poolOf = Mempool.of;
+
 /**
  * Buckets as HdrHistogram lays them out for 3 significant digits and a 1 ns unit: values below
  * 2048 have a bucket each; above, each power of two [2^k, 2^(k+1)) is cut into 1024 equal
@@ -177,7 +181,7 @@ export class LatencyRecorder {
     const lo = clock.lo;
     const h = batch.handles;
     for (let i = 0; i < n; i++) {
-      const pool = Mempool.of(h[i]);
+      const pool = poolOf(h[i]);
       const b = pool.bytes;
       const off = pool.dataOffset(h[i]);
       // an IPv4/UDP test frame (its checksum and payload are --verify's business) with the flag

@@ -3,6 +3,10 @@ import { INDEX_MASK, Mempool } from '@ixy/memory';
 import { C_IXY_FRAME_SIZE, readCIxySeq, verifyCIxyFrame } from './c-ixy-frame.js';
 import { FRAME_FAULT_NAMES, FrameFault, readSeq, verifyFrame } from './frame.js';
 
+// a module-local copy: the packet loop calls it without loading the imported class (see the
+// ixgbe TX queue)
+const poolOf = Mempool.of;
+
 /**
  * Receives test frames and checks each one: every byte (but the destination MAC), the IP
  * checksum, the sequence. Frees what it checks. Takes ixy-ts's test frames and C ixy-pktgen's
@@ -61,7 +65,7 @@ export class Sink {
   consume(batch: PacketBatch): void {
     const h = batch.handles;
     for (let i = 0; i < batch.length; i++) {
-      const pool = Mempool.of(h[i]);
+      const pool = poolOf(h[i]);
       const off = pool.dataOffset(h[i]);
       const len = pool.length[h[i] & INDEX_MASK];
       this.received++;

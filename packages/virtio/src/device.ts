@@ -38,6 +38,10 @@ import type { VirtioTransport } from './transport.js';
 import type { Virtqueue } from './virtqueue.js';
 import { VirtqueueWakeup } from './wakeup.js';
 
+// a module-local copy: the packet loop calls it without loading the imported class (see the
+// ixgbe TX queue)
+const poolOf = Mempool.of;
+
 /** Bytes a frame's FCS adds on the wire, counted in the byte counters as the cards count it. */
 const FCS_BYTES = 4;
 // module-local copies: optimised code folds them (imported bindings are cells it loads)
@@ -265,7 +269,7 @@ export class VirtioNetDevice implements IxyDevice {
     // Check first, so that a bad frame leaves every packet with the caller.
     for (let i = 0; i < n; i++) {
       const h = handles[i];
-      const pool = Mempool.of(h);
+      const pool = poolOf(h);
       if (pool === undefined) this.foreignHandle(h);
       const len = pool.length[h & INDEX_MASK];
       if (len === 0 || len > max || len > pool.bufSize || pool.headroom < hdr) this.badFrame(i, h, pool, len);
@@ -275,7 +279,7 @@ export class VirtioNetDevice implements IxyDevice {
     const firstAvail = vq.availIdx;
     for (let i = 0; i < n; i++) {
       const h = handles[i];
-      const pool = Mempool.of(h);
+      const pool = poolOf(h);
       const index = h & INDEX_MASK;
       const len = pool.length[index];
       if (pool.safe) this.takeOrUndo(pool, h, i, handles, firstAvail);
