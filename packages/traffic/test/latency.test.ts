@@ -1,3 +1,5 @@
+import { execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { HistogramLogReader, build } from 'hdr-histogram-js';
 import { PacketBatch } from '@ixy/core';
@@ -210,5 +212,25 @@ describe('latency reports', () => {
     expect(formatLatency({ count: 3, p50: 3210, p99: 45_600, p999: 999_000, p9999: 1_234_000, max: 56_700_000 })).toBe(
       'p50 3.21 µs, p99 45.6 µs, p99.9 999 µs, p99.99 1.23 ms, max 56.7 ms',
     );
+  });
+});
+
+describe('hdr-histogram-js', () => {
+  it('is loaded only when a histogram is reported, not when an app imports the package', () => {
+    // a fresh process on the built package (as apps import it): importing it, then a report,
+    // each followed by whether the library is among the loaded modules
+    const latency = new URL('../dist/index.js', import.meta.url).href;
+    const script = `
+      import { createRequire } from 'node:module';
+      const loaded = () => Object.keys(createRequire(import.meta.url).cache).some((k) => k.includes('hdr-histogram-js'));
+      const { LatencyHistogram } = await import(${JSON.stringify(latency)});
+      const before = loaded();
+      new LatencyHistogram().toHdr();
+      console.log(JSON.stringify([before, loaded()]));`;
+    const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], {
+      cwd: fileURLToPath(new URL('..', import.meta.url)),
+      encoding: 'utf8',
+    });
+    expect(JSON.parse(out.trim().split('\n').pop()!)).toEqual([false, true]);
   });
 });
