@@ -38,15 +38,13 @@ import type { VirtioTransport } from './transport.js';
 import type { Virtqueue } from './virtqueue.js';
 import { VirtqueueWakeup } from './wakeup.js';
 
-// a module-local copy: the packet loop calls it without loading the imported class (see the
-// ixgbe TX queue)
-const poolOf = Mempool.of;
-
 /** Bytes a frame's FCS adds on the wire, counted in the byte counters as the cards count it. */
 const FCS_BYTES = 4;
-// module-local copies: optimised code folds them (imported bindings are cells it loads)
+// module-local copies: optimised code folds them (imported bindings are cells it loads); the
+// pool lookup likewise, called without loading the imported class (see the ixgbe TX queue)
 const DRIVER = BUFFER_DRIVER;
 const APP = BUFFER_APP;
+const poolOf = Mempool.of;
 
 /** Link speed reported when the device does not tell one (virtio has no physical link). */
 export const DEFAULT_LINK_SPEED = 1000;
