@@ -130,6 +130,29 @@ describe('Mempool safe mode catches ownership bugs', () => {
     p.close();
   });
 
+  it("a driver's ring free of a buffer it does not own: the buffers before it are freed, it is not", () => {
+    const p = pool(8, true);
+    const h = [p.alloc(), p.alloc(), p.alloc(), p.alloc()];
+    for (const x of h) p.driverTake(x);
+    // a TX ring of 4 whose third entry holds a buffer that is back in the application's hands
+    p.driverGive(h[2]);
+    const ring = Uint32Array.from(h);
+    expect(() => Mempool.driverFreeRing(ring, 0, 4, 3)).toThrow(
+      /release of buffer 2 of mempool \d+: buffer is owned by the application, expected owned by a driver/,
+    );
+    expect(p.freeCount).toBe(4 + 2);
+    expect(() => p.free(h[0])).toThrow(/double free/);
+    p.free(h[2]); // still the application's
+    // and a buffer already free, wrapping around the ring's end
+    expect(() => Mempool.driverFreeRing(Uint32Array.from([h[3], h[0]]), 1, 2, 1)).toThrow(
+      /release of buffer 0 of mempool \d+: use after free/,
+    );
+    p.driverFree(h[3]);
+    expect(p.freeCount).toBe(8);
+    p.close();
+    expect(p.isReleased).toBe(true);
+  });
+
   it('foreign buffers', () => {
     const p = pool(4, true);
     const q = pool(4, true);
