@@ -38,6 +38,12 @@ export class InstantPort implements IxyDevice {
     return q.receive(batch, max < batch.capacity ? max : batch.capacity);
   }
 
+  rxPool(queue: number): Mempool {
+    const q = this.rx[queue];
+    if (q === undefined || this.closed) throw new RangeError(`no rx queue ${queue}`);
+    return q.pool;
+  }
+
   txBatch(queue: number, batch: PacketBatch): number {
     const q = this.tx[queue];
     if (q === undefined || this.closed) throw new RangeError(`no tx queue ${queue}`);

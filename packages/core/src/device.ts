@@ -1,5 +1,6 @@
 import { InvalidOptionError } from './errors.js';
 import type { PacketBatch } from './packet-batch.js';
+import type { PacketPool } from './packet-pool.js';
 import type { DeviceStats } from './stats.js';
 import type { Wakeup } from './wakeup.js';
 
@@ -44,6 +45,14 @@ export interface IxyDevice {
    * Either a prefix is taken and its length returned, or nothing is taken.
    */
   txBatch(queue: number, batch: PacketBatch): number;
+
+  /**
+   * Optional: the pool receive queue `queue` receives into, when every packet `rxBatch` returns
+   * from it is a buffer of one pool (undefined when the driver does not say). A packet loop
+   * that knows the pool reads its packets without looking their pool up per batch (ixy-fwd's
+   * touch). Throws as `rxBatch` for a queue that does not exist or a closed device.
+   */
+  rxPool?(queue: number): PacketPool | undefined;
 
   /**
    * What a poll loop can sleep on while receive queue `queue` is idle (see Wakeup), or null

@@ -1,5 +1,6 @@
 export * from './errors.js';
 export * from './packet-batch.js';
+export type * from './packet-pool.js';
 export * from './stats.js';
 export * from './registers.js';
 export { RegisterTimeoutError, sleepMs, waitRegister } from './wait-register.js';

@@ -185,9 +185,14 @@ export class IxgbeDevice implements IxyDevice {
     this.txPath = Object.freeze([...this.tx]);
   }
 
-  /** The mempool RX queue `queue` receives into. */
+  /**
+   * The mempool RX queue `queue` receives into (IxyDevice.rxPool). Through the packet path's
+   * view of the queues, so that in an app's loop it is a constant of the compiled step too.
+   */
   rxPool(queue: number): Mempool {
-    return this.rxQueue(queue).pool;
+    const q = this.rxPath[queue];
+    if (q === undefined || this.closed) throw this.queueError('rx', queue);
+    return q.pool;
   }
 
   // ---- initialisation, §4.6.3 ----

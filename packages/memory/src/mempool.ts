@@ -5,6 +5,7 @@ import {
   type DmaAllocator,
   type DmaRegion,
   type PacketBatch,
+  type PacketPool,
 } from '@ixy/core';
 
 /**
@@ -67,7 +68,7 @@ const POOLS: (Mempool | undefined)[] = [];
  * The application uses alloc/free; drivers use the driver* transfers, which in safe mode
  * check that the packet belongs to whoever hands it over.
  */
-export class Mempool {
+export class Mempool implements PacketPool {
   /**
    * The pool a handle belongs to (undefined for a handle of no live pool). `this: void`: it may
    * be called detached, as the packet paths keep module-local copies of it (see the ixgbe TX).

@@ -1,4 +1,4 @@
-import type { DeviceStats, FutexWord, IxyDevice, PacketBatch, Wakeup } from '@ixy/core';
+import type { DeviceStats, FutexWord, IxyDevice, PacketBatch, PacketPool, Wakeup } from '@ixy/core';
 import type { IxgbeModel } from './ixgbe-model.js';
 import { CableError } from './cable-file.js';
 
@@ -119,6 +119,11 @@ export class SimPortDevice implements IxyDevice {
         'the process at the other end wrote nonsense into the shared cable: restart both ends on a new cable name',
       );
     }
+  }
+
+  /** The driver's, when it names it (IxyDevice.rxPool). */
+  rxPool(queue: number): PacketPool | undefined {
+    return this.inner.rxPool?.(queue);
   }
 
   txBatch(queue: number, batch: PacketBatch): number {

@@ -228,12 +228,16 @@ function receive(
 ): void {
   const batch = new PacketBatch(32);
   const deadline = performance.now() + timeoutMs;
+  // a driver that names its queue's pool (IxyDevice.rxPool) receives into that pool only
+  const home = dev.rxPool?.(0);
   let got = 0;
   while (got < count) {
     const n = dev.rxBatch(0, batch);
     for (let i = 0; i < n; i++) {
       const h = batch.handles[i];
       const pool = Mempool.of(h);
+      if (home !== undefined && pool !== home)
+        assert.fail(`${dev.address}: received a buffer of mempool ${pool?.id}, but rxPool(0) is mempool ${home.id}`);
       const seq = seqOf(pool, h);
       if (seq >= 0) {
         each(pool, h, seq);
@@ -552,6 +556,7 @@ export function conformanceCases(target: ConformanceTarget, options: Conformance
           expectIxyError(() => a.txBatch(a.txQueueCount, batch), DeviceStateError, 'EDEVSTATE');
           expectIxyError(() => a.rxBatch(-1, batch), DeviceStateError, 'EDEVSTATE');
           expectIxyError(() => a.rxWakeup(a.rxQueueCount), DeviceStateError, 'EDEVSTATE');
+          if (a.rxPool !== undefined) expectIxyError(() => a.rxPool?.(a.rxQueueCount), DeviceStateError, 'EDEVSTATE');
         }),
     },
     {
@@ -600,6 +605,7 @@ export function conformanceCases(target: ConformanceTarget, options: Conformance
             ['rxBatch', () => a.rxBatch(0, batch)],
             ['txBatch', () => a.txBatch(0, batch)],
             ['rxWakeup', () => a.rxWakeup(0)],
+            ...(a.rxPool === undefined ? [] : [['rxPool', () => a.rxPool?.(0)] as [string, () => unknown]]),
             ['readStats', () => a.readStats(createStats())],
             ['resetStats', () => a.resetStats()],
             ['setPromisc', () => a.setPromisc(true)],

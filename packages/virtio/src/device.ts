@@ -91,8 +91,8 @@ export class VirtioNetDevice implements IxyDevice {
   /** Descriptors in use per ring (`ringSize`), and the queue sizes the device was given. */
   readonly ringSize: number;
   readonly queueSizes: { readonly rx: number; readonly tx: number };
-  /** The mempool receive buffers come from. */
-  readonly rxPool: Mempool;
+  /** The mempool receive buffers come from (`rxPool(0)`). */
+  private readonly pool: Mempool;
   /**
    * 'msix': the receive queue raises an MSI-X vector into an eventfd while a poller sleeps
    * (modern virtio opened through VFIO); 'none': it cannot wake a sleeper, `interruptNote`
@@ -135,20 +135,20 @@ export class VirtioNetDevice implements IxyDevice {
     this.rx = parts.rx;
     this.tx = parts.tx;
     this.ctrl = parts.ctrl;
-    this.rxPool = parts.rxPool;
+    this.pool = parts.rxPool;
     this.rings = parts.rings;
     if (this.hdrLen !== NET_HDR_LEN_LEGACY && this.hdrLen !== NET_HDR_LEN_MODERN) {
       throw new RangeError(`the virtio-net header is 10 or 12 bytes, not ${this.hdrLen}`);
     }
-    if (this.rxPool.headroom < this.hdrLen) {
+    if (this.pool.headroom < this.hdrLen) {
       throw new RangeError(
-        `the receive mempool's headroom (${this.rxPool.headroom}) is smaller than the virtio-net header`,
+        `the receive mempool's headroom (${this.pool.headroom}) is smaller than the virtio-net header`,
       );
     }
-    this.maxFrameSize = this.rxPool.bufSize;
+    this.maxFrameSize = this.pool.bufSize;
     this.ringSize = this.rx.usable;
     this.queueSizes = { rx: this.rx.size, tx: this.tx.size };
-    this.rxDescLen = this.rxPool.bufSize + this.hdrLen;
+    this.rxDescLen = this.pool.bufSize + this.hdrLen;
     this.wakeup = parts.rxEventfd === undefined ? null : new VirtqueueWakeup(this.rx, parts.rxEventfd);
     this.rxInterrupt = this.wakeup ? 'msix' : 'none';
     this.interruptNote = this.wakeup
@@ -167,10 +167,16 @@ export class VirtioNetDevice implements IxyDevice {
    * Takes the packets the device has put in the used ring (§2.7.14 Receiving Used Buffers;
    * §5.1.6.4 Processing of Incoming Packets), then refills the ring from the mempool.
    */
+  /** The mempool receive queue 0 receives into (IxyDevice.rxPool). */
+  rxPool(queue: number): Mempool {
+    if (queue !== 0 || this.closed) this.badQueue('rx', queue);
+    return this.pool;
+  }
+
   rxBatch(queue: number, batch: PacketBatch, max: number = batch.capacity): number {
     if (queue !== 0 || this.closed) this.badQueue('rx', queue);
     const vq = this.rx;
-    const pool = this.rxPool;
+    const pool = this.pool;
     const lengths = pool.length;
     const bufs = vq.bufs;
     const handles = batch.handles;
@@ -217,7 +223,7 @@ export class VirtioNetDevice implements IxyDevice {
   /** Posts a fresh buffer in every free receive descriptor (§5.1.6.3 Setting Up Receive Buffers). */
   refillRx(): void {
     const vq = this.rx;
-    const pool = this.rxPool;
+    const pool = this.pool;
     const phys = pool.physAddr;
     const hdr = this.hdrLen;
     const descLen = this.rxDescLen;
@@ -481,8 +487,8 @@ export class VirtioNetDevice implements IxyDevice {
         Mempool.of(h)?.driverFree(h);
       }
       // the receive buffers still posted: back to their pool, which is released once all are back
-      for (const id of this.rx.inFlightIds()) this.rxPool.driverFree(this.rx.bufs[id]);
-      this.rxPool.close();
+      for (const id of this.rx.inFlightIds()) this.pool.driverFree(this.rx.bufs[id]);
+      this.pool.close();
       this.rings.free();
       this.access.release();
     }

@@ -93,8 +93,8 @@ describe('opening a legacy virtio-net device', () => {
     const batch = new PacketBatch(32);
     expect(dev.rxBatch(0, batch)).toBe(1);
     const h = batch.handles[0];
-    expect(dev.rxPool.physAddr[h & INDEX_MASK] - 10).toBe(d.addr);
-    expect(dev.rxPool.length[h & INDEX_MASK]).toBe(14);
+    expect(dev.rxPool(0).physAddr[h & INDEX_MASK] - 10).toBe(d.addr);
+    expect(dev.rxPool(0).length[h & INDEX_MASK]).toBe(14);
     Mempool.freeBatch(batch);
     // ringSize 64 on a 256-entry legacy queue: 64 buffers in flight at most
     for (let i = 0; i < 100; i++) model.deliver(Uint8Array.of(...model.mac, 0, 0, 0, 0, 0, 0, 0, 0));
@@ -156,7 +156,7 @@ describe('moving packets', () => {
     const inb = new PacketBatch(32);
     const got: Uint8Array[] = [];
     for (let n = b.rxBatch(0, inb); n > 0; n = b.rxBatch(0, inb)) {
-      for (let i = 0; i < n; i++) got.push(frameOf(b.rxPool, inb.handles[i]));
+      for (let i = 0; i < n; i++) got.push(frameOf(b.rxPool(0), inb.handles[i]));
       Mempool.freeBatch(inb);
     }
     expect(got).toEqual(expected);
@@ -181,23 +181,24 @@ describe('moving packets', () => {
     // a bug elsewhere marked every buffer posted for receiving free
     const rxq = (b as unknown as { rx: Virtqueue }).rx;
     const posted = Array.from(rxq.bufs);
-    for (const h of posted) b.rxPool.owner[h & INDEX_MASK] = BUFFER_FREE;
+    for (const h of posted) b.rxPool(0).owner[h & INDEX_MASK] = BUFFER_FREE;
     const inb = new PacketBatch(8);
     expect(() => b.rxBatch(0, inb)).toThrow(/receive of buffer \d+ of mempool \d+: use after free/);
     // both frames were taken (the batch holds them) and the ring refilled: nothing is received twice
     expect(inb.length).toBe(2);
-    expect(Array.from(inb.handles.subarray(0, 2), (h) => frameOf(b.rxPool, h))).toEqual(expected);
+    expect(Array.from(inb.handles.subarray(0, 2), (h) => frameOf(b.rxPool(0), h))).toEqual(expected);
     Mempool.freeBatch(inb);
     for (const h of posted) {
       const x = h & INDEX_MASK;
-      if (b.rxPool.owner[x] === BUFFER_FREE && Array.from(rxq.bufs).includes(h)) b.rxPool.owner[x] = BUFFER_DRIVER;
+      if (b.rxPool(0).owner[x] === BUFFER_FREE && Array.from(rxq.bufs).includes(h))
+        b.rxPool(0).owner[x] = BUFFER_DRIVER;
     }
     expect(b.rxBatch(0, inb)).toBe(0);
     fill(pool, out, [62], b.macAddress());
     const next = frameOf(pool, out.handles[0]);
     expect(a.txBatch(0, out)).toBe(1);
     expect(b.rxBatch(0, inb)).toBe(1);
-    expect(frameOf(b.rxPool, inb.handles[0])).toEqual(next);
+    expect(frameOf(b.rxPool(0), inb.handles[0])).toEqual(next);
     Mempool.freeBatch(inb);
   });
 

@@ -139,7 +139,7 @@ async function wake(rxAddr: string, txAddr: string): Promise<void> {
     const seen = new Set<number>();
     let duplicates = 0;
     let foreign = 0;
-    const pool = dev.rxPool;
+    const pool = dev.rxPool(0);
     /** Polls (yielding to the event loop) until `n` frames arrived or 30 s passed. */
     const receive = async (n: number): Promise<number> => {
       let got = 0;

@@ -135,12 +135,12 @@ function transfer(tx: VirtioNetDevice, rx: VirtioNetDevice, pool: Mempool, count
       const got = rx.rxBatch(0, inb);
       for (let i = 0; i < got; i++) {
         const h = inb.handles[i];
-        const seq = readSeq(rx.rxPool, h);
+        const seq = readSeq(rx.rxPool(0), h);
         if (seq !== received) {
           inOrder = false;
           if (problems.length < 10) problems.push(`expected seq ${received}, got ${seq}`);
         }
-        const bad = checkFrame(rx.rxPool, h, rxMac, txMac, seq);
+        const bad = checkFrame(rx.rxPool(0), h, rxMac, txMac, seq);
         if (bad) {
           byteExact = false;
           if (problems.length < 10) problems.push(bad);
@@ -229,7 +229,7 @@ function burst(tx: VirtioNetDevice, rx: VirtioNetDevice, pool: Mempool, ms: numb
   let loops = 0;
   // Each frame is stamped with its send sequence number; the receiver checks the order.
   const txBytes = pool.bytes;
-  const rxPool = rx.rxPool;
+  const rxPool = rx.rxPool(0);
   const rxBytes = rxPool.bytes;
   let outOfOrder = 0;
   while (true) {
@@ -393,7 +393,7 @@ function traceClose(dev: VirtioNetDevice): string[] {
     reset();
     events.push(`reset status ${transport.status()}`);
   };
-  const region = dev.rxPool.region;
+  const region = dev.rxPool(0).region;
   const free = region.free.bind(region);
   region.free = () => {
     events.push('rx memory freed');
@@ -428,8 +428,8 @@ function checkPair(addrA: string, addrB: string): Record<string, unknown> {
         maxFrameSize: dev.maxFrameSize,
         ringSize: dev.ringSize,
         queueSizes: dev.queueSizes,
-        dma: dev.rxPool.region.constructor.name,
-        firstBufferPhys: dev.rxPool.physAddr[0],
+        dma: dev.rxPool(0).region.constructor.name,
+        firstBufferPhys: dev.rxPool(0).physAddr[0],
       };
     }
     result.appPoolDma = pool.region.constructor.name;
