@@ -15,7 +15,12 @@ export class PacketBatch {
     if (!Number.isInteger(capacity) || capacity < 1 || capacity > 65536) {
       throw new RangeError(`batch capacity must be an integer in 1..65536, got ${capacity}`);
     }
-    this.handles = new Uint32Array(capacity);
+    // over an ArrayBuffer of its own, not `new Uint32Array(capacity)`: V8 keeps a typed array of
+    // up to 64 bytes (a batch of up to 16) inside its JS object, where the garbage collector may
+    // move it, so optimised code computes its address at every access instead of folding it in
+    // as it does for a batch the app's loop holds as a constant: fwd step at batch 1 ×0.93–0.97,
+    // 2 ×0.93, 8 ×0.93, 16 ×0.945; 32 unchanged (ab-paired, Node 24)
+    this.handles = new Uint32Array(new ArrayBuffer(capacity * 4));
   }
 
   /** Appends a handle; returns false when the batch is full. */
