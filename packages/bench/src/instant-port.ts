@@ -25,7 +25,7 @@ export class InstantPort implements IxyDevice {
     const memory = new SimulatedMemory();
     this.pool = new Mempool({ allocator: memory, entries: 4096, safe });
     this.card.rx = new RxQueue(0, 512, this.pool, memory, this.card);
-    this.card.tx = new TxQueue(0, 512, 1518, memory, this.card);
+    this.card.tx = new TxQueue(0, 512, 1518, memory, this.card, this.pool);
     this.rx = Object.freeze([this.card.rx]);
     this.tx = Object.freeze([this.card.tx]);
     this.card.rx.fill();

@@ -329,7 +329,9 @@ export class IxgbeDevice implements IxyDevice {
     regs.write32(R.IXGBE_DTXMXSZRQ, 0xffff);
     this.clearFlags(R.IXGBE_RTTDCS, R.IXGBE_RTTDCS_ARBDIS);
     for (let i = 0; i < this.txQueueCount; i++) {
-      const queue = new TxQueue(i, ringSize, MAX_FRAME_BYTES, this.access.dma, regs);
+      // home: the pool of the RX queue of the same number (one pool for all when shared)
+      const home = (this.rx[i] ?? this.rx[0])?.pool;
+      const queue = new TxQueue(i, ringSize, MAX_FRAME_BYTES, this.access.dma, regs, home);
       this.tx.push(queue);
       const addr = queue.ringAddress;
       regs.write32(R.IXGBE_TDBAL(i), addr >>> 0);

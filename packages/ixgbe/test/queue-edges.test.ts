@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DeviceStateError, PacketBatch } from '@ixy/core';
+import { DeviceStateError, FrameSizeError, OwnershipError, PacketBatch } from '@ixy/core';
 import { RecordingRegisters } from '@ixy/testing';
 import { INDEX_MASK, Mempool, SimulatedMemory } from '@ixy/memory';
 import { RxQueue } from '../src/rx-queue.js';
@@ -83,4 +83,74 @@ describe('ixgbe queues at their edges (one pass over the ring, as C ixy)', () =>
     ]);
     expect(pool.freeCount).toBe(256 - 100 + 32);
   });
+
+  for (const safe of [false, true]) {
+    it(`TX with a home pool (${safe ? 'safe' : 'fast'} mode): runs of home and other pools, descriptors in order, each freed into its own pool`, () => {
+      const memory = new SimulatedMemory();
+      const home = new Mempool({ allocator: memory, entries: 128, safe });
+      const other = new Mempool({ allocator: memory, entries: 128, safe });
+      const q = new TxQueue(0, 64, 1518, memory, new RecordingRegisters(), home);
+      const from = [home, home, other, home, other, other, home];
+      const sent: number[] = [];
+      const batch = new PacketBatch(64);
+      // five batches of 7: 35 packets, the ring's first clean-up batch of 32 frees a mix
+      for (let b = 0; b < 5; b++) {
+        batch.clear();
+        for (const [k, p] of from.entries()) {
+          const h = p.allocOrThrow();
+          p.length[h & INDEX_MASK] = 60 + k;
+          batch.push(h);
+        }
+        expect(q.send(batch)).toBe(7);
+        sent.push(...batch.handles.subarray(0, 7));
+      }
+      for (const [i, h] of sent.entries()) {
+        const p = Mempool.of(h);
+        expect(q.handles[i]).toBe(h);
+        // buffer address, then the length in cmd_type_len's low bits
+        expect(q.ring[i << 2] + q.ring[(i << 2) + 1] * 2 ** 32).toBe(p.physAddr[h & INDEX_MASK]);
+        expect(q.ring[(i << 2) + 2] & 0xffff).toBe(p.length[h & INDEX_MASK]);
+      }
+      q.ring[(31 << 2) + 3] = 1; // the device sent the first 32
+      q.clean();
+      expect(q.inFlight).toBe(3);
+      const freed = sent.slice(0, 32);
+      expect(home.freeCount).toBe(128 - 20 + freed.filter((h) => Mempool.of(h) === home).length);
+      expect(other.freeCount).toBe(128 - 15 + freed.filter((h) => Mempool.of(h) === other).length);
+    });
+
+    it(`TX with a home pool (${safe ? 'safe' : 'fast'} mode): a bad packet of either pool takes none of the batch`, () => {
+      const memory = new SimulatedMemory();
+      const home = new Mempool({ allocator: memory, entries: 16, safe });
+      const other = new Mempool({ allocator: memory, entries: 16, safe });
+      const regs = new RecordingRegisters();
+      const q = new TxQueue(0, 64, 1518, memory, regs, home);
+      const batch = new PacketBatch(8);
+      const hs = [home, other, home, home].map((p) => {
+        const h = p.allocOrThrow();
+        p.length[h & INDEX_MASK] = 60;
+        batch.push(h);
+        return h;
+      });
+      home.length[hs[3] & INDEX_MASK] = 2000;
+      expect(() => q.send(batch)).toThrow(FrameSizeError);
+      expect(() => q.send(batch)).toThrow(/packet 3 of the batch; none of the batch was taken/);
+      home.length[hs[3] & INDEX_MASK] = 60;
+      other.length[hs[1] & INDEX_MASK] = 0;
+      expect(() => q.send(batch)).toThrow(/packet 1 of the batch/);
+      other.length[hs[1] & INDEX_MASK] = 60;
+      if (safe) {
+        home.free(hs[2]); // freed, then sent: use after free
+        expect(() => q.send(batch)).toThrow(OwnershipError);
+        expect(() => q.send(batch)).toThrow(/use after free.*packet 2 of the batch/);
+        batch.handles[2] = home.allocOrThrow();
+        home.length[batch.handles[2] & INDEX_MASK] = 60;
+      }
+      expect(regs.writes).toEqual([]);
+      expect(q.inFlight).toBe(0);
+      // every packet is still the caller's: it sends them all
+      expect(q.send(batch)).toBe(4);
+      expect(regs.writes).toEqual([[IXGBE_TDT(0), 4]]);
+    });
+  }
 });

@@ -361,6 +361,53 @@ export class Mempool implements PacketPool {
     if (this.top === this.releaseAt) this.release();
   }
 
+  /**
+   * A driver frees buffers of this pool it owns (TX completion): the handles in `ring` from
+   * `start` on, wrapping with `mask`, up to `count` of them or the first of another pool;
+   * returns how many it freed. A driver that knows its packets' pool calls it on that pool,
+   * whose arrays are then constants of its compiled loop (see the ixgbe TX queue's clean-up).
+   */
+  driverFreeRun(ring: Uint32Array, start: number, count: number, mask: number): number {
+    const id = this.id;
+    const stack = this.freeStack;
+    let top = this.top;
+    let i = 0;
+    // a loop per mode: the fast one keeps no state array and tests no mode per packet (fwd
+    // step at batch 32 ×0.93–0.955, safe ×0.985; ab-paired, Node 24)
+    if (this.safe === true) {
+      const state = this.owner;
+      // a buffer not the driver's leaves the loop, and the error is raised after it. With the
+      // call inside, the loop had a path back from a call, which could have changed anything,
+      // so the optimised code could keep nothing it had loaded across packets: safe fwd step
+      // at batch 32 ×0.94, safe ÷ fast 1.19 -> 1.13 (ab-paired, Node 24)
+      let failed = false;
+      for (; i < count; i++) {
+        const h = ring[(start + i) & mask];
+        if (h >>> SHIFT !== id) break;
+        const index = h & IDX;
+        if (state[index] !== DRIVER) {
+          failed = true;
+          break;
+        }
+        state[index] = FREE;
+        stack[top++] = index;
+      }
+      if (failed) {
+        this.top = top;
+        this.transfer(ring[(start + i) & mask], DRIVER, FREE, 'release');
+      }
+    } else {
+      for (; i < count; i++) {
+        const h = ring[(start + i) & mask];
+        if (h >>> SHIFT !== id) break;
+        stack[top++] = h & IDX;
+      }
+    }
+    this.top = top;
+    if (top >= this.releaseAt && this.releaseAt >= 0) this.release();
+    return i;
+  }
+
   /** Safe mode: is this handle one of ours and in state `from`? Then move it to `to`. */
   private transfer(handle: number, from: number, to: number, what: string): void {
     const index = handle & INDEX_MASK;
