@@ -104,7 +104,14 @@ async function main(): Promise<number> {
 
   const devs: IxyDevice[] = [];
   try {
-    for (const name of names) devs.push(openDevice(name, open));
+    // the ports share one pool, as DPDK applications' do, so that each sends packets of the
+    // pool it receives into, which the driver's TX takes faster (ixgbe: the step at batch 1
+    // ×0.89, at 32 ×0.92). The first port's pool is made for both (twice the drivers' default
+    // for the ring size); the second receives into it where its driver can (OpenOptions.rxPool)
+    const ring = opts.ringSize ?? 512;
+    devs.push(openDevice(names[0], { poolSize: 2 * Math.max(4096, 2 * ring), ...open }));
+    const shared = devs[0].rxPool?.(0);
+    devs.push(openDevice(names[1], shared === undefined ? open : { ...open, rxPool: shared }));
     if (devs[0].address === devs[1].address)
       throw new IxyError('EUSAGE', `both ports are ${devs[0].address}: give two different ports`);
 

@@ -14,10 +14,12 @@ import { measure, type Rate } from './measure.js';
 export function simForward(ghz: number, seconds: number, cases: { safe: boolean; batch: number }[]): Rate[] {
   return cases.map(({ safe, batch: batchSize }) => {
     const tag = `bench-${process.pid}-${safe ? 's' : 'f'}${batchSize}`;
-    const ports: IxyDevice[] = [`sim:${tag}-a:1`, `sim:${tag}-a:0`, `sim:${tag}-b:0`, `sim:${tag}-b:1`].map((a) =>
-      openDevice(a, { safe }),
-    );
-    const [src, fwdIn, fwdOut, sink] = ports;
+    // fwd's ports share one pool, as in ixy-fwd: fwdOut receives into fwdIn's (made for both)
+    const src = openDevice(`sim:${tag}-a:1`, { safe });
+    const fwdIn = openDevice(`sim:${tag}-a:0`, { safe, poolSize: 8192 });
+    const fwdOut = openDevice(`sim:${tag}-b:0`, { safe, rxPool: fwdIn.rxPool?.(0) });
+    const sink = openDevice(`sim:${tag}-b:1`, { safe });
+    const ports: IxyDevice[] = [src, fwdIn, fwdOut, sink];
     const pool = new Mempool({ allocator: deviceDma(src), entries: 4096, safe });
     const gen = new Generator(pool, { size: 60 });
     const send = new PacketBatch(batchSize);

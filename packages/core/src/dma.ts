@@ -22,8 +22,19 @@ export interface DmaAllocator {
   /** Short description for messages (`hugepages`, `simulated`). */
   readonly name: string;
   /**
+   * Where the memory's bus addresses hold: devices whose allocators name the same domain
+   * reach each other's memory (`physical`: hugepages by physical address, any device without
+   * an IOMMU in the way). Left out: only devices using this very allocator do.
+   */
+  readonly domain?: string;
+  /**
    * Allocates `size` bytes (rounded up to the allocator's granularity), zeroed. With
    * `contiguous`, the whole region must be physically contiguous (at most one chunk).
    */
   allocate(size: number, options?: { contiguous?: boolean }): DmaRegion;
+}
+
+/** Can a device whose memory comes from `device` reach memory allocated by `memory`? */
+export function dmaReaches(device: DmaAllocator, memory: DmaAllocator): boolean {
+  return device === memory || (device.domain !== undefined && device.domain === memory.domain);
 }

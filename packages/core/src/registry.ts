@@ -1,5 +1,6 @@
 import type { DmaAllocator } from './dma.js';
 import type { IxyDevice } from './device.js';
+import type { PacketPool } from './packet-pool.js';
 import type { Registers } from './registers.js';
 import { IxyError, InvalidAddressError, NoDriverError, UnknownOptionError } from './errors.js';
 
@@ -57,6 +58,17 @@ export interface OpenOptions {
   ringSize?: number;
   /** Packet buffers in each RX queue's mempool (driver default when left out). */
   poolSize?: number;
+  /**
+   * A pool to receive into instead of creating one, e.g. another port's `rxPool(0)`: ports
+   * that share one pool, as DPDK applications' do, send packets of the pool they receive into,
+   * which a driver's TX path may take faster (ixgbe does). Used where the driver can: a pool
+   * of @ixy/memory whose memory the device reaches (`dmaReaches`), in the device's safe mode,
+   * with buffers that hold a frame; otherwise the driver creates its own pool as without the
+   * option (`rxPool(0)` tells which). The device does not close a pool it was given; whoever
+   * created it does (a pool closed with buffers still out is released when the last is back,
+   * but gives out no more: close the devices sharing it together).
+   */
+  rxPool?: PacketPool;
   /** Safe mode: bounds-checked registers and packet ownership checks. */
   safe?: boolean;
   /**
@@ -80,6 +92,7 @@ export const OPEN_OPTION_NAMES: readonly (keyof OpenOptions)[] = [
   'txQueues',
   'ringSize',
   'poolSize',
+  'rxPool',
   'safe',
   'unbind',
   'flowControl',

@@ -139,7 +139,7 @@ describe('driver registry', () => {
     expect(err).toMatchObject({ code: 'EUNKNOWNOPTION', option: 'spede' });
     expect((err as UnknownOptionError).message).toBe("unknown option 'spede' for the card driver on fake:1");
     expect((err as UnknownOptionError).hint).toBe(
-      'known options: cable, flowControl, poolSize, ringSize, rxQueues, safe, speed, txQueues, unbind',
+      'known options: cable, flowControl, poolSize, ringSize, rxPool, rxQueues, safe, speed, txQueues, unbind',
     );
     expect(log).toEqual(['release']);
   });

@@ -2,6 +2,7 @@ import {
   DeviceStateError,
   InvalidOptionError,
   checkMacAddress,
+  dmaReaches,
   type DeviceAccess,
   type OpenOptions,
   type DeviceStats,
@@ -164,6 +165,8 @@ export class IxgbeDevice implements IxyDevice {
   private closed = false;
   private msixFds: number[] | null = null;
   private readonly wakeups: (RxInterrupt | undefined)[] = [];
+  /** The pool given with the `rxPool` option, when this device can receive into it. */
+  private readonly givenPool: Mempool | undefined;
 
   constructor(
     private readonly access: DeviceAccess,
@@ -173,6 +176,7 @@ export class IxgbeDevice implements IxyDevice {
     this.address = access.identity.address;
     this.rxQueueCount = this.options.rxQueues;
     this.txQueueCount = this.options.txQueues;
+    this.givenPool = this.usablePool(options.rxPool);
     access.claim();
     this.regs = access.registers(0);
     try {
@@ -193,6 +197,24 @@ export class IxgbeDevice implements IxyDevice {
     const q = this.rxPath[queue];
     if (q === undefined || this.closed) throw this.queueError('rx', queue);
     return q.pool;
+  }
+
+  /**
+   * The `rxPool` option's pool, if this device can receive into it (OpenOptions.rxPool): a
+   * mempool whose memory the card reaches, in the device's mode, whose buffers hold a frame,
+   * open, with a buffer for every descriptor of the RX rings. Otherwise the device creates its
+   * own, as without the option.
+   */
+  private usablePool(given: unknown): Mempool | undefined {
+    if (!(given instanceof Mempool)) return undefined;
+    const { rxQueues, ringSize, safe } = this.options;
+    const usable =
+      dmaReaches(this.access.dma, given.allocator) &&
+      given.safe === safe &&
+      given.bufSize >= MAX_FRAME_BYTES &&
+      !given.isClosed &&
+      given.freeCount > rxQueues * ringSize;
+    return usable ? given : undefined;
   }
 
   // ---- initialisation, §4.6.3 ----
@@ -267,8 +289,11 @@ export class IxgbeDevice implements IxyDevice {
     this.setFlags(R.IXGBE_FCTRL, R.IXGBE_FCTRL_BAM);
 
     for (let i = 0; i < this.rxQueueCount; i++) {
-      const pool = new Mempool({ allocator: this.access.dma, entries: poolSize, safe });
-      this.pools.push(pool);
+      let pool = this.givenPool;
+      if (pool === undefined) {
+        pool = new Mempool({ allocator: this.access.dma, entries: poolSize, safe });
+        this.pools.push(pool); // the device's own: closed with it
+      }
       if (pool.bufSize < MAX_FRAME_BYTES) {
         throw new DeviceStateError(`rx buffers of ${pool.bufSize} bytes cannot hold a ${MAX_FRAME_BYTES}-byte frame`);
       }

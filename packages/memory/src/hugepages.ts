@@ -120,6 +120,8 @@ export function allocHugepageBuffer(size: number): ArrayBuffer {
  */
 export class HugepageAllocator implements DmaAllocator {
   readonly name = 'hugepages';
+  /** Physical addresses: every device without an IOMMU in the way reaches them. */
+  readonly domain = 'physical';
 
   allocate(size: number, options: { contiguous?: boolean } = {}): DmaRegion {
     if (!Number.isSafeInteger(size) || size <= 0)

@@ -155,6 +155,8 @@ export class Mempool implements PacketPool {
   /** Usable bytes per buffer: entrySize - headroom. */
   readonly bufSize: number;
   readonly safe: boolean;
+  /** Where the buffers were allocated (a device reaches them if `dmaReaches(its allocator, this)`). */
+  readonly allocator: DmaAllocator;
   readonly region: DmaRegion;
   /** The whole region as bytes. */
   readonly bytes: Uint8Array;
@@ -214,6 +216,7 @@ export class Mempool implements PacketPool {
     this.headroom = headroom;
     this.bufSize = entrySize - headroom;
     this.safe = options.safe ?? false;
+    this.allocator = options.allocator;
     this.region = options.allocator.allocate(entries * entrySize);
     if (this.region.contiguousChunk % entrySize !== 0 && this.region.contiguousChunk < this.region.size) {
       this.region.free();
@@ -454,6 +457,11 @@ export class Mempool implements PacketPool {
     this.allocFloor = this.entries + 1;
     this.releaseAt = this.entries;
     if (this.top === this.entries) this.release();
+  }
+
+  /** Is the pool closed (it gives out no more buffers)? */
+  get isClosed(): boolean {
+    return this.closed;
   }
 
   /** Is the pool's memory released (closed with every buffer back)? */

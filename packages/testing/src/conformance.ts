@@ -76,6 +76,7 @@ export type ConformanceCaseId =
   | 'stats'
   | 'promisc'
   | 'mac'
+  | 'rx-pool'
   | 'queues'
   | 'options'
   | 'close'
@@ -545,6 +546,37 @@ export function conformanceCases(target: ConformanceTarget, options: Conformance
           b.setMacAddress(old);
           assert.deepEqual(b.macAddress(), old);
         }),
+    },
+    {
+      id: 'rx-pool',
+      name: 'rxPool option: receives into the given pool where the driver can, and leaves it open at close',
+      run: () => {
+        const [addrA, addrB] = target.addresses();
+        const opened: IxyDevice[] = [];
+        let pool: Mempool | undefined;
+        try {
+          const a = openDevice(addrA, base);
+          opened.push(a);
+          pool = new Mempool({ allocator: deviceDma(a), entries: 4096, safe: true });
+          const b = openDevice(addrB, { ...base, rxPool: pool });
+          opened.push(b);
+          waitForLink([a, b], timeout);
+          const used = b.rxPool?.(0);
+          // frames arrive whichever pool b receives into (`receive` checks they are rxPool's)
+          transfer({ a, b, pool, dma: deviceDma(a) }, b.macAddress(), 40);
+          if (used === pool) {
+            assert.ok(pool.freeCount < pool.entries, "b's ring took no buffer of the given pool");
+            // (a's TX ring may still hold some of the frames sent: they are the pool's too)
+            for (const d of opened.splice(0).reverse()) d.close();
+            assert.equal(pool.isClosed, false, 'closing b closed the pool it was given');
+            assert.equal(pool.freeCount, pool.entries, "b's ring buffers did not come back to the given pool");
+          }
+        } finally {
+          for (const d of opened) d.close();
+          pool?.close();
+          target.cleanup?.();
+        }
+      },
     },
     {
       id: 'queues',

@@ -19,6 +19,7 @@ describe('the conformance suite', () => {
       'stats',
       'promisc',
       'mac',
+      'rx-pool',
       'queues',
       'options',
       'close',
@@ -30,7 +31,7 @@ describe('the conformance suite', () => {
   it('leaves out only the cases a target omits, with a reason', () => {
     const ids = conformanceCases(target, { omit: { allocation: 'the model allocates' } }).map((c) => c.id);
     expect(ids).not.toContain('allocation');
-    expect(ids).toHaveLength(13);
+    expect(ids).toHaveLength(14);
   });
 
   it('registers a describe with one test per case, with the timeout asked for', () => {
@@ -48,7 +49,7 @@ describe('the conformance suite', () => {
       { testTimeoutMs: 1234 },
     );
     expect(seen[0]).toBe('describe x: the IxyDevice contract');
-    expect(seen).toHaveLength(15);
+    expect(seen).toHaveLength(16);
     expect(seen[1]).toMatch(/^it says what it is.* 1234$/);
   });
 });
