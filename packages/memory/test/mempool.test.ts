@@ -149,6 +149,15 @@ describe('Mempool safe mode catches ownership bugs', () => {
     );
     p.driverFree(h[3]);
     expect(p.freeCount).toBe(8);
+    // one buffer twice in the ring (a corrupted entry): the second free is refused
+    const [x, y] = [p.alloc(), p.alloc()];
+    p.driverTake(x);
+    p.driverTake(y);
+    expect(() => Mempool.driverFreeRing(Uint32Array.from([x, y, x, 0]), 0, 3, 3)).toThrow(
+      /release of buffer \d+ of mempool \d+: use after free/,
+    );
+    expect(p.freeCount).toBe(8);
+    expect(() => p.driverFree(x)).toThrow(/use after free/);
     p.close();
     expect(p.isReleased).toBe(true);
   });
