@@ -7,6 +7,8 @@ import { InstantCard } from './instant-card.js';
  * Queue 0 of the ixgbe driver against the InstantCard, as an IxyDevice: `rxBatch` and
  * `txBatch` do what IxgbeDevice's do (look the queue up, call receive/send), so ixy-fwd's
  * `forwardBatch` runs on it unchanged. Rings of 512, a pool of 4096 buffers: as the C reference.
+ * The port forwards to itself, so its TX queue's home is the pool it receives into, as for
+ * each of ixy-fwd's ports, which share one pool (see IxgbeDevice's rxPool option).
  */
 export class InstantPort implements IxyDevice {
   readonly address = 'instant';
