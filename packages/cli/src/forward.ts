@@ -10,44 +10,31 @@ const poolOf = Mempool.of; // as the ixgbe TX queue's copy: one load and check f
  * ixy touches byte 1 of each packet (part of the destination MAC), so the workload is not
  * unrealistically L3-only. `home` is the pool the packets were received into, when the device
  * names it (`rxPool`): the app's loop holds its devices in variables the optimising compiler
- * treats as constants, so the pool's bytes and layout are constants of the compiled step and
- * the packet's address is one multiply-add on its handle. Looked up by the handle, a run at a
- * time (a batch mostly is one run, see the ixgbe TxQueue.send), each packet waited on a chain of
- * loads (the registry, the pool, its array) before its own: fwd step at batch 1 ×0.92, batch 32
- * ×0.94 (ab-paired, Node 24). A packet of another pool takes the lookup.
+ * treats as constants, so through the call of `touchRun` on `home`, inlined, the pool's bytes
+ * and layout are constants of the compiled step and the packet's address is one multiply-add on
+ * its handle. Looked up by the handle, a run at a time (a batch mostly is one run, see the ixgbe
+ * TxQueue.send), each packet waited on a chain of loads (the registry, the pool, its array)
+ * before its own: fwd step at batch 1 ×0.86, batch 32 ×0.93–0.95 (ab-paired, Node 24). A packet
+ * of another pool takes the lookup.
  */
 function touch(batch: PacketBatch, n: number, home: PacketPool | undefined): void {
   const h = batch.handles;
-  let i = 0;
-  if (home !== undefined) {
-    const id = home.id;
-    const bytes = home.bytes;
-    const entrySize = home.entrySize;
-    const offset = home.headroom + 1;
-    for (; i < n; i++) {
-      const handle = h[i];
-      if (handle >>> SHIFT !== id) break;
-      bytes[(handle & IDX) * entrySize + offset]++;
-    }
-    if (i === n) return;
-  }
-  touchLookingUp(h, i, n);
+  let i = home === undefined ? 0 : touchRun(home, h, 0, n);
+  while (i < n) i = touchRun(poolOf(h[i]), h, i, n);
 }
 
-/** Touches `h[i, n)`, looking each run's pool up by the handle. */
-function touchLookingUp(h: Uint32Array, i: number, n: number): void {
-  while (i < n) {
-    const id = h[i] >>> SHIFT;
-    const pool = poolOf(h[i]);
-    const bytes = pool.bytes;
-    const entrySize = pool.entrySize;
-    const offset = pool.headroom + 1;
-    for (; i < n; i++) {
-      const handle = h[i];
-      if (handle >>> SHIFT !== id) break;
-      bytes[(handle & IDX) * entrySize + offset]++;
-    }
+/** Touches the packets `h[i, n)` while they are `pool`'s; returns where it stopped. */
+function touchRun(pool: PacketPool, h: Uint32Array, i: number, n: number): number {
+  const id = pool.id;
+  const bytes = pool.bytes;
+  const entrySize = pool.entrySize;
+  const offset = pool.headroom + 1;
+  for (; i < n; i++) {
+    const handle = h[i];
+    if (handle >>> SHIFT !== id) break;
+    bytes[(handle & IDX) * entrySize + offset]++;
   }
+  return i;
 }
 
 /**
