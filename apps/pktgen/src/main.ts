@@ -161,14 +161,19 @@ async function main(): Promise<number> {
     );
     if (result.reason === 'signal') console.log('ixy-pktgen: stopped by a signal');
     Mempool.freeBatch(batch);
-    // let the queue drain: the device still sends what it took (bounded: 2 s, or until another
-    // Ctrl-C)
+    // Let the queue drain: the device still sends what it took, and closing the port discards
+    // what is left. A slow receiver behind a lossless link may take seconds; so wait while
+    // frames still leave, and give up after 2 s in which none did (or at another Ctrl-C).
     const empty = new PacketBatch(1);
-    const drainEnd = performance.now() + 2000;
     const signalsBefore = stopSignals();
-    while (reporter.current(0).txPackets < sent && performance.now() < drainEnd && stopSignals() === signalsBefore) {
+    let left = reporter.current(0).txPackets;
+    let patience = performance.now() + 2000;
+    while (left < sent && performance.now() < patience && stopSignals() === signalsBefore) {
       dev.txBatch(0, empty);
       await new Promise((resolve) => setTimeout(resolve, 1));
+      const now = reporter.current(0).txPackets;
+      if (now > left) patience = performance.now() + 2000;
+      left = now;
     }
     reporter.checkLink(0);
     const totals = reporter.totals();

@@ -267,6 +267,16 @@ function drain(dev: IxyDevice, ms: number, each?: (pool: Mempool, h: number, seq
   }
 }
 
+/** Adds `dev`'s counters to `stats` until `done()` holds or `timeoutMs` pass. */
+function readUntil(dev: IxyDevice, stats: DeviceStats, done: () => boolean, timeoutMs: number): void {
+  const deadline = performance.now() + timeoutMs;
+  dev.readStats(stats);
+  while (!done() && performance.now() < deadline) {
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1);
+    dev.readStats(stats);
+  }
+}
+
 function waitForLink(devs: IxyDevice[], timeoutMs: number): void {
   const deadline = performance.now() + timeoutMs;
   for (const dev of devs)
@@ -471,8 +481,10 @@ export function conformanceCases(target: ConformanceTarget, options: Conformance
           const big = 2 ** 40; // counters live in JS numbers: adding to 2^40 stays exact
           const sa: DeviceStats = { ...createStats(), txPackets: big, txBytes: big };
           const sb: DeviceStats = { ...createStats(), rxPackets: big, rxBytes: big };
-          a.readStats(sa);
-          b.readStats(sb);
+          // A device may count a frame a moment after the receiver has it (QEMU's NICs update
+          // the sender's counters after delivering): read until the counts are in, or time out.
+          readUntil(a, sa, () => sa.txPackets - big >= count, timeout);
+          readUntil(b, sb, () => sb.rxPackets - big >= count, timeout);
           assert.equal(sa.txPackets - big, count, 'tx packets');
           assert.equal(sa.txBytes - big, bytes, 'tx bytes (frame + 4-byte FCS each)');
           assert.equal(sb.rxPackets - big, count, 'rx packets');

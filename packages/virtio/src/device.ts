@@ -120,6 +120,8 @@ export class VirtioNetDevice implements IxyDevice {
   private txNotifies = 0;
 
   // Counts since the last readStats (software counters: virtio has no statistics registers).
+  // Sent frames count when the device has used them, as a card's counters count what left the
+  // port: a frame still in the TX ring is not sent, and a reset (close) discards it.
   private rxPackets = 0;
   private rxBytes = 0;
   private txPackets = 0;
@@ -279,7 +281,6 @@ export class VirtioNetDevice implements IxyDevice {
       if (len === 0 || len > max || len > pool.bufSize || pool.headroom < hdr) this.badFrame(i, h, pool, len);
     }
     const bufs = vq.bufs;
-    let bytes = 0;
     const firstAvail = vq.availIdx;
     for (let i = 0; i < n; i++) {
       const h = handles[i];
@@ -300,7 +301,6 @@ export class VirtioNetDevice implements IxyDevice {
       vq.setDesc(id, pool.physAddr[index] - hdr, len + hdr, 0);
       bufs[id] = h;
       vq.pushAvail(id);
-      bytes += len;
     }
     if (n > 0) {
       vq.publish();
@@ -308,8 +308,6 @@ export class VirtioNetDevice implements IxyDevice {
         this.transport.notify(TX_QUEUE);
         this.txNotifies++;
       }
-      this.txPackets += n;
-      this.txBytes += bytes + n * FCS_BYTES;
     }
     return n;
   }
@@ -343,21 +341,31 @@ export class VirtioNetDevice implements IxyDevice {
     return words;
   }
 
-  /** Frees every buffer the device has sent since the last call, in one pass over the used ring. */
+  /**
+   * Frees every buffer the device has sent since the last call, in one pass over the used ring,
+   * and counts those frames as sent.
+   */
   reclaimTx(): void {
     const vq = this.tx;
     const usedIdx = vq.usedIdx();
     let last = vq.lastUsed;
     if (last === usedIdx) return;
     const bufs = vq.bufs;
+    let n = 0;
+    let bytes = 0;
     while (last !== usedIdx) {
       const id = vq.usedId(last);
       last = (last + 1) & 0xffff;
       const h = bufs[id];
-      Mempool.of(h).driverFree(h);
+      const pool = Mempool.of(h);
+      bytes += pool.length[h & INDEX_MASK];
+      pool.driverFree(h);
       vq.freeDesc(id);
+      n++;
     }
     vq.lastUsed = last;
+    this.txPackets += n;
+    this.txBytes += bytes + n * FCS_BYTES;
   }
 
   /** How often the driver notified the device of new receive and transmit buffers. */
@@ -386,6 +394,7 @@ export class VirtioNetDevice implements IxyDevice {
 
   readStats(stats: DeviceStats): void {
     this.checkOpen();
+    this.reclaimTx(); // what the device sent since the last send counts now
     stats.rxPackets += this.rxPackets;
     stats.rxBytes += this.rxBytes;
     stats.txPackets += this.txPackets;
@@ -395,6 +404,7 @@ export class VirtioNetDevice implements IxyDevice {
 
   resetStats(): void {
     this.checkOpen();
+    this.reclaimTx(); // frames the device sent before now are discarded with the rest
     this.rxPackets = 0;
     this.rxBytes = 0;
     this.txPackets = 0;

@@ -218,6 +218,30 @@ describe('moving packets', () => {
     expect(a.txInFlight).toBe(44);
   });
 
+  it('counts a frame as sent when the device has used it, not when the ring took it', () => {
+    const { ma, a, pool } = pair();
+    ma.processOnNotify[1] = false; // the device has not got to them yet
+    const out = new PacketBatch(8);
+    fill(pool, out, [60, 61, 62], new Uint8Array(6).fill(0xff));
+    expect(a.txBatch(0, out)).toBe(3);
+    const stats = createStats();
+    a.readStats(stats);
+    expect(stats).toMatchObject({ txPackets: 0, txBytes: 0 });
+    expect(a.txInFlight).toBe(3);
+    ma.run();
+    a.readStats(stats); // the read itself reclaims what the device used: no send needed
+    expect(stats).toMatchObject({ txPackets: 3, txBytes: 60 + 61 + 62 + 3 * 4 });
+    expect(a.txInFlight).toBe(0);
+    // sent before a reset of the counters: discarded with the rest
+    fill(pool, out, [60], new Uint8Array(6).fill(0xff));
+    expect(a.txBatch(0, out)).toBe(1);
+    ma.run();
+    a.resetStats();
+    const after = createStats();
+    a.readStats(after);
+    expect(after.txPackets).toBe(0);
+  });
+
   it('does not notify while the device says VIRTQ_USED_F_NO_NOTIFY', () => {
     const { ma, a, pool } = pair();
     const out = new PacketBatch(8);

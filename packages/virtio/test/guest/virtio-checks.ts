@@ -162,6 +162,13 @@ function transfer(tx: VirtioNetDevice, rx: VirtioNetDevice, pool: Mempool, count
   received += extra;
   Mempool.freeBatch(inb);
   const ms = Date.now() - started;
+  // the device marks a sent buffer used just after delivering its frame: wait for the last
+  // ones (the send of an empty batch reclaims), so the counters below are complete
+  const drainUntil = Date.now() + 2000;
+  while (tx.txInFlight > 0 && Date.now() < drainUntil) {
+    tx.txBatch(0, out);
+    sleepMs(1);
+  }
   const txStats = createStats();
   const rxStats = createStats();
   tx.readStats(txStats);
