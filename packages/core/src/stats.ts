@@ -5,6 +5,10 @@
  */
 export interface DeviceStats {
   rxPackets: number;
+  /**
+   * Frames the port sent: the device has finished with them, as a card's counters count what
+   * left the port. A frame still in the TX ring is not counted, and closing the port discards it.
+   */
   txPackets: number;
   rxBytes: number;
   txBytes: number;
