@@ -189,23 +189,35 @@ function transfer(tx: VirtioNetDevice, rx: VirtioNetDevice, pool: Mempool, count
   };
 }
 
-/** Sends `count` 60-byte frames to `dst`; returns how many `rx` receives (waits up to 300 ms). */
+/**
+ * Sends `count` 60-byte frames to `dst`, then one marker frame to `rx`'s own address; returns
+ * how many of the `count` frames `rx` receives. The device handles a queue's frames in order, so
+ * when the marker arrives every frame before it has been delivered or filtered: no time window to
+ * guess (a fixed 300 ms was one a slow host could miss), only a bound for a marker that never comes.
+ */
 function probe(tx: VirtioNetDevice, rx: VirtioNetDevice, pool: Mempool, dst: Uint8Array, count: number): number {
-  const out = new PacketBatch(count);
+  const MARKER = 0xffffff;
+  const out = new PacketBatch(count + 1);
   const inb = new PacketBatch(BATCH);
   const src = tx.macAddress();
   while (rx.rxBatch(0, inb) > 0) Mempool.freeBatch(inb); // drain
-  pool.allocBatch(out, count);
-  for (let i = 0; i < out.length; i++) writeFrame(pool, out.handles[i], dst, src, i, MIN_FRAME);
+  pool.allocBatch(out, count + 1);
+  for (let i = 0; i < count; i++) writeFrame(pool, out.handles[i], dst, src, i, MIN_FRAME);
+  writeFrame(pool, out.handles[count], rx.macAddress(), src, MARKER, MIN_FRAME);
   while (out.length > 0) out.shift(tx.txBatch(0, out));
   let got = 0;
-  const deadline = Date.now() + 300;
-  while (Date.now() < deadline) {
+  let marker = false;
+  const deadline = Date.now() + 30_000;
+  while (!marker && Date.now() < deadline) {
     const n = rx.rxBatch(0, inb);
-    got += n;
+    for (let i = 0; i < n; i++) {
+      if (readSeq(rx.rxPool(0), inb.handles[i]) === MARKER) marker = true;
+      else got++;
+    }
     Mempool.freeBatch(inb);
     if (n === 0) sleepMs(1);
   }
+  if (!marker) throw new Error(`probe: the marker frame sent after ${count} frames never arrived within 30 s`);
   tx.txBatch(0, out);
   return got;
 }
