@@ -168,12 +168,18 @@ async function main(): Promise<number> {
     const signalsBefore = stopSignals();
     let left = reporter.current(0).txPackets;
     let patience = performance.now() + 2000;
+    const sayAt = performance.now() + 500; // a wait the user notices is explained, once
+    let said = false;
     while (left < sent && performance.now() < patience && stopSignals() === signalsBefore) {
       dev.txBatch(0, empty);
       await new Promise((resolve) => setTimeout(resolve, 1));
       const now = reporter.current(0).txPackets;
       if (now > left) patience = performance.now() + 2000;
       left = now;
+      if (!said && left < sent && performance.now() > sayAt) {
+        said = true;
+        console.log(`ixy-pktgen: waiting for ${sent - left} frames still in the TX ring to leave (Ctrl-C stops)`);
+      }
     }
     reporter.checkLink(0);
     const totals = reporter.totals();

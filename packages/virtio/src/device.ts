@@ -351,21 +351,19 @@ export class VirtioNetDevice implements IxyDevice {
     let last = vq.lastUsed;
     if (last === usedIdx) return;
     const bufs = vq.bufs;
-    let n = 0;
-    let bytes = 0;
     while (last !== usedIdx) {
       const id = vq.usedId(last);
       last = (last + 1) & 0xffff;
       const h = bufs[id];
       const pool = Mempool.of(h);
-      bytes += pool.length[h & INDEX_MASK];
-      pool.driverFree(h);
+      // the entry is consumed and counted before the free, which throws in safe mode for a
+      // buffer the driver does not own: the error then leaves the ring consistent
+      vq.lastUsed = last;
       vq.freeDesc(id);
-      n++;
+      this.txPackets++;
+      this.txBytes += pool.length[h & INDEX_MASK] + FCS_BYTES;
+      pool.driverFree(h);
     }
-    vq.lastUsed = last;
-    this.txPackets += n;
-    this.txBytes += bytes + n * FCS_BYTES;
   }
 
   /** How often the driver notified the device of new receive and transmit buffers. */
@@ -373,7 +371,10 @@ export class VirtioNetDevice implements IxyDevice {
     return { rx: this.rxNotifies, tx: this.txNotifies };
   }
 
-  /** Packets queued for sending that the device has not yet reported as sent. */
+  /**
+   * Packets queued for sending that the driver has not yet reclaimed: the device may have sent
+   * some since the last `txBatch` or `readStats`, which reclaim them.
+   */
   get txInFlight(): number {
     return this.tx.inFlight;
   }
@@ -399,12 +400,18 @@ export class VirtioNetDevice implements IxyDevice {
     stats.rxBytes += this.rxBytes;
     stats.txPackets += this.txPackets;
     stats.txBytes += this.txBytes;
-    this.resetStats();
+    // not resetStats(): its reclaim would count and then discard frames the device finished
+    // with since the one above (it works on its own thread), and they would never be reported
+    this.clearCounts();
   }
 
   resetStats(): void {
     this.checkOpen();
     this.reclaimTx(); // frames the device sent before now are discarded with the rest
+    this.clearCounts();
+  }
+
+  private clearCounts(): void {
     this.rxPackets = 0;
     this.rxBytes = 0;
     this.txPackets = 0;

@@ -242,6 +242,26 @@ describe('moving packets', () => {
     expect(after.txPackets).toBe(0);
   });
 
+  it('a sent buffer the driver no longer owns: the error, with the used ring consumed and the frames counted', () => {
+    const { ma, a, pool } = pair({ safe: true });
+    ma.processOnNotify[1] = false;
+    const out = new PacketBatch(4);
+    fill(pool, out, [60, 61], new Uint8Array(6).fill(0xff));
+    const [first, second] = Array.from(out.handles.subarray(0, 2));
+    expect(a.txBatch(0, out)).toBe(2);
+    pool.owner[first & INDEX_MASK] = BUFFER_FREE; // a bug elsewhere freed it while the device had it
+    ma.run();
+    const stats = createStats();
+    expect(() => a.readStats(stats)).toThrow(/release of buffer \d+ of mempool \d+/);
+    // the next read goes on from there: both frames were sent, the second buffer is back
+    a.readStats(stats);
+    expect(stats).toMatchObject({ txPackets: 2, txBytes: 60 + 61 + 2 * 4 });
+    expect(a.txInFlight).toBe(0);
+    expect(pool.owner[second & INDEX_MASK]).toBe(BUFFER_FREE);
+    pool.owner[first & INDEX_MASK] = BUFFER_DRIVER; // give it back, so that the pool closes clean
+    pool.driverFree(first);
+  });
+
   it('does not notify while the device says VIRTQ_USED_F_NO_NOTIFY', () => {
     const { ma, a, pool } = pair();
     const out = new PacketBatch(8);

@@ -30,6 +30,7 @@ if [ -n "${IXY_STALL_FWD:-}" ]; then
   gen=$!
   for i in $(seq 1 600); do
     grep -q 'sending' "$out/pktgen.log" && break
+    kill -0 $gen 2>/dev/null || break
     sleep 0.1
   done
   sleep 0.5
