@@ -82,6 +82,37 @@ describe('ixy-pktgen', () => {
     for (let i = 1; i < n; i++) if (stamps[i] < stamps[i - 1]) throw new Error(`stamp ${i} went back in time`);
   });
 
+  it('before it closes the port, waits for a slow receiver to take every frame still in its TX ring', async () => {
+    const tag = `pgslow${process.pid}`;
+    // flow control: a full receive ring holds the cable back, and the cable pktgen's TX ring.
+    // The receiver takes a frame every 10 ms only once pktgen has handed over all n: the last
+    // ~300 leave pktgen's ring one by one over ~3 s, longer than its 2 s of patience without
+    // progress (a total of 2 s, as before, closed the port on them)
+    const rx = openDevice(`sim:${tag}:1`, { ringSize: 64, flowControl: true });
+    const sink = new Sink();
+    const one = new PacketBatch(1);
+    const n = 900;
+    const pktgen = run([`sim:${tag}:0`, '--count', String(n), '--size', '128']);
+    let code: number | null | undefined;
+    void pktgen.exit.then((c) => (code = c));
+    for (let i = 0; i < 400 && !pktgen.out().includes('sending'); i++) await new Promise((r) => setTimeout(r, 25));
+    await new Promise((r) => setTimeout(r, 300));
+    // until all n came, or pktgen has exited and the ring and cable are empty
+    let empty = 0;
+    while (sink.received < n && (code === undefined || empty < 100)) {
+      const got = rx.rxBatch(0, one);
+      sink.consume(one);
+      empty = got === 0 ? empty + 1 : 0;
+      await new Promise((r) => setTimeout(r, got === 0 ? 1 : 10));
+    }
+    await pktgen.exit;
+    rx.close();
+    expect(code, pktgen.out()).toBe(0);
+    expect(pktgen.out()).toContain(`sent ${n} frames`);
+    expect(pktgen.out()).not.toMatch(/never left the port/);
+    expect(sink.summary()).toBe(`${n} frames, ${n * 128} bytes, 0 bad, 0 lost, 0 duplicated, 0 out of order`);
+  }, 120_000);
+
   it('counts as sent only what the port took, and says what never left a port without link', async () => {
     const tag = `pgnolink${process.pid}`;
     // nobody holds the far end: no link, so the port transmits nothing and its ring fills
