@@ -267,12 +267,18 @@ function drain(dev: IxyDevice, ms: number, each?: (pool: Mempool, h: number, seq
   }
 }
 
+const sleepCell = new Int32Array(new SharedArrayBuffer(4));
+/** Blocks the thread for `ms`: the cases' wait loops are synchronous. */
+function sleepMs(ms: number): void {
+  Atomics.wait(sleepCell, 0, 0, ms);
+}
+
 /** Adds `dev`'s counters to `stats` until `done()` holds or `timeoutMs` pass. */
 function readUntil(dev: IxyDevice, stats: DeviceStats, done: () => boolean, timeoutMs: number): void {
   const deadline = performance.now() + timeoutMs;
   dev.readStats(stats);
   while (!done() && performance.now() < deadline) {
-    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1);
+    sleepMs(1);
     dev.readStats(stats);
   }
 }
@@ -282,7 +288,7 @@ function waitForLink(devs: IxyDevice[], timeoutMs: number): void {
   for (const dev of devs)
     while (dev.linkSpeed() === 0) {
       if (performance.now() > deadline) assert.fail(`${dev.address}: no link within ${timeoutMs} ms`);
-      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1);
+      sleepMs(1);
     }
 }
 

@@ -24,10 +24,10 @@ for i in $(seq 1 600); do
   kill -0 $cap 2>/dev/null && kill -0 $fwd 2>/dev/null || break
   sleep 0.2
 done
+[ -n "${IXY_STALL_FWD:-}" ] && kill -STOP $fwd
+$run apps/pktgen/dist/main.js "$p0" --count "$n" --size 128 --rate 0.002 > "$out/pktgen.log" 2>&1 &
+gen=$!
 if [ -n "${IXY_STALL_FWD:-}" ]; then
-  kill -STOP $fwd
-  $run apps/pktgen/dist/main.js "$p0" --count "$n" --size 128 --rate 0.002 > "$out/pktgen.log" 2>&1 &
-  gen=$!
   for i in $(seq 1 600); do
     grep -q 'sending' "$out/pktgen.log" && break
     kill -0 $gen 2>/dev/null || break
@@ -35,10 +35,8 @@ if [ -n "${IXY_STALL_FWD:-}" ]; then
   done
   sleep 0.5
   kill -CONT $fwd
-  wait $gen
-else
-  $run apps/pktgen/dist/main.js "$p0" --count "$n" --size 128 --rate 0.002 > "$out/pktgen.log" 2>&1
 fi
+wait $gen
 echo "pktgen=$?" > "$out/status"
 wait $cap
 echo "capture=$?" >> "$out/status"
