@@ -147,37 +147,48 @@ export class RxQueue {
     let bad = -1;
     let badState = 0;
     let n = 0;
-    // one pass, as C ixy's: `status` is the write-back of descriptor `index`, DD set
-    while (n < limit) {
-      // a packet spanning descriptors ends the batch before it, and is reported by the call
-      // that finds it first in line, with the ring consistent
-      if ((status & STAT_EOP) === 0) {
-        if (n > 0) break;
-        throw this.multiSegmentError(status);
-      }
-      const h = handles[index];
-      const x = h & IDX;
-      if (safe) {
-        // driver-owned → application-owned (the ring holds only this pool's handles: the tag
-        // above); a mismatch is reported once the ring is consistent
-        if (owner[x] !== DRIVER && bad < 0) {
-          bad = n;
-          badState = owner[x];
+    for (;;) {
+      // one pass, as C ixy's: `status` is the write-back of descriptor `index`, DD set
+      while (n < limit) {
+        // a packet spanning descriptors ends the batch before it, and is reported by the call
+        // that finds it first in line, with the ring consistent
+        if ((status & STAT_EOP) === 0) {
+          if (n > 0) break;
+          throw this.multiSegmentError(status);
         }
-        owner[x] = APP;
+        const h = handles[index];
+        const x = h & IDX;
+        if (safe) {
+          // driver-owned → application-owned (the ring holds only this pool's handles: the
+          // tag above); a buffer not the driver's leaves the loop, see below
+          if (owner[x] !== DRIVER) break;
+          owner[x] = APP;
+        }
+        const w = index << 2;
+        lengths[x] = ring[w | 3] & 0xffff;
+        out[n++] = h;
+        const f = stack[--top]; // the fresh buffer, popped off the pool's free stack
+        if (safe) owner[f] = DRIVER;
+        // the read format (§7.1.6.1): packet buffer address, header address 0 (which clears DD)
+        ring64[index << 1] = addrs[f];
+        ring64[(index << 1) | 1] = 0;
+        handles[index] = (tag | f) >>> 0;
+        index = (index + 1) & mask;
+        status = ring[(index << 2) | 2];
+        if ((status & STAT_DD) === 0) break;
       }
-      const w = index << 2;
-      lengths[x] = ring[w | 3] & 0xffff;
-      out[n++] = h;
-      const f = stack[--top]; // the fresh buffer, popped off the pool's free stack
-      if (safe) owner[f] = DRIVER;
-      // the read format (§7.1.6.1): packet buffer address, header address 0 (which clears DD)
-      ring64[index << 1] = addrs[f];
-      ring64[(index << 1) | 1] = 0;
-      handles[index] = (tag | f) >>> 0;
-      index = (index + 1) & mask;
-      status = ring[(index << 2) | 2];
-      if ((status & STAT_DD) === 0) break;
+      // Safe mode, a received buffer that was not the driver's: the first such is noted, its
+      // byte set to the driver's, and the loop goes on and takes it as any other, so that the
+      // error is raised with the ring consistent. Noted inside the loop, the two variables it
+      // kept cost safe fwd at batch 32 ×1.03 (ab-paired, Node 24).
+      if (!safe || n === limit || (status & (STAT_DD | STAT_EOP)) !== (STAT_DD | STAT_EOP)) break;
+      const x = handles[index] & IDX;
+      if (owner[x] === DRIVER) break;
+      if (bad < 0) {
+        bad = n;
+        badState = owner[x];
+      }
+      owner[x] = DRIVER;
     }
     pool.driverAllocEnd(top);
     if (n > 0) {

@@ -210,6 +210,9 @@ export class TxQueue {
     const addrs = pool.addrBits;
     const maxLen = this.maxLen(pool.bufSize);
     let k = from;
+    // the size in one compare: lengths MIN_FRAME..maxLen are 0..span after the subtraction, a
+    // shorter one wraps to above 2^31 with `>>> 0` (two compares: fwd step at batch 32 ×1.02)
+    const span = maxLen - MIN_FRAME;
     // a loop per mode, as Mempool.driverFreeRun: one branch per packet fewer and one array
     // fewer in the fast one (fwd step at batch 32 ×0.966, safe ×0.973; ab-paired, Node 24)
     if (pool.safe === true) {
@@ -221,7 +224,9 @@ export class TxQueue {
         if (h >>> SHIFT !== id) break;
         const i = h & IDX;
         const len = lengths[i];
-        if (len < MIN_FRAME || len > maxLen || owner[i] !== APP) return -1 - k;
+        // the size and the owner in one compare: a state byte other than APP sets bits 16 and
+        // up (three compares and branches cost safe fwd at batch 32 ×1.02, ab-paired, Node 24)
+        if ((((len - MIN_FRAME) | ((owner[i] ^ APP) << 16)) >>> 0) > span) return -1 - k;
         owner[i] = DRIVER;
         handles[index] = h;
         // advanced data descriptor (§7.2.3.2.4): buffer address, then cmd_type_len, olinfo_status
@@ -235,7 +240,7 @@ export class TxQueue {
         if (h >>> SHIFT !== id) break;
         const i = h & IDX;
         const len = lengths[i];
-        if (len < MIN_FRAME || len > maxLen) return -1 - k;
+        if ((len - MIN_FRAME) >>> 0 > span) return -1 - k;
         handles[index] = h;
         // advanced data descriptor (§7.2.3.2.4), as above
         ring64[index << 1] = addrs[i];

@@ -30,11 +30,14 @@ const MAX_POOLS = 1 << (32 - POOL_SHIFT);
 const FREE = 0;
 const APP = 1;
 const DRIVER = 2;
-/** Safe mode: the buffer is in the pool's free stack. */
+/** Safe mode: the buffer is in the pool's free stack (as is one a TX clean-up freed, which keeps BUFFER_DRIVER: see `Mempool.owner`). */
 export const BUFFER_FREE = FREE;
 /** Safe mode: the application owns the buffer (allocated, or received and not yet sent or freed). */
 export const BUFFER_APP = APP;
-/** Safe mode: a driver owns the buffer (behind an RX descriptor, or sent and not yet cleaned up). */
+/**
+ * Safe mode: a driver owns the buffer (behind an RX descriptor, or sent and not yet cleaned up),
+ * or a TX clean-up freed it and it has not been reused (see `Mempool.owner`).
+ */
 export const BUFFER_DRIVER = DRIVER;
 const STATE_NAMES = ['free', 'owned by the application', 'owned by a driver'];
 
@@ -145,6 +148,11 @@ export class Mempool implements PacketPool {
    * inline, a compare and a store per packet instead of a call (the pool's id already matched
    * when the pool was looked up by the handle): `if (owner[i] !== BUFFER_APP) throw
    * pool.ownershipError(h, BUFFER_APP, 'transmit'); owner[i] = BUFFER_DRIVER`.
+   *
+   * A buffer a TX clean-up freed (driverFreeRun) keeps BUFFER_DRIVER in the free stack: it is
+   * not the application's, so every check of a buffer the application hands over (send, free)
+   * still fails on it, and ownershipError looks in the free stack to name it free. Popping it
+   * sets the byte again (BUFFER_DRIVER for a driver's refill, BUFFER_APP for alloc).
    */
   readonly owner: Uint8Array;
   /**
@@ -349,6 +357,12 @@ export class Mempool implements PacketPool {
       // call inside, the loop had a path back from a call, which could have changed anything,
       // so the optimised code could keep nothing it had loaded across packets: safe fwd step
       // at batch 32 ×0.94, safe ÷ fast 1.19 -> 1.13 (ab-paired, Node 24)
+      //
+      // The byte is checked and left BUFFER_DRIVER (see `owner`): a store of BUFFER_FREE here
+      // cost safe fwd at batch 32 ×1.06 (ab-paired, Node 24, in the loop or in a loop of its
+      // own after it). What it found at once, a buffer a clean-up frees twice (a driver's ring
+      // corrupted), is found instead at the buffer's next transfer, as the stack then holds it
+      // twice, or below as a stack fuller than the pool.
       let failed = false;
       for (; i < count; i++) {
         const h = ring[(start + i) & mask];
@@ -358,8 +372,13 @@ export class Mempool implements PacketPool {
           failed = true;
           break;
         }
-        state[index] = FREE;
         stack[top++] = index;
+      }
+      if (top > this.entries) {
+        this.top = this.entries;
+        throw new OwnershipError(
+          `release: a driver freed more buffers than mempool ${this.id} holds (${this.entries}): one was freed twice`,
+        );
       }
       if (failed) {
         this.top = top;
@@ -400,7 +419,9 @@ export class Mempool implements PacketPool {
         `${what} of a foreign buffer: handle 0x${(handle >>> 0).toString(16)} is not a buffer of mempool ${this.id}`,
       );
     }
-    const seen = state ?? this.owner[index];
+    let seen = state ?? this.owner[index];
+    // a buffer a TX clean-up freed keeps the driver's byte (see `owner`)
+    if (seen === DRIVER && this.freeStack.subarray(0, this.top).includes(index)) seen = FREE;
     const detail =
       seen === FREE
         ? from === APP && to === FREE
