@@ -7,6 +7,7 @@ import { Mempool } from '@ixy/memory';
 import {
   StatsReporter,
   addCableGroupOption,
+  drainTx,
   forwardBatch,
   forwardHeld,
   addPollModeOptions,
@@ -19,6 +20,7 @@ import {
   durationOption,
   type PollModeOptions,
   tunePacketLoopV8,
+  type TxHandover,
 } from '@ixy/cli';
 import { loadDrivers } from '@ixy/drivers';
 
@@ -149,9 +151,12 @@ async function main(): Promise<number> {
     const [statsA, statsB] = [reporter.stats(0), reporter.stats(1)];
     const batch = new PacketBatch(opts.batch);
     const held = [new PacketBatch(opts.batch), new PacketBatch(opts.batch)];
+    // what each port's TX queue took (for the drain at the stop), and what waits for it
+    const toA: TxHandover = { handed: 0, held: held[1] };
+    const toB: TxHandover = { handed: 0, held: held[0] };
     const step = opts.lossless
-      ? (): number => forwardHeld(a, b, held[0]) + forwardHeld(b, a, held[1])
-      : (): number => forwardBatch(a, b, batch, statsB) + forwardBatch(b, a, batch, statsA);
+      ? (): number => forwardHeld(a, b, held[0], toB) + forwardHeld(b, a, held[1], toA)
+      : (): number => forwardBatch(a, b, batch, statsB, toB) + forwardBatch(b, a, batch, statsA, toA);
     await pollLoop(step, {
       durationSeconds: opts.duration,
       onInterval: (ns) => reporter.interval(ns),
@@ -159,9 +164,16 @@ async function main(): Promise<number> {
       wakeups: rxWakeups(devs),
       ...hybridOptions(opts),
     });
-    // what waited for a full TX ring at the stop was not sent: dropped, and counted
-    reporter.countTxDropped(1, held[0].length);
-    reporter.countTxDropped(0, held[1].length);
+    // Closing a port discards what its TX ring still holds: first let the rings drain (what
+    // waits for a full ring goes out first); what never left is dropped, and counted
+    const stuck = await drainTx('ixy-fwd', reporter, [toA, toB]);
+    stuck.forEach((n, i) => {
+      if (n === 0) return;
+      reporter.countTxDropped(i, n);
+      console.log(
+        `ixy-fwd: ${n} frames for ${devs[i].address} never left (link ${devs[i].linkSpeed() === 0 ? 'down' : 'up'}): they were in its TX ring${held[1 - i].length > 0 ? ' or waiting for it' : ''} at the stop; counted as dropped`,
+      );
+    });
     for (const h of held) Mempool.freeBatch(h);
     const totals = reporter.totals();
     if (worker && summary) {

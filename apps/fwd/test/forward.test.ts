@@ -6,7 +6,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
-import { PacketBatch, deviceDma, openDevice, txBatchBusyWait, type IxyDevice } from '@ixy/core';
+import { PacketBatch, createStats, deviceDma, openDevice, txBatchBusyWait, type IxyDevice } from '@ixy/core';
 import { INDEX_MASK, Mempool } from '@ixy/memory';
 import { Generator, Sink } from '@ixy/traffic';
 import { forwardBatch } from '@ixy/cli';
@@ -116,6 +116,118 @@ describe('ixy-fwd as a process, with traffic from this process over shared-memor
     expect(out).toMatch(new RegExp(`\\[sim:${tag}-a:0\\] total RX: ${total} packets`));
     expect(out).toMatch(new RegExp(`\\[sim:${tag}-b:0\\] total RX: 0 packets .* TX: ${total} packets`));
   });
+});
+
+describe("ixy-fwd's stop: what its TX rings hold leaves before the ports close, or is counted", () => {
+  let child: ChildProcess | undefined;
+  afterEach(() => {
+    child?.kill('SIGKILL');
+  });
+
+  /** Starts ixy-fwd --lossless between `sim:<tag>-a:0` and `sim:<tag>-b:0`; resolves once it forwards. */
+  async function startFwd(tag: string) {
+    const main = fileURLToPath(new URL('../dist/main.js', import.meta.url));
+    const proc = spawn(process.execPath, [main, `sim:${tag}-a:0`, `sim:${tag}-b:0`, '--lossless', '--duration', '60'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    child = proc;
+    let out = '';
+    proc.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    proc.stderr.on('data', (d: Buffer) => (out += d.toString()));
+    let code: number | null | undefined;
+    const exited = new Promise<number | null>((resolve) =>
+      proc.on('exit', (c) => {
+        code = c;
+        resolve(c);
+      }),
+    );
+    while (!out.includes('forwarding between')) {
+      if (proc.exitCode !== null) throw new Error(`ixy-fwd exited early: ${out}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    return { proc, out: () => out, exited, code: () => code };
+  }
+
+  /**
+   * Sends `total` frames into fwd's port a, towards a receiver at port b's far end with a ring of
+   * 64 and flow control that reads nothing yet: the frames fill its ring (63), the cable (256
+   * slots) and back up into fwd's TX ring. Resolves once the source has sent all of them.
+   */
+  async function backUp(tag: string, total: number) {
+    const src = open(`sim:${tag}-a:1`);
+    const dst = openDevice(`sim:${tag}-b:1`, { ringSize: 64, flowControl: true });
+    opened.push(dst);
+    const pool = new Mempool({ allocator: deviceDma(src), entries: 1024 });
+    const gen = new Generator(pool, { sizes: [128] });
+    const send = new PacketBatch(16);
+    while (gen.seq < total) {
+      gen.fill(send, Math.min(16, total - gen.seq));
+      txBatchBusyWait(src, 0, send);
+    }
+    // the source's TX ring empties into fwd, which takes all of it (its ring holds 512)
+    const stats = createStats();
+    for (let i = 0; i < 400 && stats.txPackets < total; i++) {
+      src.txBatch(0, new PacketBatch(1));
+      src.readStats(stats);
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    expect(stats.txPackets).toBe(total);
+    return dst;
+  }
+
+  it('waits for a slow receiver to take what is still in its TX ring', async () => {
+    const tag = `drain${process.pid}`;
+    const fwd = await startFwd(tag);
+    const total = 650;
+    const dst = await backUp(tag, total);
+    await new Promise((r) => setTimeout(r, 300));
+    fwd.proc.kill('SIGTERM');
+    // the receiver now takes a frame every 10 ms: the ~330 frames in fwd's TX ring leave over
+    // ~3 s, longer than the drain's patience without progress (a wait of 2 s in all loses some)
+    const sink = new Sink();
+    const one = new PacketBatch(1);
+    let empty = 0;
+    while (sink.received < total && (fwd.code() === undefined || empty < 100)) {
+      const got = dst.rxBatch(0, one);
+      sink.consume(one);
+      empty = got === 0 ? empty + 1 : 0;
+      await new Promise((r) => setTimeout(r, got === 0 ? 1 : 10));
+    }
+    expect(await fwd.exited, fwd.out()).toBe(0);
+    expect(sink.summary()).toBe(`${total} frames, ${total * 128} bytes, 0 bad, 0 lost, 0 duplicated, 0 out of order`);
+    expect(fwd.out()).toMatch(/ixy-fwd: waiting for \d+ frames still in the TX rings to leave/);
+    expect(fwd.out()).not.toMatch(/never left|dropped/);
+    expect(fwd.out()).toMatch(new RegExp(`\\[sim:${tag}-b:0\\] total RX: 0 packets .* TX: ${total} packets`));
+  }, 60_000);
+
+  it('counts as dropped, and says so, what a receiver that takes nothing left in its TX ring', async () => {
+    const tag = `stuck${process.pid}`;
+    const fwd = await startFwd(tag);
+    const total = 700;
+    const dst = await backUp(tag, total);
+    await new Promise((r) => setTimeout(r, 300));
+    fwd.proc.kill('SIGTERM');
+    expect(await fwd.exited, fwd.out()).toBe(0);
+    // what left fwd's port is in the receiver's ring and the cable; the rest never left
+    const batch = new PacketBatch(64);
+    const sink = new Sink();
+    for (let empty = 0; empty < 50;) {
+      empty = dst.rxBatch(0, batch) === 0 ? empty + 1 : 0;
+      sink.consume(batch);
+      await new Promise((r) => setTimeout(r, 1));
+    }
+    const stuck = total - sink.received;
+    expect(sink.received).toBeGreaterThan(0);
+    expect(stuck).toBeGreaterThan(0);
+    expect(fwd.out()).toContain(
+      `ixy-fwd: ${stuck} frames for sim:${tag}-b:0 never left (link up): they were in its TX ring at the stop; counted as dropped`,
+    );
+    expect(fwd.out()).toMatch(
+      new RegExp(
+        `\\[sim:${tag}-b:0\\] total RX: 0 packets .* TX: ${sink.received} packets \\d+ bytes \\(${stuck} dropped\\)`,
+      ),
+    );
+  }, 60_000);
 });
 
 describe('ixy-fwd command line', () => {

@@ -8,7 +8,7 @@ import {
   addPollModeOptions,
   cableGroupOptions,
   decimalOption,
-  stopSignals,
+  drainTx,
   hybridOptions,
   intOption,
   pollLoop,
@@ -161,26 +161,8 @@ async function main(): Promise<number> {
     );
     if (result.reason === 'signal') console.log('ixy-pktgen: stopped by a signal');
     Mempool.freeBatch(batch);
-    // Let the queue drain: the device still sends what it took, and closing the port discards
-    // what is left. A slow receiver behind a lossless link may take seconds; so wait while
-    // frames still leave, and give up after 2 s in which none did (or at another Ctrl-C).
-    const empty = new PacketBatch(1);
-    const signalsBefore = stopSignals();
-    let left = reporter.current(0).txPackets;
-    let patience = performance.now() + 2000;
-    const sayAt = performance.now() + 500; // a wait the user notices is explained, once
-    let said = false;
-    while (left < sent && performance.now() < patience && stopSignals() === signalsBefore) {
-      dev.txBatch(0, empty);
-      await new Promise((resolve) => setTimeout(resolve, 1));
-      const now = reporter.current(0).txPackets;
-      if (now > left) patience = performance.now() + 2000;
-      left = now;
-      if (!said && left < sent && performance.now() > sayAt) {
-        said = true;
-        console.log(`ixy-pktgen: waiting for ${sent - left} frames still in the TX ring to leave (Ctrl-C stops)`);
-      }
-    }
+    // the device still sends what its ring holds, and closing the port discards the rest
+    await drainTx('ixy-pktgen', reporter, [{ handed: sent }]);
     reporter.checkLink(0);
     const totals = reporter.totals();
     console.log(`ixy-pktgen: sent ${sent} frames`);

@@ -1,5 +1,6 @@
 import type { DeviceStats, IxyDevice, PacketBatch, PacketPool } from '@ixy/core';
 import { INDEX_MASK, Mempool, POOL_SHIFT } from '@ixy/memory';
+import type { TxHandover } from './drain.js';
 
 // module-local copies: the optimised code folds them (imported bindings are cells it loads)
 const SHIFT = POOL_SHIFT;
@@ -50,14 +51,22 @@ function touchRun(pool: PacketPool, h: Uint32Array, i: number, n: number): numbe
 
 /**
  * One step of ixy-fwd: receive a batch on `rx`, touch each packet, send it on `tx`, free what
- * the TX queue did not take, counting those in `txStats.txDropped` (when given). Returns the
- * packets received. Allocates nothing.
+ * the TX queue did not take, counting those in `txStats.txDropped` (when given). What the TX
+ * queue took is added to `handover.handed` (when given; see drainTx). Returns the packets
+ * received. Allocates nothing.
  */
-export function forwardBatch(rx: IxyDevice, tx: IxyDevice, batch: PacketBatch, txStats?: DeviceStats): number {
+export function forwardBatch(
+  rx: IxyDevice,
+  tx: IxyDevice,
+  batch: PacketBatch,
+  txStats?: DeviceStats,
+  handover?: TxHandover,
+): number {
   const n = rx.rxBatch(0, batch);
   if (n === 0) return 0;
   touchReceived(rx, batch, n);
   const sent = tx.txBatch(0, batch);
+  if (handover !== undefined) handover.handed += sent;
   if (sent < n) {
     Mempool.freeBatch(batch, sent);
     if (txStats !== undefined) txStats.txDropped += n - sent;
@@ -69,20 +78,24 @@ export function forwardBatch(rx: IxyDevice, tx: IxyDevice, batch: PacketBatch, t
  * One step of the lossless variant: packets the TX queue did not take stay in `held` (one
  * batch per direction) and go first at the next step; nothing more is received on `rx` until
  * they are gone. So a full TX ring pauses receiving, the RX ring fills, and with flow control
- * the pressure reaches the sender instead of a frame being dropped. Returns the packets moved
- * (received or sent), 0 when nothing moved.
+ * the pressure reaches the sender instead of a frame being dropped. What the TX queue took is
+ * added to `handover.handed` (when given). Returns the packets moved (received or sent), 0 when
+ * nothing moved.
  */
-export function forwardHeld(rx: IxyDevice, tx: IxyDevice, held: PacketBatch): number {
+export function forwardHeld(rx: IxyDevice, tx: IxyDevice, held: PacketBatch, handover?: TxHandover): number {
   let moved = 0;
   if (held.length > 0) {
     const sent = tx.txBatch(0, held);
     held.shift(sent);
+    if (handover !== undefined) handover.handed += sent;
     if (held.length > 0) return sent;
     moved = sent;
   }
   const n = rx.rxBatch(0, held);
   if (n === 0) return moved;
   touchReceived(rx, held, n);
-  held.shift(tx.txBatch(0, held));
+  const sent = tx.txBatch(0, held);
+  held.shift(sent);
+  if (handover !== undefined) handover.handed += sent;
   return moved + n;
 }

@@ -14,4 +14,5 @@ export {
   type PollModeOptions,
 } from './options.js';
 export { forwardBatch, forwardHeld } from './forward.js';
+export { drainTx, type TxHandover } from './drain.js';
 export { PACKET_LOOP_V8_FLAGS, packetLoopV8Flags, tunePacketLoopV8 } from './v8-tuning.js';

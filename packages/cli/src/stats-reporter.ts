@@ -26,6 +26,11 @@ export class StatsReporter {
     this.link = devices.map((d) => d.linkSpeed());
   }
 
+  /** Device `i`. */
+  device(i: number): IxyDevice {
+    return this.devices[i];
+  }
+
   /** Counts `n` packets the app dropped because device `i` did not take them. */
   countTxDropped(i: number, n: number): void {
     this.now[i].txDropped += n;

@@ -62,6 +62,25 @@ describe("ixy-fwd's step touches byte 1 of every packet once, whatever pools the
     });
   }
 
+  it('counts what the TX queue took into a handover (for the drain at the stop)', () => {
+    const handles = [a.allocOrThrow(), a.allocOrThrow(), a.allocOrThrow()];
+    const rx = fakePort(a);
+    const tx = fakePort('absent', 2);
+    const handover = { handed: 0 };
+    rx.queued.push(...handles);
+    expect(forwardBatch(rx.dev, tx.dev, new PacketBatch(8), createStats(), handover)).toBe(3);
+    expect(handover.handed).toBe(2); // the third was freed and counted as dropped
+    // the lossless step: 2 of 3 now, the held one at the next step
+    const more = [a.allocOrThrow(), a.allocOrThrow(), a.allocOrThrow()];
+    rx.queued.push(...more);
+    const held = new PacketBatch(8);
+    expect(forwardHeld(rx.dev, tx.dev, held, handover)).toBe(3);
+    expect([handover.handed, held.length]).toEqual([4, 1]);
+    expect(forwardHeld(rx.dev, tx.dev, held, handover)).toBe(1);
+    expect([handover.handed, held.length]).toEqual([5, 0]);
+    for (const h of tx.sent) a.free(h);
+  });
+
   it('frees what the TX queue did not take and counts it in txDropped', () => {
     const handles = [a.allocOrThrow(), a.allocOrThrow(), a.allocOrThrow()];
     const rx = fakePort(a);

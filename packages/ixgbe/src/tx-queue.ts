@@ -226,7 +226,7 @@ export class TxQueue {
         const len = lengths[i];
         // the size and the owner in one compare: a state byte other than APP sets bits 16 and
         // up (three compares and branches cost safe fwd at batch 32 ×1.02, ab-paired, Node 24)
-        if ((((len - MIN_FRAME) | ((owner[i] ^ APP) << 16)) >>> 0) > span) return -1 - k;
+        if (((len - MIN_FRAME) | ((owner[i] ^ APP) << 16)) >>> 0 > span) return -1 - k;
         owner[i] = DRIVER;
         handles[index] = h;
         // advanced data descriptor (§7.2.3.2.4): buffer address, then cmd_type_len, olinfo_status
