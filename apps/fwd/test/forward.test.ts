@@ -175,12 +175,24 @@ describe("ixy-fwd's stop: what its TX rings hold leaves before the ports close, 
     return dst;
   }
 
+  /**
+   * Resolves once ixy-fwd has taken everything the source sent: a stats line of port a, printed
+   * after `mark` (the source had sent all), with nothing received in its second. fwd forwards at
+   * once what its RX ring takes, as its TX ring has room for what the cable and the receiver's
+   * ring do not hold. Not a fixed sleep, which a busy machine can outlast.
+   */
+  async function received(out: () => string, tag: string, mark: number): Promise<void> {
+    const idle = new RegExp(`\\[sim:${tag}-a:0\\] RX: 0\\.00 Mbit/s`);
+    for (let i = 0; i < 600 && !idle.test(out().slice(mark)); i++) await new Promise((r) => setTimeout(r, 50));
+    expect(out().slice(mark), 'ixy-fwd never had a second without receiving').toMatch(idle);
+  }
+
   it('waits for a slow receiver to take what is still in its TX ring', async () => {
     const tag = `drain${process.pid}`;
     const fwd = await startFwd(tag);
     const total = 650;
     const dst = await backUp(tag, total);
-    await new Promise((r) => setTimeout(r, 300));
+    await received(fwd.out, tag, fwd.out().length);
     fwd.proc.kill('SIGTERM');
     // the receiver now takes a frame every 10 ms: the ~330 frames in fwd's TX ring leave over
     // ~3 s, longer than the drain's patience without progress (a wait of 2 s in all loses some)
@@ -205,7 +217,7 @@ describe("ixy-fwd's stop: what its TX rings hold leaves before the ports close, 
     const fwd = await startFwd(tag);
     const total = 700;
     const dst = await backUp(tag, total);
-    await new Promise((r) => setTimeout(r, 300));
+    await received(fwd.out, tag, fwd.out().length);
     fwd.proc.kill('SIGTERM');
     expect(await fwd.exited, fwd.out()).toBe(0);
     // what left fwd's port is in the receiver's ring and the cable; the rest never left

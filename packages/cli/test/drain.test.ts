@@ -70,8 +70,14 @@ describe('drainTx: at the stop, waits for what an app handed to its ports to lea
     const a = fakePort(1e9, 1);
     const reporter = new StatsReporter([a] as unknown as IxyDevice[], () => {});
     setTimeout(() => process.emit('SIGINT'), 100);
-    const [left] = await drainTx('test', reporter, [{ handed: 1e9 }]);
-    expect(left).toBe(a.inRing);
-    expect(left).toBeGreaterThan(0);
+    try {
+      const [left] = await drainTx('test', reporter, [{ handed: 1e9 }]);
+      expect(left).toBe(a.inRing);
+      expect(left).toBeGreaterThan(0);
+    } finally {
+      // the handlers would outlive the test in this worker (and keep SIGTERM from ending it)
+      process.removeAllListeners('SIGINT');
+      process.removeAllListeners('SIGTERM');
+    }
   });
 });

@@ -97,6 +97,9 @@ export class TxQueue {
     this.handles = new Uint32Array(size);
     this.mask = size - 1;
     this.tdt = IXGBE_TDT(queue);
+    // PAYLEN below 2^15 (cmdWords, below) and the safe TX check's one compare (`take`) need it
+    if (!(maxFrame >= MIN_TX_FRAME && maxFrame <= 0x7fff))
+      throw new RangeError(`tx queue ${queue}: max frame ${maxFrame} is outside ${MIN_TX_FRAME}..${0x7fff}`);
     this.cmdWords = new Float64Array(maxFrame + 1);
     const words = new Uint32Array(this.cmdWords.buffer);
     for (let len = 0; len <= maxFrame; len++) {
@@ -134,8 +137,10 @@ export class TxQueue {
       const done = home === undefined ? 0 : home.driverFreeRun(handles, clean, CLEAN_BATCH, mask);
       if (done < CLEAN_BATCH) freeRing(handles, clean + done, CLEAN_BATCH - done, mask);
       clean = (last + 1) & mask;
+      // at each batch: a later batch's ownership error (safe mode) must not leave this one's
+      // buffers to be freed a second time
+      this.cleanIndex = clean;
     }
-    this.cleanIndex = clean;
   }
 
   /**

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { OwnershipError, PacketBatch, txBatchBusyWait } from '@ixy/core';
-import { BUFFER_FREE, INDEX_MASK, Mempool } from '@ixy/memory';
+import { BUFFER_APP, BUFFER_FREE, INDEX_MASK, Mempool } from '@ixy/memory';
 import type { SimPortDevice } from '@ixy/sim';
 import type { RxQueue } from '../src/rx-queue.js';
 import { fillBatch, frameBytes, packetBytes, type Pair } from './helpers.js';
@@ -42,6 +42,35 @@ describe('ixgbe safe mode: packet ownership', () => {
     const h = rx.handles[0];
     Mempool.of(h).free(h);
     expect(() => Mempool.of(h).free(h)).toThrow(/double free/);
+  });
+
+  it('reports the first of several received buffers the driver does not own, and receives every packet in order', () => {
+    pair = openPair({ safe: true }, { safe: true });
+    const p = txPool(64, true);
+    const batch = new PacketBatch(8);
+    fillBatch(
+      p,
+      batch,
+      [0, 1, 2, 3].map((i) => frameBytes(i, 64)),
+    );
+    txBatchBusyWait(pair.p0.dev, 0, batch);
+    const q = ((pair.p1.dev as SimPortDevice).inner as unknown as { rx: RxQueue[] }).rx[0];
+    // the buffers behind the first and the third descriptor marked free while the ring held them
+    const first = q.handles[0];
+    q.pool.owner[first & INDEX_MASK] = BUFFER_FREE;
+    q.pool.owner[q.handles[2] & INDEX_MASK] = BUFFER_APP;
+    const rx = new PacketBatch(8);
+    expect(() => pair!.p1.dev.rxBatch(0, rx)).toThrow(
+      new RegExp(`receive of buffer ${first & INDEX_MASK} of mempool \\d+: use after free`),
+    );
+    // all four were taken, in order, and are the application's
+    expect(rx.length).toBe(4);
+    expect(Array.from(rx.handles.subarray(0, 4)).map(packetBytes)).toEqual([0, 1, 2, 3].map((i) => frameBytes(i, 64)));
+    Mempool.freeBatch(rx);
+    fillBatch(p, batch, [frameBytes(4, 64)]);
+    txBatchBusyWait(pair.p0.dev, 0, batch);
+    expect(pair.p1.dev.rxBatch(0, rx)).toBe(1);
+    expect(packetBytes(rx.handles[0])).toEqual(frameBytes(4, 64));
   });
 
   it('refuses a received buffer the driver does not own, after leaving its ring consistent', () => {

@@ -153,6 +153,15 @@ export class Mempool implements PacketPool {
    * not the application's, so every check of a buffer the application hands over (send, free)
    * still fails on it, and ownershipError looks in the free stack to name it free. Popping it
    * sets the byte again (BUFFER_DRIVER for a driver's refill, BUFFER_APP for alloc).
+   *
+   * What this gives up: a clean-up that frees a buffer twice (a driver's bug, or a TX ring's
+   * handles corrupted) is not refused there, and the buffer is then twice in the free stack.
+   * It is caught when a free stack would hold more buffers than the pool, when alloc pops a
+   * buffer the application already has, or when the two owners' transfers meet (a receive
+   * finding the application's byte, a send or free the driver's). Until then both owners may
+   * write into it, and if each hands it on before the other's next transfer (alloc, send,
+   * alloc again, send) it is not caught at all. The application's own mistakes are all
+   * refused where they happen, as before.
    */
   readonly owner: Uint8Array;
   /**
@@ -234,7 +243,10 @@ export class Mempool implements PacketPool {
   alloc(): number {
     if (this.top <= this.allocFloor) return -1;
     const index = this.freeStack[--this.top];
-    if (this.safe) this.owner[index] = APP;
+    if (this.safe) {
+      if (this.owner[index] === APP) throw this.freedTwice(index);
+      this.owner[index] = APP;
+    }
     return ((this.id << SHIFT) | index) >>> 0;
   }
 
@@ -257,7 +269,16 @@ export class Mempool implements PacketPool {
     let top = this.top;
     for (let i = 0; i < n; i++) h[i] = (tag | stack[--top]) >>> 0;
     this.top = top;
-    if (this.safe) for (let i = 0; i < n; i++) this.owner[h[i] & IDX] = APP;
+    if (this.safe) {
+      for (let i = 0; i < n; i++) {
+        if (this.owner[h[i] & IDX] === APP) {
+          this.top += n - i - 1; // the rest back on the stack; the second entry of h[i] dropped
+          batch.length = i;
+          throw this.freedTwice(h[i] & IDX);
+        }
+        this.owner[h[i] & IDX] = APP;
+      }
+    }
     batch.length = n;
     return n;
   }
@@ -280,7 +301,10 @@ export class Mempool implements PacketPool {
   driverAlloc(): number {
     if (this.top <= this.allocFloor) return -1;
     const index = this.freeStack[--this.top];
-    if (this.safe) this.owner[index] = DRIVER;
+    if (this.safe) {
+      if (this.owner[index] === APP) throw this.freedTwice(index);
+      this.owner[index] = DRIVER;
+    }
     return ((this.id << SHIFT) | index) >>> 0;
   }
 
@@ -332,6 +356,7 @@ export class Mempool implements PacketPool {
     if (this.safe) {
       if (this.owner[index] !== DRIVER || handle >>> SHIFT !== this.id || this.released)
         this.transfer(handle, DRIVER, FREE, 'release');
+      if (this.top >= this.entries) throw this.overfilled();
       this.owner[index] = FREE;
     }
     this.freeStack[this.top++] = index;
@@ -360,9 +385,8 @@ export class Mempool implements PacketPool {
       //
       // The byte is checked and left BUFFER_DRIVER (see `owner`): a store of BUFFER_FREE here
       // cost safe fwd at batch 32 ×1.06 (ab-paired, Node 24, in the loop or in a loop of its
-      // own after it). What it found at once, a buffer a clean-up frees twice (a driver's ring
-      // corrupted), is found instead at the buffer's next transfer, as the stack then holds it
-      // twice, or below as a stack fuller than the pool.
+      // own after it). What it found at once, a buffer a clean-up frees twice (a driver's bug
+      // or a corrupted ring), is found later or not at all: see `owner`.
       let failed = false;
       for (; i < count; i++) {
         const h = ring[(start + i) & mask];
@@ -374,12 +398,7 @@ export class Mempool implements PacketPool {
         }
         stack[top++] = index;
       }
-      if (top > this.entries) {
-        this.top = this.entries;
-        throw new OwnershipError(
-          `release: a driver freed more buffers than mempool ${this.id} holds (${this.entries}): one was freed twice`,
-        );
-      }
+      if (top > this.entries) throw this.overfilled(); // the run's pushes undone (`top` not saved)
       if (failed) {
         this.top = top;
         this.transfer(ring[(start + i) & mask], DRIVER, FREE, 'release');
@@ -394,6 +413,23 @@ export class Mempool implements PacketPool {
     this.top = top;
     if (top >= this.releaseAt && this.releaseAt >= 0) this.release();
     return i;
+  }
+
+  /** Safe mode: a free stack that would hold more buffers than the pool. */
+  private overfilled(): OwnershipError {
+    return new OwnershipError(
+      `release: a driver freed more buffers than mempool ${this.id} holds (${this.entries}): one was freed twice`,
+    );
+  }
+
+  /**
+   * Safe mode: a buffer popped off the free stack that is the application's: it was in the
+   * stack twice (a TX clean-up freed it twice, see `owner`), and handed out before.
+   */
+  private freedTwice(index: number): OwnershipError {
+    return new OwnershipError(
+      `alloc of buffer ${index} of mempool ${this.id}: it was in the free stack twice (a driver freed it twice) and is the application's`,
+    );
   }
 
   /** Safe mode: is this handle one of ours and in state `from`? Then move it to `to`. */

@@ -153,17 +153,30 @@ describe('Mempool safe mode catches ownership bugs', () => {
     expect(p.isReleased).toBe(true);
   });
 
-  it('a buffer a clean-up frees twice (a corrupted ring) is caught at its next transfer', () => {
+  it('a buffer a clean-up frees twice (a corrupted ring) is refused when it is handed out the second time', () => {
     const p = pool(8, true);
     const [x, y] = [p.alloc(), p.alloc(), p.alloc(), p.alloc()];
     p.driverTake(x);
     p.driverTake(y);
     // the clean-up does not mark what it frees (see Mempool.owner): x is now twice in the stack
     Mempool.driverFreeRing(Uint32Array.from([x, y, x, 0]), 0, 3, 3);
-    const [a, b, c] = [p.alloc(), p.alloc(), p.alloc()];
-    expect([a, b, c]).toEqual([x, y, x]);
-    p.driverTake(a);
-    expect(() => p.driverTake(c)).toThrow(/transmit of buffer \d+ of mempool \d+: buffer is owned by a driver/);
+    expect(p.freeCount).toBe(7);
+    expect([p.alloc(), p.alloc()]).toEqual([x, y]);
+    expect(() => p.alloc()).toThrow(/alloc of buffer \d+ of mempool \d+: it was in the free stack twice/);
+    // the second entry is gone: each free buffer is in the stack once
+    expect(p.freeCount).toBe(4);
+    // the same through allocBatch and a driver's refill
+    p.driverTake(x);
+    Mempool.driverFreeRing(Uint32Array.from([x, x]), 0, 2, 1);
+    const batch = new PacketBatch(8);
+    expect(() => p.allocBatch(batch, 3)).toThrow(/it was in the free stack twice/);
+    expect(Array.from(batch.handles.subarray(0, batch.length))).toEqual([x]);
+    expect(p.freeCount).toBe(4);
+    p.driverTake(x);
+    Mempool.driverFreeRing(Uint32Array.from([x, x]), 0, 2, 1);
+    expect(p.driverAlloc()).toBe(x);
+    p.driverGive(x);
+    expect(() => p.driverAlloc()).toThrow(/it was in the free stack twice/);
   });
 
   it('a clean-up that frees more buffers than the pool holds is refused', () => {
@@ -175,6 +188,12 @@ describe('Mempool safe mode catches ownership bugs', () => {
     expect(() => Mempool.driverFreeRing(ring, 0, 6, 7)).toThrow(
       /release: a driver freed more buffers than mempool \d+ holds \(4\): one was freed twice/,
     );
+    // none of the run was freed (a TX queue does not move its clean index past a run that threw)
+    expect(p.freeCount).toBe(2);
+    // and a driver freeing one at a time a buffer a clean-up freed, into a full stack
+    Mempool.driverFreeRing(Uint32Array.from([h[0], h[1]]), 0, 2, 1);
+    expect(p.freeCount).toBe(4);
+    expect(() => p.driverFree(h[0])).toThrow(/freed more buffers than mempool \d+ holds/);
     expect(p.freeCount).toBe(4);
   });
 
