@@ -187,13 +187,19 @@ describe("ixy-fwd's stop: what its TX rings hold leaves before the ports close, 
     expect(out().slice(mark), 'ixy-fwd never had a second without receiving').toMatch(idle);
   }
 
-  it('waits for a slow receiver to take what is still in its TX ring', async () => {
-    const tag = `drain${process.pid}`;
+  /** ixy-fwd started, `total` frames backed up into its TX ring, then SIGTERM. */
+  async function stopBackedUp(tag: string, total: number) {
     const fwd = await startFwd(tag);
-    const total = 650;
     const dst = await backUp(tag, total);
     await received(fwd.out, tag, fwd.out().length);
     fwd.proc.kill('SIGTERM');
+    return { fwd, dst };
+  }
+
+  it('waits for a slow receiver to take what is still in its TX ring', async () => {
+    const tag = `drain${process.pid}`;
+    const total = 650;
+    const { fwd, dst } = await stopBackedUp(tag, total);
     // the receiver now takes a frame every 10 ms: the ~330 frames in fwd's TX ring leave over
     // ~3 s, longer than the drain's patience without progress (a wait of 2 s in all loses some)
     const sink = new Sink();
@@ -214,11 +220,8 @@ describe("ixy-fwd's stop: what its TX rings hold leaves before the ports close, 
 
   it('counts as dropped, and says so, what a receiver that takes nothing left in its TX ring', async () => {
     const tag = `stuck${process.pid}`;
-    const fwd = await startFwd(tag);
     const total = 700;
-    const dst = await backUp(tag, total);
-    await received(fwd.out, tag, fwd.out().length);
-    fwd.proc.kill('SIGTERM');
+    const { fwd, dst } = await stopBackedUp(tag, total);
     expect(await fwd.exited, fwd.out()).toBe(0);
     // what left fwd's port is in the receiver's ring and the cable; the rest never left
     const batch = new PacketBatch(64);
