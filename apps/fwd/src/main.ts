@@ -166,12 +166,13 @@ async function main(): Promise<number> {
     });
     // Closing a port discards what its TX ring still holds: first let the rings drain (what
     // waits for a full ring goes out first); what never left is dropped, and counted
-    const stuck = await drainTx('ixy-fwd', reporter, [toA, toB]);
+    const handovers = [toA, toB];
+    const stuck = await drainTx('ixy-fwd', reporter, handovers);
     stuck.forEach((n, i) => {
       if (n === 0) return;
       reporter.countTxDropped(i, n);
       console.log(
-        `ixy-fwd: ${n} frames for ${devs[i].address} never left (link ${devs[i].linkSpeed() === 0 ? 'down' : 'up'}): they were in its TX ring${held[1 - i].length > 0 ? ' or waiting for it' : ''} at the stop; counted as dropped`,
+        `ixy-fwd: ${n} frames for ${devs[i].address} never left (link ${devs[i].linkSpeed() === 0 ? 'down' : 'up'}): they were in its TX ring${handovers[i].held!.length > 0 ? ' or waiting for it' : ''} at the stop; counted as dropped`,
       );
     });
     for (const h of held) Mempool.freeBatch(h);

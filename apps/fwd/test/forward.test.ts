@@ -70,26 +70,41 @@ describe('forwardBatch between two simulated ports', () => {
   }
 });
 
-describe('ixy-fwd as a process, with traffic from this process over shared-memory cables', () => {
-  let child: ChildProcess | undefined;
-  afterEach(() => {
-    child?.kill('SIGKILL');
-  });
+const main = fileURLToPath(new URL('../dist/main.js', import.meta.url));
 
+/** The ixy-fwd process a test started (killed after each test). */
+let child: ChildProcess | undefined;
+afterEach(() => {
+  child?.kill('SIGKILL');
+});
+
+/** Starts ixy-fwd between `sim:<tag>-a:0` and `sim:<tag>-b:0`; resolves once it forwards. */
+async function startFwd(tag: string, ...extra: string[]) {
+  const proc = spawn(process.execPath, [main, `sim:${tag}-a:0`, `sim:${tag}-b:0`, ...extra, '--duration', '60'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  child = proc;
+  let out = '';
+  proc.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  proc.stderr.on('data', (d: Buffer) => (out += d.toString()));
+  let code: number | null | undefined;
+  const exited = new Promise<number | null>((resolve) =>
+    proc.on('exit', (c) => {
+      code = c;
+      resolve(c);
+    }),
+  );
+  while (!out.includes('forwarding between')) {
+    if (proc.exitCode !== null) throw new Error(`ixy-fwd exited early: ${out}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return { proc, out: () => out, exited, code: () => code };
+}
+
+describe('ixy-fwd as a process, with traffic from this process over shared-memory cables', () => {
   it('forwards N frames end to end, then stops cleanly on SIGTERM with totals', async () => {
     const tag = `p${process.pid}`;
-    const main = fileURLToPath(new URL('../dist/main.js', import.meta.url));
-    child = spawn(process.execPath, [main, `sim:${tag}-a:0`, `sim:${tag}-b:0`, '--duration', '60'], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
-    const exited = new Promise<number | null>((resolve) => child!.on('exit', (code) => resolve(code)));
-    while (!out.includes('forwarding between')) {
-      if (child.exitCode !== null) throw new Error(`ixy-fwd exited early: ${out}`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    const fwd = await startFwd(tag);
     const src = open(`sim:${tag}-a:1`);
     const dst = open(`sim:${tag}-b:1`);
     const pool = new Mempool({ allocator: deviceDma(src), entries: 1024 });
@@ -111,43 +126,14 @@ describe('ixy-fwd as a process, with traffic from this process over shared-memor
     }
     expect(sink.summary()).toBe(`${total} frames, ${sink.bytes} bytes, 0 bad, 0 lost, 0 duplicated, 0 out of order`);
     expect(wrong.count).toBe(0);
-    child.kill('SIGTERM');
-    expect(await exited).toBe(0);
-    expect(out).toMatch(new RegExp(`\\[sim:${tag}-a:0\\] total RX: ${total} packets`));
-    expect(out).toMatch(new RegExp(`\\[sim:${tag}-b:0\\] total RX: 0 packets .* TX: ${total} packets`));
+    fwd.proc.kill('SIGTERM');
+    expect(await fwd.exited).toBe(0);
+    expect(fwd.out()).toMatch(new RegExp(`\\[sim:${tag}-a:0\\] total RX: ${total} packets`));
+    expect(fwd.out()).toMatch(new RegExp(`\\[sim:${tag}-b:0\\] total RX: 0 packets .* TX: ${total} packets`));
   });
 });
 
 describe("ixy-fwd's stop: what its TX rings hold leaves before the ports close, or is counted", () => {
-  let child: ChildProcess | undefined;
-  afterEach(() => {
-    child?.kill('SIGKILL');
-  });
-
-  /** Starts ixy-fwd --lossless between `sim:<tag>-a:0` and `sim:<tag>-b:0`; resolves once it forwards. */
-  async function startFwd(tag: string) {
-    const main = fileURLToPath(new URL('../dist/main.js', import.meta.url));
-    const proc = spawn(process.execPath, [main, `sim:${tag}-a:0`, `sim:${tag}-b:0`, '--lossless', '--duration', '60'], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    child = proc;
-    let out = '';
-    proc.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    proc.stderr.on('data', (d: Buffer) => (out += d.toString()));
-    let code: number | null | undefined;
-    const exited = new Promise<number | null>((resolve) =>
-      proc.on('exit', (c) => {
-        code = c;
-        resolve(c);
-      }),
-    );
-    while (!out.includes('forwarding between')) {
-      if (proc.exitCode !== null) throw new Error(`ixy-fwd exited early: ${out}`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
-    return { proc, out: () => out, exited, code: () => code };
-  }
-
   /**
    * Sends `total` frames into fwd's port a, towards a receiver at port b's far end with a ring of
    * 64 and flow control that reads nothing yet: the frames fill its ring (63), the cable (256
@@ -189,7 +175,7 @@ describe("ixy-fwd's stop: what its TX rings hold leaves before the ports close, 
 
   /** ixy-fwd started, `total` frames backed up into its TX ring, then SIGTERM. */
   async function stopBackedUp(tag: string, total: number) {
-    const fwd = await startFwd(tag);
+    const fwd = await startFwd(tag, '--lossless');
     const dst = await backUp(tag, total);
     await received(fwd.out, tag, fwd.out().length);
     fwd.proc.kill('SIGTERM');
@@ -289,7 +275,6 @@ describe('ixy-fwd command line', () => {
     expect(existsSync(`/dev/shm/ixy-cable-${tag}-b`)).toBe(false);
   });
 
-  const main = fileURLToPath(new URL('../dist/main.js', import.meta.url));
   const run = (args: string[]): Promise<{ code: number | null; out: string }> =>
     new Promise((resolve) => {
       const c = spawn(process.execPath, [main, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
