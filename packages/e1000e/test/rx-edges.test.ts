@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { DeviceStateError, PacketBatch } from '@ixy/core';
 import { RecordingRegisters } from '@ixy/testing';
-import { BUFFER_APP, BUFFER_FREE, INDEX_MASK, Mempool, SimulatedMemory } from '@ixy/memory';
+import { BUFFER_APP, INDEX_MASK, Mempool, SimulatedMemory } from '@ixy/memory';
 import { RxQueue } from '../src/rx-queue.js';
 import { E1000_RDT, E1000_RXD_STAT_DD, E1000_RXD_STAT_EOP } from '../src/registers.js';
 
@@ -44,12 +44,15 @@ describe('e1000e RX at its edges', () => {
     expect(pool.freeCount).toBe(64 - 16 - 2);
   });
 
-  it('safe mode: refuses a received buffer the driver does not own, after leaving the ring consistent', () => {
+  it('safe mode: refuses a received buffer the application holds, after leaving the ring consistent', () => {
     const { pool, regs, q, received } = twoReceived(true);
-    // a bug elsewhere marked the buffer behind the first descriptor free while the ring held it
-    pool.owner[received[0] & INDEX_MASK] = BUFFER_FREE;
+    // a bug elsewhere gave the buffer behind the first descriptor to the application while the
+    // ring held it
+    pool.owner[received[0] & INDEX_MASK] = BUFFER_APP;
     const batch = new PacketBatch(8);
-    expect(() => q.receive(batch, 8)).toThrow(/receive of buffer \d+ of mempool \d+: use after free/);
+    expect(() => q.receive(batch, 8)).toThrow(
+      /receive of buffer \d+ of mempool \d+: buffer is owned by the application, expected owned by a driver/,
+    );
     // both packets were taken, both descriptors refilled and handed back, no fresh buffer lost
     expect([...batch.handles.subarray(0, batch.length)]).toEqual(received);
     expect(pool.owner[received[1] & INDEX_MASK]).toBe(BUFFER_APP);

@@ -111,9 +111,9 @@ export class RxQueue {
    * (best of 6 processes each, in alternation). A test polls a compiled receive loop while
    * another thread writes descriptors.
    *
-   * Safe mode checks, per packet, that the received buffer is the driver's and makes it the
-   * application's: a compare and a store on the pool's `owner` bytes, inline (a call per
-   * packet made safe mode 1.4× fast mode at batch 32).
+   * Safe mode checks, per packet, that the received buffer is not the application's and makes
+   * it so: a compare and a store on the pool's `owner` bytes, inline (a call per packet made
+   * safe mode 1.4× fast mode at batch 32).
    */
   receive(batch: PacketBatch, max: number): number {
     const ring = this.ring;
@@ -159,16 +159,17 @@ export class RxQueue {
         const h = handles[index];
         const x = h & IDX;
         if (safe) {
-          // driver-owned → application-owned (the ring holds only this pool's handles: the
-          // tag above); a buffer not the driver's leaves the loop, see below
-          if (owner[x] !== DRIVER) break;
+          // the pool's side → the application's (the ring holds only this pool's handles: the
+          // tag above); a buffer the application holds leaves the loop, see below
+          if (owner[x] === APP) break;
           owner[x] = APP;
         }
         const w = index << 2;
         lengths[x] = ring[w | 3] & 0xffff;
         out[n++] = h;
-        const f = stack[--top]; // the fresh buffer, popped off the pool's free stack
-        if (safe) owner[f] = DRIVER;
+        // the fresh buffer, popped off the pool's free stack; safe mode leaves its byte as it
+        // is, the pool's side (see Mempool.owner: storing BUFFER_DRIVER cost ×1.035, ab-paired)
+        const f = stack[--top];
         // the read format (§7.1.6.1): packet buffer address, header address 0 (which clears DD)
         ring64[index << 1] = addrs[f];
         ring64[(index << 1) | 1] = 0;
@@ -177,13 +178,13 @@ export class RxQueue {
         status = ring[(index << 2) | 2];
         if ((status & STAT_DD) === 0) break;
       }
-      // Safe mode, a received buffer that was not the driver's: the first such is noted, its
-      // byte set to the driver's, and the loop goes on and takes it as any other, so that the
+      // Safe mode, a received buffer the application holds: the first such is noted, its byte
+      // set to the driver's, and the loop goes on and takes it as any other, so that the
       // error is raised with the ring consistent. Noted inside the loop, the two variables it
       // kept cost safe fwd at batch 32 ×1.03 (ab-paired, Node 24).
       if (!safe || n === limit || (status & (STAT_DD | STAT_EOP)) !== (STAT_DD | STAT_EOP)) break;
       const x = handles[index] & IDX;
-      if (owner[x] === DRIVER) break;
+      if (owner[x] !== APP) break;
       if (bad < 0) {
         bad = n;
         badState = owner[x];

@@ -23,20 +23,23 @@ const MAX_POOLS = 1 << (32 - POOL_SHIFT);
 
 /**
  * Buffer states tracked in safe mode, one byte per buffer (`Mempool.owner`). A transfer checks
- * the byte inline (no call) and calls `transfer` only to throw; a handle of the wrong pool or out
- * of range fails the same check (`this.id` is compared, and a read past the state array is
- * undefined).
+ * the byte inline (no call) and calls `transfer` only to throw; a handle of the wrong pool fails
+ * the same check (`this.id` is compared). The checks tell two sides apart, the application's
+ * (BUFFER_APP) and the pool's (BUFFER_FREE, BUFFER_DRIVER): see `Mempool.owner`.
  */
 const FREE = 0;
 const APP = 1;
 const DRIVER = 2;
-/** Safe mode: the buffer is in the pool's free stack (as is one a TX clean-up freed, which keeps BUFFER_DRIVER: see `Mempool.owner`). */
+/**
+ * Safe mode, the pool's side: the application freed the buffer last. It is in the free stack,
+ * or a driver has taken it since (an RX refill does not store the byte: see `Mempool.owner`).
+ */
 export const BUFFER_FREE = FREE;
 /** Safe mode: the application owns the buffer (allocated, or received and not yet sent or freed). */
 export const BUFFER_APP = APP;
 /**
- * Safe mode: a driver owns the buffer (behind an RX descriptor, or sent and not yet cleaned up),
- * or a TX clean-up freed it and it has not been reused (see `Mempool.owner`).
+ * Safe mode, the pool's side: a driver took the buffer last (sent and not yet cleaned up, or
+ * taken for an RX ring by `driverAlloc`), or it has come back to the free stack from there.
  */
 export const BUFFER_DRIVER = DRIVER;
 const STATE_NAMES = ['free', 'owned by the application', 'owned by a driver'];
@@ -143,25 +146,38 @@ export class Mempool implements PacketPool {
   /** Packet length of each buffer, by index. */
   readonly length: Uint16Array;
   /**
-   * Safe mode: who owns each buffer, by index (BUFFER_FREE, BUFFER_APP, BUFFER_DRIVER); empty in
-   * fast mode. The driver* methods check and move it. A driver's packet loop may do the same
-   * inline, a compare and a store per packet instead of a call (the pool's id already matched
-   * when the pool was looked up by the handle): `if (owner[i] !== BUFFER_APP) throw
-   * pool.ownershipError(h, BUFFER_APP, 'transmit'); owner[i] = BUFFER_DRIVER`.
+   * Safe mode: who owns each buffer, by index; empty in fast mode. The checks tell two sides
+   * apart: the application's (BUFFER_APP) and the pool's, which is the free stack and the
+   * drivers' rings (BUFFER_FREE or BUFFER_DRIVER).
+   * - What the application hands over must be its own: a send (`driverTake`) or a free finds
+   *   BUFFER_APP and stores BUFFER_DRIVER or BUFFER_FREE. This refuses a double free, a use
+   *   after free, and a send of a packet already sent.
+   * - What a driver hands to the application or frees must not be the application's: a receive
+   *   (`driverGive`) finds BUFFER_FREE or BUFFER_DRIVER and stores BUFFER_APP; a TX clean-up
+   *   (`driverFree`, `driverFreeRun`) finds either. This refuses a buffer the application still
+   *   holds that a driver's ring also holds (a driver's bug, or a ring's handles corrupted),
+   *   before the device writes into it or the pool hands it out again.
+   * - Moves within the pool's side store nothing: an RX refill (`driverAlloc`, or inline)
+   *   and a TX clean-up leave the byte as it was. Each such store was a few per cent of safe
+   *   mode's fwd step (the ixgbe RX refill's ×1.035, the TX clean-up's ×1.06; ab-paired,
+   *   Node 24). The byte then still says how the buffer left the application, which is what
+   *   an error names: a free of a buffer freed before is a double free wherever the buffer is
+   *   now (ownershipError looks in the free stack for the rest).
+   * - alloc, allocBatch and driverAlloc refuse a buffer popped off the free stack that is the
+   *   application's: it was in the stack twice.
    *
-   * A buffer a TX clean-up freed (driverFreeRun) keeps BUFFER_DRIVER in the free stack: it is
-   * not the application's, so every check of a buffer the application hands over (send, free)
-   * still fails on it, and ownershipError looks in the free stack to name it free. Popping it
-   * sets the byte again (BUFFER_DRIVER for a driver's refill, BUFFER_APP for alloc).
+   * A driver's packet loop may check and move the byte inline, a compare and a store per
+   * packet instead of a call (the pool's id already matched when the pool was looked up by the
+   * handle): `if (owner[i] !== BUFFER_APP) throw pool.ownershipError(h, BUFFER_APP,
+   * 'transmit'); owner[i] = BUFFER_DRIVER`.
    *
-   * What this gives up: a clean-up that frees a buffer twice (a driver's bug, or a TX ring's
-   * handles corrupted) is not refused there, and the buffer is then twice in the free stack.
-   * It is caught when a free stack would hold more buffers than the pool, when alloc pops a
-   * buffer the application already has, or when the two owners' transfers meet (a receive
-   * finding the application's byte, a send or free the driver's). Until then both owners may
-   * write into it, and if each hands it on before the other's next transfer (alloc, send,
-   * alloc again, send) it is not caught at all. The application's own mistakes are all
-   * refused where they happen, as before.
+   * What the two sides give up: a buffer that is in two places of the pool's side at once (a
+   * clean-up that frees one twice, a driver's bug) is not refused where it happens. It is
+   * caught when a free stack would hold more buffers than the pool, when a pop finds it the
+   * application's, or when a driver's check finds it so. Until then the device and the
+   * application may both write into it, and if each hands it on before the other's next
+   * transfer (alloc, send, alloc again, send) it is not caught at all. The application's own
+   * mistakes are all refused where they happen.
    */
   readonly owner: Uint8Array;
   /**
@@ -301,10 +317,8 @@ export class Mempool implements PacketPool {
   driverAlloc(): number {
     if (this.top <= this.allocFloor) return -1;
     const index = this.freeStack[--this.top];
-    if (this.safe) {
-      if (this.owner[index] === APP) throw this.freedTwice(index);
-      this.owner[index] = DRIVER;
-    }
+    // the byte stays as it is: the pool's side (see `owner`)
+    if (this.safe && this.owner[index] === APP) throw this.freedTwice(index);
     return ((this.id << SHIFT) | index) >>> 0;
   }
 
@@ -312,8 +326,8 @@ export class Mempool implements PacketPool {
    * Inline bulk take, for a driver's refill loop (the ixgbe RX refill: one store and one load
    * per packet less than taking the buffers into an array first). Returns how many of `count` buffers the driver
    * may take. The loop starts from `let top = pool.freeCount`, pops `index = pool.freeStack[--top]`
-   * that many times or fewer (handle: `pool.handle(index)`; in safe mode it also sets
-   * `pool.owner[index] = BUFFER_DRIVER`), and ends with `pool.driverAllocEnd(top)`.
+   * that many times or fewer (handle: `pool.handle(index)`; the state byte stays as it is, see
+   * `owner`), and ends with `pool.driverAllocEnd(top)`.
    */
   driverAvailable(count: number): number {
     const avail = this.top - this.allocFloor;
@@ -334,7 +348,7 @@ export class Mempool implements PacketPool {
   driverGive(handle: number): void {
     if (this.safe) {
       const index = handle & IDX;
-      if (this.owner[index] !== DRIVER || handle >>> SHIFT !== this.id || this.released)
+      if (this.owner[index] === APP || index >= this.entries || handle >>> SHIFT !== this.id || this.released)
         this.transfer(handle, DRIVER, APP, 'receive');
       this.owner[index] = APP;
     }
@@ -350,14 +364,13 @@ export class Mempool implements PacketPool {
     }
   }
 
-  /** A driver frees a buffer it owns (TX completion, queue teardown). */
+  /** A driver frees a buffer it owns (TX completion, queue teardown); its byte stays as it is (see `owner`). */
   driverFree(handle: number): void {
     const index = handle & IDX;
     if (this.safe) {
-      if (this.owner[index] !== DRIVER || handle >>> SHIFT !== this.id || this.released)
-        this.transfer(handle, DRIVER, FREE, 'release');
+      if (this.owner[index] === APP || index >= this.entries || handle >>> SHIFT !== this.id || this.released)
+        this.transfer(handle, DRIVER, DRIVER, 'release');
       if (this.top >= this.entries) throw this.overfilled();
-      this.owner[index] = FREE;
     }
     this.freeStack[this.top++] = index;
     if (this.top === this.releaseAt) this.release();
@@ -383,16 +396,15 @@ export class Mempool implements PacketPool {
       // so the optimised code could keep nothing it had loaded across packets: safe fwd step
       // at batch 32 ×0.94, safe ÷ fast 1.19 -> 1.13 (ab-paired, Node 24)
       //
-      // The byte is checked and left BUFFER_DRIVER (see `owner`): a store of BUFFER_FREE here
-      // cost safe fwd at batch 32 ×1.06 (ab-paired, Node 24, in the loop or in a loop of its
-      // own after it). What it found at once, a buffer a clean-up frees twice (a driver's bug
-      // or a corrupted ring), is found later or not at all: see `owner`.
+      // The byte is checked not to be the application's and left as it is (see `owner`): a
+      // store of BUFFER_FREE here cost safe fwd at batch 32 ×1.06 (ab-paired, Node 24, in the
+      // loop or in a loop of its own after it).
       let failed = false;
       for (; i < count; i++) {
         const h = ring[(start + i) & mask];
         if (h >>> SHIFT !== id) break;
         const index = h & IDX;
-        if (state[index] !== DRIVER) {
+        if (state[index] === APP) {
           failed = true;
           break;
         }
@@ -401,7 +413,7 @@ export class Mempool implements PacketPool {
       if (top > this.entries) throw this.overfilled(); // the run's pushes undone (`top` not saved)
       if (failed) {
         this.top = top;
-        this.transfer(ring[(start + i) & mask], DRIVER, FREE, 'release');
+        this.transfer(ring[(start + i) & mask], DRIVER, DRIVER, 'release');
       }
     } else {
       for (; i < count; i++) {
@@ -432,10 +444,19 @@ export class Mempool implements PacketPool {
     );
   }
 
-  /** Safe mode: is this handle one of ours and in state `from`? Then move it to `to`. */
+  /**
+   * Safe mode: is this handle one of ours and on the side `from` names (BUFFER_APP: the
+   * application's; BUFFER_DRIVER: the pool's, see `owner`)? Then move it to `to`.
+   */
   private transfer(handle: number, from: number, to: number, what: string): void {
     const index = handle & INDEX_MASK;
-    if (this.released || handle >>> POOL_SHIFT !== this.id || this.owner[index] !== from) {
+    const state = this.owner[index];
+    if (
+      this.released ||
+      handle >>> POOL_SHIFT !== this.id ||
+      index >= this.entries ||
+      (from === APP ? state !== APP : state === APP)
+    ) {
       throw this.ownershipError(handle, from, what, to);
     }
     this.owner[index] = to;

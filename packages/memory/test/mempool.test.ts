@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { OwnershipError, PacketBatch } from '@ixy/core';
-import { BUFFER_DRIVER, INDEX_MASK, Mempool, POOL_SHIFT } from '../src/mempool.js';
+import { BUFFER_DRIVER, BUFFER_FREE, INDEX_MASK, Mempool, POOL_SHIFT } from '../src/mempool.js';
 import { SimulatedMemory } from '../src/simulated.js';
 
 const memory = new SimulatedMemory();
@@ -130,6 +130,29 @@ describe('Mempool safe mode catches ownership bugs', () => {
     p.close();
   });
 
+  it("a buffer the application freed that a driver has taken again: the application's mistakes still named as its own", () => {
+    const p = pool(1, true);
+    const h = p.alloc();
+    p.free(h);
+    // an RX refill takes it and leaves its byte (see Mempool.owner): the driver's side all the same
+    expect(p.driverAlloc()).toBe(h);
+    expect(p.owner[h & INDEX_MASK]).toBe(BUFFER_FREE);
+    expect(() => p.free(h)).toThrow(/free of buffer 0 of mempool \d+: double free/);
+    expect(() => p.driverTake(h)).toThrow(/transmit of buffer 0 of mempool \d+: use after free/);
+    // received, it is the application's; sent, cleaned up and taken by a refill again, the
+    // driver's, and the error says so
+    p.driverGive(h);
+    expect(() => p.driverGive(h)).toThrow(/receive of buffer 0 .*owned by the application, expected owned by a driver/);
+    p.driverTake(h);
+    p.driverFree(h);
+    expect(() => p.free(h)).toThrow(/double free/); // in the free stack
+    expect(p.driverAlloc()).toBe(h);
+    expect(() => p.free(h)).toThrow(/owned by a driver, expected owned by the application/);
+    p.driverFree(h);
+    p.close();
+    expect(p.isReleased).toBe(true);
+  });
+
   it("a driver's ring free of a buffer it does not own: the buffers before it are freed, it is not", () => {
     const p = pool(8, true);
     const h = [p.alloc(), p.alloc(), p.alloc(), p.alloc()];
@@ -143,10 +166,13 @@ describe('Mempool safe mode catches ownership bugs', () => {
     expect(p.freeCount).toBe(4 + 2);
     expect(() => p.free(h[0])).toThrow(/double free/);
     p.free(h[2]); // still the application's
-    // and a buffer the application freed, wrapping around the ring's end
+    // a buffer the application freed is on the pool's side, as the driver's is (see
+    // Mempool.owner): a ring that frees it again is refused when the stack would overfill, and
+    // the run is undone (here, wrapping around the ring's end)
     expect(() => Mempool.driverFreeRing(Uint32Array.from([h[3], h[2]]), 1, 2, 1)).toThrow(
-      /release of buffer 2 of mempool \d+: use after free/,
+      /release: a driver freed more buffers than mempool \d+ holds \(8\): one was freed twice/,
     );
+    expect(p.freeCount).toBe(7);
     p.driverFree(h[3]);
     expect(p.freeCount).toBe(8);
     p.close();

@@ -202,9 +202,10 @@ export class VirtioNetDevice implements IxyDevice {
       const len = written > hdr ? written - hdr : 0;
       lengths[x] = len;
       if (safe) {
-        // driver-owned → application-owned; a mismatch is reported once the used ring is
-        // consumed and refilled (a throw here would leave descriptors freed but not consumed)
-        if (owner[x] !== DRIVER && bad < 0) {
+        // the pool's side → the application's (see Mempool.owner); a buffer the application
+        // holds is reported once the used ring is consumed and refilled (a throw here would
+        // leave descriptors freed but not consumed)
+        if (owner[x] === APP && bad < 0) {
           bad = n;
           badState = owner[x];
         }

@@ -2,7 +2,7 @@
 // the init handshake, rings, headers, notifications, errors. The real devices are tested in
 // the QEMU guest (guest.test.ts).
 import { PacketBatch, createStats, type IxyError } from '@ixy/core';
-import { BUFFER_DRIVER, BUFFER_FREE, INDEX_MASK, Mempool, SimulatedMemory } from '@ixy/memory';
+import { BUFFER_APP, BUFFER_DRIVER, INDEX_MASK, Mempool, SimulatedMemory } from '@ixy/memory';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ControlCommandError, openVirtio, type VirtioNetDevice, type VirtioOptions } from '../src/index.js';
 import { FakeAccess, FakeLegacyVirtioNet } from './fake-legacy-virtio-net.js';
@@ -172,26 +172,27 @@ describe('moving packets', () => {
     expect(sa.txPackets).toBe(64); // counts since the last read were zeroed
   });
 
-  it('refuses a received buffer the driver does not own, after consuming and refilling the used ring', () => {
+  it('refuses a received buffer the application holds, after consuming and refilling the used ring', () => {
     const { a, b, pool } = pair({ safe: true });
     const out = new PacketBatch(4);
     fill(pool, out, [60, 61], b.macAddress());
     const expected = Array.from(out.handles.subarray(0, 2), (h) => frameOf(pool, h));
     expect(a.txBatch(0, out)).toBe(2);
-    // a bug elsewhere marked every buffer posted for receiving free
+    // a bug elsewhere gave every buffer posted for receiving to the application
     const rxq = (b as unknown as { rx: Virtqueue }).rx;
     const posted = Array.from(rxq.bufs);
-    for (const h of posted) b.rxPool(0).owner[h & INDEX_MASK] = BUFFER_FREE;
+    for (const h of posted) b.rxPool(0).owner[h & INDEX_MASK] = BUFFER_APP;
     const inb = new PacketBatch(8);
-    expect(() => b.rxBatch(0, inb)).toThrow(/receive of buffer \d+ of mempool \d+: use after free/);
+    expect(() => b.rxBatch(0, inb)).toThrow(
+      /receive of buffer \d+ of mempool \d+: buffer is owned by the application, expected owned by a driver/,
+    );
     // both frames were taken (the batch holds them) and the ring refilled: nothing is received twice
     expect(inb.length).toBe(2);
     expect(Array.from(inb.handles.subarray(0, 2), (h) => frameOf(b.rxPool(0), h))).toEqual(expected);
     Mempool.freeBatch(inb);
     for (const h of posted) {
       const x = h & INDEX_MASK;
-      if (b.rxPool(0).owner[x] === BUFFER_FREE && Array.from(rxq.bufs).includes(h))
-        b.rxPool(0).owner[x] = BUFFER_DRIVER;
+      if (b.rxPool(0).owner[x] === BUFFER_APP && Array.from(rxq.bufs).includes(h)) b.rxPool(0).owner[x] = BUFFER_DRIVER;
     }
     expect(b.rxBatch(0, inb)).toBe(0);
     fill(pool, out, [62], b.macAddress());
@@ -242,14 +243,14 @@ describe('moving packets', () => {
     expect(after.txPackets).toBe(0);
   });
 
-  it('a sent buffer the driver no longer owns: the error, with the used ring consumed and the frames counted', () => {
+  it('a sent buffer the application holds again: the error, with the used ring consumed and the frames counted', () => {
     const { ma, a, pool } = pair({ safe: true });
     ma.processOnNotify[1] = false;
     const out = new PacketBatch(4);
     fill(pool, out, [60, 61], new Uint8Array(6).fill(0xff));
     const [first, second] = Array.from(out.handles.subarray(0, 2));
     expect(a.txBatch(0, out)).toBe(2);
-    pool.owner[first & INDEX_MASK] = BUFFER_FREE; // a bug elsewhere freed it while the device had it
+    pool.owner[first & INDEX_MASK] = BUFFER_APP; // a bug elsewhere gave it back while the device had it
     ma.run();
     const stats = createStats();
     expect(() => a.readStats(stats)).toThrow(/release of buffer \d+ of mempool \d+/);
@@ -257,7 +258,9 @@ describe('moving packets', () => {
     a.readStats(stats);
     expect(stats).toMatchObject({ txPackets: 2, txBytes: 60 + 61 + 2 * 4 });
     expect(a.txInFlight).toBe(0);
-    expect(pool.owner[second & INDEX_MASK]).toBe(BUFFER_FREE);
+    // back in the free stack, its byte as the send left it (see Mempool.owner)
+    expect(pool.owner[second & INDEX_MASK]).toBe(BUFFER_DRIVER);
+    expect(Array.from(pool.freeStack.subarray(0, pool.freeCount))).toContain(second & INDEX_MASK);
     pool.owner[first & INDEX_MASK] = BUFFER_DRIVER; // give it back, so that the pool closes clean
     pool.driverFree(first);
   });
