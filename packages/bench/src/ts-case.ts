@@ -102,7 +102,14 @@ function run(limitSeconds: number): CaseRound {
 function chunks(limitSeconds: number): number {
   let packets = 0;
   const start = performance.now();
-  while (performance.now() - start < limitSeconds * 1000) for (let i = 0; i < 100_000; i++) packets += step();
+  while (performance.now() - start < limitSeconds * 1000) {
+    // counted per chunk (at most 2.56e7), then added: a count past 2^31 is no small integer,
+    // and the loop then allocated a number at every step (AMD EPYC, 30 s: 3.5e9 packets, about
+    // 650 minor GCs, none in the first 2^31 packets)
+    let n = 0;
+    for (let i = 0; i < 100_000; i++) n += step();
+    packets += n;
+  }
   return packets;
 }
 
