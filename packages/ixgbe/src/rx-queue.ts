@@ -175,6 +175,11 @@ export class RxQueue {
         ring64[(index << 1) | 1] = 0;
         handles[index] = (tag | f) >>> 0;
         index = (index + 1) & mask;
+        // full: the next descriptor is not read (the next call reads it first). Read here and
+        // tested at the loop's head, it was a load and a jump back per call that cost the fwd
+        // step at batch 1 ×1.09 (×1.06 safe); the extra test costs batch 32 ×1.015 (ab-paired,
+        // AMD EPYC, Node 24; a do-while or a for(;;) with the test only here: ×1.05–1.07)
+        if (n === limit) break;
         status = ring[(index << 2) | 2];
         if ((status & STAT_DD) === 0) break;
       }
