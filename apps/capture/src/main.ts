@@ -136,21 +136,23 @@ async function main(): Promise<number> {
     const batch = new PacketBatch(opts.batch);
     const reporter = new StatsReporter([dev]);
     const limit = opts.count || Infinity;
-    let received = 0;
-    let lastFrame = 0;
+    // fields, not variables the loop's closures capture: a captured variable holding a number
+    // that is not a small integer (a time; a count past 2^31) is a new heap number at every
+    // store, 16 bytes per batch; a field's is updated in place (Node 24, --trace-gc)
+    const seen = { frames: 0, lastMs: 0 };
     const startMs = Date.now();
     const epochOffsetMicros = startMs * 1000 - performance.now() * 1000;
     console.log(`ixy-capture: receiving on ${dev.address}${pcap ? `, writing ${pcap.path}` : ''} (Ctrl-C stops)`);
     await pollLoop(
       () => {
-        if (received >= limit) return 0;
-        const n = dev.rxBatch(0, batch, Math.min(batch.capacity, limit - received));
+        if (seen.frames >= limit) return 0;
+        const n = dev.rxBatch(0, batch, Math.min(batch.capacity, limit - seen.frames));
         if (n === 0) return 0;
         latency?.record(batch, n); // first: the receive time is now
-        received += n;
-        lastFrame = performance.now();
+        seen.frames += n;
+        seen.lastMs = performance.now();
         if (pcap) {
-          const t = epochOffsetMicros + lastFrame * 1000;
+          const t = epochOffsetMicros + seen.lastMs * 1000;
           const h = batch.handles;
           for (let i = 0; i < n; i++) {
             const pool = poolOf(h[i]);
@@ -173,11 +175,12 @@ async function main(): Promise<number> {
           }
         },
         stopWhen: () =>
-          received >= limit || (opts.idle > 0 && lastFrame > 0 && performance.now() - lastFrame > opts.idle * 1000),
+          seen.frames >= limit ||
+          (opts.idle > 0 && seen.lastMs > 0 && performance.now() - seen.lastMs > opts.idle * 1000),
       },
     );
     reporter.totals();
-    console.log(`ixy-capture: received ${received} frames${pcap ? `, wrote ${pcap.frames} to ${pcap.path}` : ''}`);
+    console.log(`ixy-capture: received ${seen.frames} frames${pcap ? `, wrote ${pcap.frames} to ${pcap.path}` : ''}`);
     if (latency !== null) {
       latency.endInterval();
       const total = latency.total;

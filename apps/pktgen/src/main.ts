@@ -120,7 +120,10 @@ async function main(): Promise<number> {
     const stamp = opts.timestamp === true;
     const batch = new PacketBatch(opts.batch);
     const reporter = new StatsReporter([dev]);
-    let sent = 0;
+    // a field, not a variable the loop's closures capture: past 2^31 frames a captured
+    // variable's count is a new heap number at every store, 16 bytes per batch; a field's is
+    // updated in place (Node 24, --trace-gc)
+    const tally = { sent: 0 };
     const limit = opts.count || Infinity;
     let done = false;
     console.log(
@@ -129,14 +132,14 @@ async function main(): Promise<number> {
     // pacing: at most two batches owed after a stall, so no burst to catch up
     const pacer = opts.rate > 0 ? new Pacer(opts.rate * 1000, 2 * batch.capacity, performance.now()) : null;
     const dueInMs = (): number =>
-      pacer !== null && !done ? pacer.dueInMs(performance.now(), Math.min(batch.capacity, limit - sent)) : 0;
+      pacer !== null && !done ? pacer.dueInMs(performance.now(), Math.min(batch.capacity, limit - tally.sent)) : 0;
     const result = await pollLoop(
       () => {
         if (done) return 0;
         if (batch.length === 0) {
           // frames the queue did not take stay in the batch and go first next time, so the
           // sequence numbers on the wire have no gaps
-          let want = Math.min(batch.capacity, limit - sent);
+          let want = Math.min(batch.capacity, limit - tally.sent);
           if (pacer !== null) want = Math.min(want, pacer.allowed(performance.now()));
           if (want <= 0 || gen.fill(batch, want) === 0) return 0;
         }
@@ -144,10 +147,10 @@ async function main(): Promise<number> {
         // are stamped again when they are offered again
         if (stamp) gen.stamp(batch);
         const n = dev.txBatch(0, batch);
-        sent += n;
+        tally.sent += n;
         pacer?.took(n);
         batch.shift(n);
-        if (sent >= limit) done = true;
+        if (tally.sent >= limit) done = true;
         return n;
       },
       {
@@ -162,11 +165,11 @@ async function main(): Promise<number> {
     if (result.reason === 'signal') console.log('ixy-pktgen: stopped by a signal');
     Mempool.freeBatch(batch);
     // the device still sends what its ring holds, and closing the port discards the rest
-    await drainTx('ixy-pktgen', reporter, [{ handed: sent }]);
+    await drainTx('ixy-pktgen', reporter, [{ handed: tally.sent }]);
     reporter.checkLink(0);
     const totals = reporter.totals();
-    console.log(`ixy-pktgen: sent ${sent} frames`);
-    const stuck = sent - totals[0].txPackets;
+    console.log(`ixy-pktgen: sent ${tally.sent} frames`);
+    const stuck = tally.sent - totals[0].txPackets;
     if (stuck > 0)
       console.log(
         `ixy-pktgen: ${stuck} of them never left the port (link ${dev.linkSpeed() === 0 ? 'down' : 'up'}): they were in its TX ring at the stop`,
