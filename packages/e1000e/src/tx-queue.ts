@@ -102,10 +102,13 @@ export class TxQueue {
           pool = poolOf(h);
         }
         (pool as Mempool).driverFree(h);
+        // at each buffer: an ownership error (safe mode) must not leave the buffers freed before
+        // it to be freed again by the next clean-up (driverFree does not mark them freed). Every
+        // descriptor reports its status (RS), so the next clean-up may start mid-batch
+        this.cleanIndex = (clean + i + 1) & mask;
       }
       clean = (last + 1) & mask;
     }
-    this.cleanIndex = clean;
   }
 
   /**

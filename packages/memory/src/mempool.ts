@@ -31,15 +31,17 @@ const FREE = 0;
 const APP = 1;
 const DRIVER = 2;
 /**
- * Safe mode, the pool's side: the application freed the buffer last. It is in the free stack,
- * or a driver has taken it since (an RX refill does not store the byte: see `Mempool.owner`).
+ * Safe mode, the pool's side: the buffer was never used, or the application freed it last. It
+ * is in the free stack, or a driver has taken it since (an RX refill does not store the byte:
+ * see `Mempool.owner`).
  */
 export const BUFFER_FREE = FREE;
 /** Safe mode: the application owns the buffer (allocated, or received and not yet sent or freed). */
 export const BUFFER_APP = APP;
 /**
- * Safe mode, the pool's side: a driver took the buffer last (sent and not yet cleaned up, or
- * taken for an RX ring by `driverAlloc`), or it has come back to the free stack from there.
+ * Safe mode, the pool's side: the application sent the buffer last (`driverTake`, or a
+ * driver's inline send): it is in a TX ring, or has come back to the free stack or gone on to
+ * an RX ring from there.
  */
 export const BUFFER_DRIVER = DRIVER;
 const STATE_NAMES = ['free', 'owned by the application', 'owned by a driver'];
@@ -155,8 +157,9 @@ export class Mempool implements PacketPool {
    * - What a driver hands to the application or frees must not be the application's: a receive
    *   (`driverGive`) finds BUFFER_FREE or BUFFER_DRIVER and stores BUFFER_APP; a TX clean-up
    *   (`driverFree`, `driverFreeRun`) finds either. This refuses a buffer the application still
-   *   holds that a driver's ring also holds (a driver's bug, or a ring's handles corrupted),
-   *   before the device writes into it or the pool hands it out again.
+   *   holds that a driver's ring also holds (a driver's bug, or a ring's handles corrupted):
+   *   once received (the device has written into it by then), or before the pool hands it out
+   *   again (a clean-up).
    * - Moves within the pool's side store nothing: an RX refill (`driverAlloc`, or inline)
    *   and a TX clean-up leave the byte as it was. Each such store was a few per cent of safe
    *   mode's fwd step (the ixgbe RX refill's ×1.035, the TX clean-up's ×1.06; ab-paired,
@@ -164,7 +167,8 @@ export class Mempool implements PacketPool {
    *   an error names: a free of a buffer freed before is a double free wherever the buffer is
    *   now (ownershipError looks in the free stack for the rest).
    * - alloc, allocBatch and driverAlloc refuse a buffer popped off the free stack that is the
-   *   application's: it was in the stack twice.
+   *   application's: it was in the stack twice. A driver's inline refill (the ixgbe RX) does
+   *   not check what it pops: its receive check finds such a buffer when it comes back.
    *
    * A driver's packet loop may check and move the byte inline, a compare and a store per
    * packet instead of a call (the pool's id already matched when the pool was looked up by the
@@ -173,10 +177,11 @@ export class Mempool implements PacketPool {
    *
    * What the two sides give up: a buffer that is in two places of the pool's side at once (a
    * clean-up that frees one twice, a driver's bug) is not refused where it happens. It is
-   * caught when a free stack would hold more buffers than the pool, when a pop finds it the
-   * application's, or when a driver's check finds it so. Until then the device and the
-   * application may both write into it, and if each hands it on before the other's next
-   * transfer (alloc, send, alloc again, send) it is not caught at all. The application's own
+   * caught when a free stack would hold more buffers than the pool, when alloc, allocBatch or
+   * driverAlloc pop it as the application's, or when a receive or clean-up finds it so. Until
+   * then the device and the application may both write into it, and in some orders it is not
+   * caught at all (alloc, send, alloc again, send; or a buffer the application freed that an
+   * RX ring also holds, received, sent, and popped again by alloc). The application's own
    * mistakes are all refused where they happen.
    */
   readonly owner: Uint8Array;
@@ -391,7 +396,9 @@ export class Mempool implements PacketPool {
     // step at batch 32 ×0.93–0.955, safe ×0.985; ab-paired, Node 24)
     if (this.safe === true) {
       const state = this.owner;
-      // a buffer not the driver's leaves the loop, and the error is raised after it. With the
+      const entries = this.entries;
+      // a buffer the application holds (or an index past the pool: a corrupted handle) leaves
+      // the loop, and the error is raised after it. With the
       // call inside, the loop had a path back from a call, which could have changed anything,
       // so the optimised code could keep nothing it had loaded across packets: safe fwd step
       // at batch 32 ×0.94, safe ÷ fast 1.19 -> 1.13 (ab-paired, Node 24)
@@ -404,7 +411,7 @@ export class Mempool implements PacketPool {
         const h = ring[(start + i) & mask];
         if (h >>> SHIFT !== id) break;
         const index = h & IDX;
-        if (state[index] === APP) {
+        if (state[index] === APP || index >= entries) {
           failed = true;
           break;
         }
@@ -484,7 +491,10 @@ export class Mempool implements PacketPool {
         ? from === APP && to === FREE
           ? 'double free'
           : 'use after free'
-        : `buffer is ${STATE_NAMES[seen]}, expected ${STATE_NAMES[from]}`;
+        : from === APP
+          ? `buffer is ${STATE_NAMES[seen]}, expected ${STATE_NAMES[APP]}`
+          : // a driver's transfer: any buffer but the application's (see `owner`)
+            `buffer is ${STATE_NAMES[seen]}, expected a driver's or a free one`;
     return new OwnershipError(`${what} of buffer ${index} of mempool ${this.id}: ${detail}`);
   }
 

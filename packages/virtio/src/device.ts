@@ -358,7 +358,7 @@ export class VirtioNetDevice implements IxyDevice {
       const h = bufs[id];
       const pool = Mempool.of(h);
       // the entry is consumed and counted before the free, which throws in safe mode for a
-      // buffer the driver does not own: the error then leaves the ring consistent
+      // buffer the application holds: the error then leaves the ring consistent
       vq.lastUsed = last;
       vq.freeDesc(id);
       this.txPackets++;
