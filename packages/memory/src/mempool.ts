@@ -398,10 +398,12 @@ export class Mempool implements PacketPool {
       const state = this.owner;
       const entries = this.entries;
       // a buffer the application holds (or an index past the pool: a corrupted handle) leaves
-      // the loop, and the error is raised after it. With the
-      // call inside, the loop had a path back from a call, which could have changed anything,
-      // so the optimised code could keep nothing it had loaded across packets: safe fwd step
-      // at batch 32 ×0.94, safe ÷ fast 1.19 -> 1.13 (ab-paired, Node 24)
+      // the loop, and the error is raised after it, with none of the run freed: the driver's
+      // ring keeps it, and a second clean-up of the ring must not free the buffers before the
+      // bad one again (their bytes do not say they were freed). With the call inside, the loop
+      // had a path back from a call, which could have changed anything, so the optimised code
+      // could keep nothing it had loaded across packets: safe fwd step at batch 32 ×0.94,
+      // safe ÷ fast 1.19 -> 1.13 (ab-paired, Node 24)
       //
       // The byte is checked not to be the application's and left as it is (see `owner`): a
       // store of BUFFER_FREE here cost safe fwd at batch 32 ×1.06 (ab-paired, Node 24, in the
@@ -417,11 +419,9 @@ export class Mempool implements PacketPool {
         }
         stack[top++] = index;
       }
-      if (top > this.entries) throw this.overfilled(); // the run's pushes undone (`top` not saved)
-      if (failed) {
-        this.top = top;
-        this.transfer(ring[(start + i) & mask], DRIVER, DRIVER, 'release');
-      }
+      // either error: the run's pushes undone (`top` not saved)
+      if (failed) this.transfer(ring[(start + i) & mask], DRIVER, DRIVER, 'release');
+      if (top > this.entries) throw this.overfilled();
     } else {
       for (; i < count; i++) {
         const h = ring[(start + i) & mask];
