@@ -145,7 +145,6 @@ export class RxQueue {
     const owner = pool.owner;
     const out = batch.handles;
     let bad = -1;
-    let badState = 0;
     let n = 0;
     for (;;) {
       // one pass, as C ixy's: `status` is the write-back of descriptor `index`, DD set
@@ -190,10 +189,7 @@ export class RxQueue {
       if (!safe || n === limit || (status & (STAT_DD | STAT_EOP)) !== (STAT_DD | STAT_EOP)) break;
       const x = handles[index] & IDX;
       if (owner[x] !== APP) break;
-      if (bad < 0) {
-        bad = n;
-        badState = owner[x];
-      }
+      if (bad < 0) bad = n;
       owner[x] = DRIVER;
     }
     pool.driverAllocEnd(top);
@@ -203,7 +199,7 @@ export class RxQueue {
       this.index = index;
     }
     batch.length = n;
-    if (bad >= 0) throw pool.ownershipError(out[bad], DRIVER, 'receive', APP, badState);
+    if (bad >= 0) throw pool.ownershipError(out[bad], DRIVER, 'receive', APP, APP);
     return n;
   }
 

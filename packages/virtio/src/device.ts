@@ -188,7 +188,6 @@ export class VirtioNetDevice implements IxyDevice {
     const safe = pool.safe === true;
     const owner = pool.owner;
     let bad = -1;
-    let badState = 0;
     let last = vq.lastUsed;
     let n = 0;
     let bytes = 0;
@@ -205,10 +204,7 @@ export class VirtioNetDevice implements IxyDevice {
         // the pool's side → the application's (see Mempool.owner); a buffer the application
         // holds is reported once the used ring is consumed and refilled (a throw here would
         // leave descriptors freed but not consumed)
-        if (owner[x] === APP && bad < 0) {
-          bad = n;
-          badState = owner[x];
-        }
+        if (owner[x] === APP && bad < 0) bad = n;
         owner[x] = APP;
       }
       handles[n++] = h;
@@ -219,7 +215,7 @@ export class VirtioNetDevice implements IxyDevice {
     this.rxPackets += n;
     this.rxBytes += bytes + n * FCS_BYTES;
     this.refillRx();
-    if (bad >= 0) throw pool.ownershipError(handles[bad], DRIVER, 'receive', APP, badState);
+    if (bad >= 0) throw pool.ownershipError(handles[bad], DRIVER, 'receive', APP, APP);
     return n;
   }
 
