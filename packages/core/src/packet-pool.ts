@@ -11,10 +11,6 @@ export interface PacketPool {
   readonly entrySize: number;
   /** Bytes in front of each packet's data. */
   readonly headroom: number;
-  /**
-   * Each packet's length, by index, while the application holds the packet (bits 0–15). A
-   * pool may keep more in the word of a buffer the application does not hold: @ixy/memory's
-   * safe mode keeps the buffer's owner in bits 16 and up.
-   */
-  readonly length: Uint32Array;
+  /** Each packet's length, by index. */
+  readonly length: Uint16Array;
 }

@@ -6,7 +6,7 @@ import {
   type PacketBatch,
   type Registers,
 } from '@ixy/core';
-import { BUFFER_LENGTH_MASK, INDEX_MASK, type Mempool } from '@ixy/memory';
+import { INDEX_MASK, type Mempool } from '@ixy/memory';
 import { allocateDescriptorRing } from './descriptor-ring.js';
 import { E1000_RDT, E1000_RXD_STAT_DD, E1000_RXD_STAT_EOP } from './registers.js';
 
@@ -120,10 +120,7 @@ export class RxQueue {
       if (fresh < 0) break; // pool empty: leave the packet in the ring until buffers come back
       const w = index << 2;
       const h = handles[index];
-      // the length under safe mode's state bits, which driverGive checks and clears below
-      // (see Mempool.length)
-      const x = h & INDEX_MASK;
-      lengths[x] = (lengths[x] & ~BUFFER_LENGTH_MASK) | (ring[w + 2] & BUFFER_LENGTH_MASK);
+      lengths[h & INDEX_MASK] = ring[w + 2] & 0xffff;
       out[n++] = h;
       const addr = phys[fresh & INDEX_MASK];
       ring[w] = addr >>> 0;

@@ -6,7 +6,7 @@ import {
   type PacketBatch,
   type Registers,
 } from '@ixy/core';
-import { BUFFER_LENGTH_MASK, INDEX_MASK, Mempool, POOL_SHIFT } from '@ixy/memory';
+import { INDEX_MASK, Mempool, POOL_SHIFT } from '@ixy/memory';
 import { allocateDescriptorRing } from './descriptor-ring.js';
 import { E1000_TDT, E1000_TXD_CMD_EOP, E1000_TXD_CMD_IFCS, E1000_TXD_CMD_RS, E1000_TXD_STAT_DD } from './registers.js';
 
@@ -145,13 +145,7 @@ export class TxQueue {
         if (pool === undefined) break; // (not reached: narrows the type)
         const i = h & INDEX_MASK;
         const len = pool.length[i];
-        // safe mode's state bits over the length (a packet the caller does not hold): driverTake
-        // refuses it as such (see Mempool.length)
-        if (
-          (len < MIN_TX_FRAME || len > this.maxFrame || len > pool.bufSize) &&
-          !(pool.safe && len > BUFFER_LENGTH_MASK)
-        )
-          throw this.sizeError(len, pool.bufSize);
+        if (len < MIN_TX_FRAME || len > this.maxFrame || len > pool.bufSize) throw this.sizeError(len, pool.bufSize);
         pool.driverTake(h);
         handles[index] = h;
         const addr = pool.physAddr[i];

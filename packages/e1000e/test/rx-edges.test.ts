@@ -5,11 +5,6 @@ import { BUFFER_APP, INDEX_MASK, Mempool, SimulatedMemory } from '@ixy/memory';
 import { RxQueue } from '../src/rx-queue.js';
 import { E1000_RDT, E1000_RXD_STAT_DD, E1000_RXD_STAT_EOP } from '../src/registers.js';
 
-/** A buffer's safe-mode state, set as a driver's bug would (bits 16 and up of its length word: see Mempool.length). */
-function setState(pool: Mempool, index: number, state: number): void {
-  pool.length[index] = (pool.length[index] & 0xffff) | (state << 16);
-}
-
 /** The device's write-back of legacy RX descriptor i (§7.1.3): length, then status. */
 function writeBack(q: RxQueue, i: number, status: number, length: number): void {
   q.ring[(i << 2) + 2] = length;
@@ -53,14 +48,14 @@ describe('e1000e RX at its edges', () => {
     const { pool, regs, q, received } = twoReceived(true);
     // a bug elsewhere gave the buffer behind the first descriptor to the application while the
     // ring held it
-    setState(pool, received[0] & INDEX_MASK, BUFFER_APP);
+    pool.owner[received[0] & INDEX_MASK] = BUFFER_APP;
     const batch = new PacketBatch(8);
     expect(() => q.receive(batch, 8)).toThrow(
       /receive of buffer \d+ of mempool \d+: buffer is owned by the application, expected a driver's or a free one/,
     );
     // both packets were taken, both descriptors refilled and handed back, no fresh buffer lost
     expect([...batch.handles.subarray(0, batch.length)]).toEqual(received);
-    expect(pool.stateOf(received[1])).toBe(BUFFER_APP);
+    expect(pool.owner[received[1] & INDEX_MASK]).toBe(BUFFER_APP);
     expect(regs.writes).toEqual([[E1000_RDT, 1]]);
     expect(pool.freeCount).toBe(64 - 16 - 2);
     writeBack(q, 2, DONE, 62);

@@ -5,11 +5,6 @@ import { BUFFER_APP, INDEX_MASK, Mempool, SimulatedMemory } from '@ixy/memory';
 import { TxQueue } from '../src/tx-queue.js';
 import { E1000_TXD_STAT_DD } from '../src/registers.js';
 
-/** A buffer's safe-mode state, set as a driver's bug would (bits 16 and up of its length word: see Mempool.length). */
-function setState(pool: Mempool, index: number, state: number): void {
-  pool.length[index] = (pool.length[index] & 0xffff) | (state << 16);
-}
-
 describe('e1000e TX clean-up', () => {
   it('safe mode: a buffer the application holds stops the clean-up there, and nothing before it is freed twice', () => {
     const memory = new SimulatedMemory();
@@ -22,13 +17,13 @@ describe('e1000e TX clean-up', () => {
     expect(q.send(batch)).toBe(64);
     // the device is done with all 64; the buffer behind descriptor 40 is the application's again
     for (let i = 0; i < 64; i++) q.ring[(i << 2) + 3] |= E1000_TXD_STAT_DD;
-    setState(pool, sent[40] & INDEX_MASK, BUFFER_APP);
+    pool.owner[sent[40] & INDEX_MASK] = BUFFER_APP;
     expect(() => q.clean()).toThrow(/release of buffer \d+ of mempool \d+: buffer is owned by the application/);
     // the first batch and the eight before the bad one are back, once each
     expect(pool.freeCount).toBe(256 - 64 + 40);
     expect(q.inFlight).toBe(24);
     // the next clean-up starts at the bad one: nothing before it is freed a second time
-    setState(pool, sent[40] & INDEX_MASK, 2); // given back to the driver (BUFFER_DRIVER)
+    pool.owner[sent[40] & INDEX_MASK] = 2; // given back to the driver (BUFFER_DRIVER)
     const more = new PacketBatch(8);
     pool.allocBatch(more, 8);
     for (let i = 0; i < 8; i++) pool.length[more.handles[i] & INDEX_MASK] = 60;

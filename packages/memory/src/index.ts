@@ -16,8 +16,6 @@ export {
   BUFFER_FREE,
   BUFFER_APP,
   BUFFER_DRIVER,
-  BUFFER_STATE_SHIFT,
-  BUFFER_LENGTH_MASK,
   type MempoolOptions,
 } from './mempool.js';
 export { mapSharedFile, unmapBuffer } from './shared-file.js';

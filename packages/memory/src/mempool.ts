@@ -22,39 +22,29 @@ export const INDEX_MASK = IDX;
 const MAX_POOLS = 1 << (32 - POOL_SHIFT);
 
 /**
- * Buffer states tracked in safe mode, in bits 16 and up of each buffer's length word
- * (`Mempool.length`, where a packet's length takes bits 0–15). A transfer checks the word
- * inline (no call) and calls `transfer` only to throw; a handle of the wrong pool fails the
- * same check (`this.id` is compared). The checks tell two sides apart, the application's
- * (BUFFER_APP, state bits 0: the word is the length) and the pool's (BUFFER_FREE,
- * BUFFER_DRIVER: the word is at least 2^16): see `Mempool.length`.
+ * Buffer states tracked in safe mode, one byte per buffer (`Mempool.owner`). A transfer checks
+ * the byte inline (no call) and calls `transfer` only to throw; a handle of the wrong pool fails
+ * the same check (`this.id` is compared). The checks tell two sides apart, the application's
+ * (BUFFER_APP) and the pool's (BUFFER_FREE, BUFFER_DRIVER): see `Mempool.owner`.
  */
-const APP = 0;
-const FREE = 1;
+const FREE = 0;
+const APP = 1;
 const DRIVER = 2;
-const STATE = 16;
-const LEN = 0xffff;
-/** A length word at or above this is on the pool's side (BUFFER_FREE or BUFFER_DRIVER). */
-const POOL_SIDE = 1 << STATE;
-/** Safe mode: the application owns the buffer (allocated, or received and not yet sent or freed). */
-export const BUFFER_APP = APP;
 /**
  * Safe mode, the pool's side: the buffer was never used, or the application freed it last. It
- * is in the free stack, or a driver has taken it since (an RX refill does not change the
- * state: see `Mempool.length`).
+ * is in the free stack, or a driver has taken it since (an RX refill does not store the byte:
+ * see `Mempool.owner`).
  */
 export const BUFFER_FREE = FREE;
+/** Safe mode: the application owns the buffer (allocated, or received and not yet sent or freed). */
+export const BUFFER_APP = APP;
 /**
  * Safe mode, the pool's side: the application sent the buffer last (`driverTake`, or a
  * driver's inline send): it is in a TX ring, or has come back to the free stack or gone on to
  * an RX ring from there.
  */
 export const BUFFER_DRIVER = DRIVER;
-/** Where a buffer's state starts in its length word: `pool.length[i] >>> BUFFER_STATE_SHIFT`. */
-export const BUFFER_STATE_SHIFT = STATE;
-/** The length bits of a length word (a word on the pool's side keeps the last length under its state). */
-export const BUFFER_LENGTH_MASK = LEN;
-const STATE_NAMES = ['owned by the application', 'free', 'owned by a driver'];
+const STATE_NAMES = ['free', 'owned by the application', 'owned by a driver'];
 
 export interface MempoolOptions {
   /** Where the buffers live: hugepages for hardware, simulated memory for device models. */
@@ -105,9 +95,8 @@ export class Mempool implements PacketPool {
         throw new OwnershipError(`freeing handle 0x${handle.toString(16)}, which belongs to no pool`);
       const index = handle & IDX;
       if (pool.safe) {
-        const m = pool.length[index];
-        if (!(m < POOL_SIDE)) pool.transfer(handle, APP, FREE, 'free');
-        pool.length[index] = m | (FREE << STATE);
+        if (pool.owner[index] !== APP) pool.transfer(handle, APP, FREE, 'free');
+        pool.owner[index] = FREE;
       }
       pool.freeStack[pool.top++] = index;
       if (pool.top === pool.releaseAt) pool.release();
@@ -156,47 +145,35 @@ export class Mempool implements PacketPool {
    * bits an engine may canonicalise, needs all 11 exponent bits set).
    */
   readonly addrBits: Float64Array;
+  /** Packet length of each buffer, by index. */
+  readonly length: Uint16Array;
   /**
-   * The length word of each buffer, by index: the packet's length while the application holds
-   * the buffer (at most 65535 bytes). The application sets it before a send and reads it after
-   * a receive, as `pool.length[h & INDEX_MASK]`.
-   *
-   * Safe mode also keeps each buffer's owner here, in bits 16 and up (`BUFFER_STATE_SHIFT`):
-   * 0 while the application holds it (BUFFER_APP: the word is the length), else the pool's
-   * side, which is the free stack and the drivers' rings (BUFFER_FREE or BUFFER_DRIVER, over
-   * the last length). In the length word rather than an array of its own, a check costs no
-   * load the packet path does not make anyway: a TX's size check refuses a word of the pool's
-   * side as too long, and a receive's length store makes the buffer the application's. Safe
-   * fwd at batch 32 ×0.93–0.94, fast ×0.99–1.01 (ab-paired both ways, AMD EPYC, Node 24),
-   * against a byte array beside it (two loads and two stores per forwarded packet more).
+   * Safe mode: who owns each buffer, by index; empty in fast mode. The checks tell two sides
+   * apart: the application's (BUFFER_APP) and the pool's, which is the free stack and the
+   * drivers' rings (BUFFER_FREE or BUFFER_DRIVER).
    * - What the application hands over must be its own: a send (`driverTake`) or a free finds
    *   BUFFER_APP and stores BUFFER_DRIVER or BUFFER_FREE. This refuses a double free, a use
-   *   after free, and a send of a packet already sent. (A length above 65535 written by the
-   *   application reads as the pool's side: it is refused too.)
+   *   after free, and a send of a packet already sent.
    * - What a driver hands to the application or frees must not be the application's: a receive
-   *   (`driverGive`, or a driver's inline length store) finds BUFFER_FREE or BUFFER_DRIVER and
-   *   leaves BUFFER_APP; a TX clean-up (`driverFree`, `driverFreeRun`) finds either. This
-   *   refuses a buffer the application still holds that a driver's ring also holds (a driver's
-   *   bug, or a ring's handles corrupted): once received (the device has written into it by
-   *   then), or before the pool hands it out again (a clean-up).
+   *   (`driverGive`) finds BUFFER_FREE or BUFFER_DRIVER and stores BUFFER_APP; a TX clean-up
+   *   (`driverFree`, `driverFreeRun`) finds either. This refuses a buffer the application still
+   *   holds that a driver's ring also holds (a driver's bug, or a ring's handles corrupted):
+   *   once received (the device has written into it by then), or before the pool hands it out
+   *   again (a clean-up).
    * - Moves within the pool's side store nothing: an RX refill (`driverAlloc`, or inline)
-   *   and a TX clean-up leave the state as it was. Each such store was a few per cent of safe
+   *   and a TX clean-up leave the byte as it was. Each such store was a few per cent of safe
    *   mode's fwd step (the ixgbe RX refill's ×1.035, the TX clean-up's ×1.06; ab-paired,
-   *   Node 24). The state then still says how the buffer left the application, which is what
+   *   Node 24). The byte then still says how the buffer left the application, which is what
    *   an error names: a free of a buffer freed before is a double free wherever the buffer is
    *   now (ownershipError looks in the free stack for the rest).
    * - alloc, allocBatch and driverAlloc refuse a buffer popped off the free stack that is the
    *   application's: it was in the stack twice. A driver's inline refill (the ixgbe RX) does
    *   not check what it pops: its receive check finds such a buffer when it comes back.
    *
-   * A driver's packet loop may check and move the state inline, a compare and a store per
+   * A driver's packet loop may check and move the byte inline, a compare and a store per
    * packet instead of a call (the pool's id already matched when the pool was looked up by the
-   * handle). A send: `const m = lengths[i]; if (m >= 1 << BUFFER_STATE_SHIFT) throw
-   * pool.ownershipError(h, BUFFER_APP, 'transmit'); lengths[i] = m | (BUFFER_DRIVER <<
-   * BUFFER_STATE_SHIFT)`. A receive: `if (lengths[i] < 1 << BUFFER_STATE_SHIFT) throw
-   * pool.ownershipError(h, BUFFER_DRIVER, 'receive'); lengths[i] = len`. A driver that reads the
-   * length of a buffer on the pool's side (a sent one) masks it with `BUFFER_LENGTH_MASK`.
-   * In fast mode bits 16 and up stay 0 (`stateOf` then means nothing).
+   * handle): `if (owner[i] !== BUFFER_APP) throw pool.ownershipError(h, BUFFER_APP,
+   * 'transmit'); owner[i] = BUFFER_DRIVER`.
    *
    * What the two sides give up: a buffer that is in two places of the pool's side at once (a
    * clean-up that frees one twice, a driver's bug) is not refused where it happens. It is
@@ -207,7 +184,7 @@ export class Mempool implements PacketPool {
    * RX ring also holds, received, sent, and popped again by alloc). The application's own
    * mistakes are all refused where they happen.
    */
-  readonly length: Uint32Array;
+  readonly owner: Uint8Array;
   /**
    * The free stack (indices; `freeCount` of them, the top one last). Drivers may pop it inline
    * in a refill loop: see driverAvailable.
@@ -253,8 +230,9 @@ export class Mempool implements PacketPool {
     this.physAddr = new Float64Array(entries);
     this.addrBits = new Float64Array(entries);
     const bits = new Uint32Array(this.addrBits.buffer);
-    this.length = new Uint32Array(entries);
+    this.length = new Uint16Array(entries);
     this.freeStack = new Uint32Array(entries);
+    this.owner = new Uint8Array(this.safe ? entries : 0);
     for (let i = 0; i < entries; i++) {
       const addr = this.region.physAddr(i * entrySize + headroom);
       this.physAddr[i] = addr;
@@ -262,15 +240,9 @@ export class Mempool implements PacketPool {
       bits[2 * i + 1] = Math.floor(addr / 2 ** 32);
       // LIFO: index 0 is handed out first, as in ixy
       this.freeStack[i] = entries - 1 - i;
-      if (this.safe) this.length[i] = FREE << STATE;
     }
     this.top = entries;
     POOLS[this.id] = this;
-  }
-
-  /** Safe mode: the state of a buffer (BUFFER_APP, BUFFER_FREE, BUFFER_DRIVER; see `length`). */
-  stateOf(handle: number): number {
-    return this.length[handle & IDX] >>> STATE;
   }
 
   /** Free buffers left. */
@@ -293,9 +265,8 @@ export class Mempool implements PacketPool {
     if (this.top <= this.allocFloor) return -1;
     const index = this.freeStack[--this.top];
     if (this.safe) {
-      const m = this.length[index];
-      if (m < POOL_SIDE) throw this.freedTwice(index);
-      this.length[index] = m & LEN;
+      if (this.owner[index] === APP) throw this.freedTwice(index);
+      this.owner[index] = APP;
     }
     return ((this.id << SHIFT) | index) >>> 0;
   }
@@ -320,15 +291,13 @@ export class Mempool implements PacketPool {
     for (let i = 0; i < n; i++) h[i] = (tag | stack[--top]) >>> 0;
     this.top = top;
     if (this.safe) {
-      const lengths = this.length;
       for (let i = 0; i < n; i++) {
-        const m = lengths[h[i] & IDX];
-        if (m < POOL_SIDE) {
+        if (this.owner[h[i] & IDX] === APP) {
           this.top += n - i - 1; // the rest back on the stack; the second entry of h[i] dropped
           batch.length = i;
           throw this.freedTwice(h[i] & IDX);
         }
-        lengths[h[i] & IDX] = m & LEN;
+        this.owner[h[i] & IDX] = APP;
       }
     }
     batch.length = n;
@@ -339,10 +308,9 @@ export class Mempool implements PacketPool {
   free(handle: number): void {
     const index = handle & IDX;
     if (this.safe) {
-      const m = this.length[index];
-      // `!(<)`: an index past the pool reads undefined, which fails it too
-      if (!(m < POOL_SIDE) || handle >>> SHIFT !== this.id || this.released) this.transfer(handle, APP, FREE, 'free');
-      this.length[index] = m | (FREE << STATE);
+      if (this.owner[index] !== APP || handle >>> SHIFT !== this.id || this.released)
+        this.transfer(handle, APP, FREE, 'free');
+      this.owner[index] = FREE;
     }
     this.freeStack[this.top++] = index;
     if (this.top === this.releaseAt) this.release();
@@ -354,8 +322,8 @@ export class Mempool implements PacketPool {
   driverAlloc(): number {
     if (this.top <= this.allocFloor) return -1;
     const index = this.freeStack[--this.top];
-    // the state stays as it is: the pool's side (see `length`)
-    if (this.safe && this.length[index] < POOL_SIDE) throw this.freedTwice(index);
+    // the byte stays as it is: the pool's side (see `owner`)
+    if (this.safe && this.owner[index] === APP) throw this.freedTwice(index);
     return ((this.id << SHIFT) | index) >>> 0;
   }
 
@@ -363,8 +331,8 @@ export class Mempool implements PacketPool {
    * Inline bulk take, for a driver's refill loop (the ixgbe RX refill: one store and one load
    * per packet less than taking the buffers into an array first). Returns how many of `count` buffers the driver
    * may take. The loop starts from `let top = pool.freeCount`, pops `index = pool.freeStack[--top]`
-   * that many times or fewer (handle: `pool.handle(index)`; the state stays as it is, see
-   * `length`), and ends with `pool.driverAllocEnd(top)`.
+   * that many times or fewer (handle: `pool.handle(index)`; the state byte stays as it is, see
+   * `owner`), and ends with `pool.driverAllocEnd(top)`.
    */
   driverAvailable(count: number): number {
     const avail = this.top - this.allocFloor;
@@ -385,9 +353,9 @@ export class Mempool implements PacketPool {
   driverGive(handle: number): void {
     if (this.safe) {
       const index = handle & IDX;
-      if (!(this.length[index] >= POOL_SIDE) || handle >>> SHIFT !== this.id || this.released)
+      if (this.owner[index] === APP || index >= this.entries || handle >>> SHIFT !== this.id || this.released)
         this.transfer(handle, DRIVER, APP, 'receive');
-      this.length[index] &= LEN;
+      this.owner[index] = APP;
     }
   }
 
@@ -395,18 +363,17 @@ export class Mempool implements PacketPool {
   driverTake(handle: number): void {
     if (this.safe) {
       const index = handle & IDX;
-      const m = this.length[index];
-      if (!(m < POOL_SIDE) || handle >>> SHIFT !== this.id || this.released)
+      if (this.owner[index] !== APP || handle >>> SHIFT !== this.id || this.released)
         this.transfer(handle, APP, DRIVER, 'transmit');
-      this.length[index] = m | (DRIVER << STATE);
+      this.owner[index] = DRIVER;
     }
   }
 
-  /** A driver frees a buffer it owns (TX completion, queue teardown); its state stays as it is (see `length`). */
+  /** A driver frees a buffer it owns (TX completion, queue teardown); its byte stays as it is (see `owner`). */
   driverFree(handle: number): void {
     const index = handle & IDX;
     if (this.safe) {
-      if (!(this.length[index] >= POOL_SIDE) || handle >>> SHIFT !== this.id || this.released)
+      if (this.owner[index] === APP || index >= this.entries || handle >>> SHIFT !== this.id || this.released)
         this.transfer(handle, DRIVER, DRIVER, 'release');
       if (this.top >= this.entries) throw this.overfilled();
     }
@@ -425,19 +392,20 @@ export class Mempool implements PacketPool {
     const stack = this.freeStack;
     let top = this.top;
     let i = 0;
-    // a loop per mode: the fast one loads no length word and tests no mode per packet (fwd
+    // a loop per mode: the fast one keeps no state array and tests no mode per packet (fwd
     // step at batch 32 ×0.93–0.955, safe ×0.985; ab-paired, Node 24)
     if (this.safe === true) {
-      const lengths = this.length;
+      const state = this.owner;
+      const entries = this.entries;
       // a buffer the application holds (or an index past the pool: a corrupted handle) leaves
       // the loop, and the error is raised after it, with none of the run freed: the driver's
       // ring keeps it, and a second clean-up of the ring must not free the buffers before the
-      // bad one again (their states do not say they were freed). With the call inside, the loop
+      // bad one again (their bytes do not say they were freed). With the call inside, the loop
       // had a path back from a call, which could have changed anything, so the optimised code
       // could keep nothing it had loaded across packets: safe fwd step at batch 32 ×0.94,
       // safe ÷ fast 1.19 -> 1.13 (ab-paired, Node 24)
       //
-      // The state is checked not to be the application's and left as it is (see `length`): a
+      // The byte is checked not to be the application's and left as it is (see `owner`): a
       // store of BUFFER_FREE here cost safe fwd at batch 32 ×1.06 (ab-paired, Node 24, in the
       // loop or in a loop of its own after it).
       let failed = false;
@@ -445,8 +413,7 @@ export class Mempool implements PacketPool {
         const h = ring[(start + i) & mask];
         if (h >>> SHIFT !== id) break;
         const index = h & IDX;
-        // `!(>=)`: an index past the pool reads undefined, which fails it too
-        if (!(lengths[index] >= POOL_SIDE)) {
+        if (state[index] === APP || index >= entries) {
           failed = true;
           break;
         }
@@ -476,22 +443,21 @@ export class Mempool implements PacketPool {
 
   /**
    * Safe mode: a buffer popped off the free stack that is the application's: it was in the
-   * stack twice (a TX clean-up freed it twice, see `length`), and handed out before; or the
-   * application wrote its length word while it was free, which clears the state bits.
+   * stack twice (a TX clean-up freed it twice, see `owner`), and handed out before.
    */
   private freedTwice(index: number): OwnershipError {
     return new OwnershipError(
-      `alloc of buffer ${index} of mempool ${this.id}: its length word says the application holds it: it was in the free stack twice (a driver freed it twice), or the application wrote the length of a buffer it did not hold`,
+      `alloc of buffer ${index} of mempool ${this.id}: it was in the free stack twice (a driver freed it twice) and is the application's`,
     );
   }
 
   /**
    * Safe mode: is this handle one of ours and on the side `from` names (BUFFER_APP: the
-   * application's; BUFFER_DRIVER: the pool's, see `length`)? Then move it to `to`.
+   * application's; BUFFER_DRIVER: the pool's, see `owner`)? Then move it to `to`.
    */
   private transfer(handle: number, from: number, to: number, what: string): void {
     const index = handle & INDEX_MASK;
-    const state = this.length[index] >>> STATE;
+    const state = this.owner[index];
     if (
       this.released ||
       handle >>> POOL_SHIFT !== this.id ||
@@ -500,14 +466,14 @@ export class Mempool implements PacketPool {
     ) {
       throw this.ownershipError(handle, from, what, to);
     }
-    this.length[index] = (this.length[index] & LEN) | (to << STATE);
+    this.owner[index] = to;
   }
 
   /**
    * Safe mode: the error for a transfer of `handle` that expected the buffer in state `from`
    * (BUFFER_APP, BUFFER_DRIVER) and found it otherwise (`state`: what the check saw, by default
    * the buffer's state now); `what` names the transfer ('transmit', 'receive', ...) and `to`
-   * the state it was for. For drivers that check ownership inline (see `length`).
+   * the state it was for. For drivers that check ownership inline (see `owner`).
    */
   ownershipError(handle: number, from: number, what: string, to = -1, state?: number): OwnershipError {
     const index = handle & INDEX_MASK;
@@ -517,14 +483,8 @@ export class Mempool implements PacketPool {
         `${what} of a foreign buffer: handle 0x${(handle >>> 0).toString(16)} is not a buffer of mempool ${this.id}`,
       );
     }
-    let seen = state ?? this.length[index] >>> STATE;
-    if (seen > DRIVER) {
-      // no state safe mode stores: the application wrote a length past 65535 (see `length`)
-      return new OwnershipError(
-        `${what} of buffer ${index} of mempool ${this.id}: its length ${this.length[index]} is past 65535, which safe mode reads as a buffer the application does not hold`,
-      );
-    }
-    // a buffer a TX clean-up freed keeps the driver's state (see `length`)
+    let seen = state ?? this.owner[index];
+    // a buffer a TX clean-up freed keeps the driver's byte (see `owner`)
     if (seen === DRIVER && this.freeStack.subarray(0, this.top).includes(index)) seen = FREE;
     const detail =
       seen === FREE
@@ -533,7 +493,7 @@ export class Mempool implements PacketPool {
           : 'use after free'
         : from === APP
           ? `buffer is ${STATE_NAMES[seen]}, expected ${STATE_NAMES[APP]}`
-          : // a driver's transfer: any buffer but the application's (see `length`)
+          : // a driver's transfer: any buffer but the application's (see `owner`)
             `buffer is ${STATE_NAMES[seen]}, expected a driver's or a free one`;
     return new OwnershipError(`${what} of buffer ${index} of mempool ${this.id}: ${detail}`);
   }

@@ -1,5 +1,5 @@
 import type { PacketBatch } from '@ixy/core';
-import { BUFFER_LENGTH_MASK, INDEX_MASK, Mempool } from '@ixy/memory';
+import { INDEX_MASK, Mempool } from '@ixy/memory';
 import { C_IXY_FRAME_SIZE, writeCIxyFrame, writeCIxySeq } from './c-ixy-frame.js';
 import { MonotonicClock } from './clock.js';
 import {
@@ -68,9 +68,7 @@ export class Generator {
       for (let i = 0; i < pool.entries; i++) {
         if (this.cIxy) writeCIxyFrame(pool.bytes, i * pool.entrySize + pool.headroom);
         else writeFrame(pool.bytes, i * pool.entrySize + pool.headroom, this.size, this.template);
-        // buffers the application does not hold: their length words keep safe mode's state
-        // bits (see Mempool.length)
-        pool.length[i] = (pool.length[i] & ~BUFFER_LENGTH_MASK) | this.size;
+        pool.length[i] = this.size;
       }
     }
   }

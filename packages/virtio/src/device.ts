@@ -11,7 +11,7 @@ import {
   type PacketBatch,
   type Wakeup,
 } from '@ixy/core';
-import { BUFFER_APP, BUFFER_DRIVER, BUFFER_LENGTH_MASK, BUFFER_STATE_SHIFT, INDEX_MASK, Mempool } from '@ixy/memory';
+import { BUFFER_APP, BUFFER_DRIVER, INDEX_MASK, Mempool } from '@ixy/memory';
 import {
   NET_CFG_MAC,
   NET_HDR_LEN_LEGACY,
@@ -44,8 +44,6 @@ const FCS_BYTES = 4;
 // pool lookup likewise, called without loading the imported class (see the ixgbe TX queue)
 const DRIVER = BUFFER_DRIVER;
 const APP = BUFFER_APP;
-/** Safe mode: a length word at or above this is the pool's side's (see Mempool.length). */
-const POOL_SIDE = 1 << BUFFER_STATE_SHIFT;
 const poolOf = Mempool.of;
 
 /** Link speed reported when the device does not tell one (virtio has no physical link). */
@@ -188,6 +186,7 @@ export class VirtioNetDevice implements IxyDevice {
     const limit = max < batch.capacity ? max : batch.capacity;
     const usedIdx = vq.usedIdx();
     const safe = pool.safe === true;
+    const owner = pool.owner;
     let bad = -1;
     let last = vq.lastUsed;
     let n = 0;
@@ -200,12 +199,14 @@ export class VirtioNetDevice implements IxyDevice {
       vq.freeDesc(id);
       const x = h & INDEX_MASK;
       const len = written > hdr ? written - hdr : 0;
-      // safe mode: the pool's side → the application's, by the length store, which clears the
-      // state bits (see Mempool.length); a buffer the application holds is reported once the
-      // used ring is consumed and refilled (a throw here would leave descriptors freed but not
-      // consumed)
-      if (safe && lengths[x] < POOL_SIDE && bad < 0) bad = n;
       lengths[x] = len;
+      if (safe) {
+        // the pool's side → the application's (see Mempool.owner); a buffer the application
+        // holds is reported once the used ring is consumed and refilled (a throw here would
+        // leave descriptors freed but not consumed)
+        if (owner[x] === APP && bad < 0) bad = n;
+        owner[x] = APP;
+      }
       handles[n++] = h;
       bytes += len;
     }
@@ -357,8 +358,7 @@ export class VirtioNetDevice implements IxyDevice {
       vq.lastUsed = last;
       vq.freeDesc(id);
       this.txPackets++;
-      // the length under the state bits safe mode keeps in the word (see Mempool.length)
-      this.txBytes += (pool.length[h & INDEX_MASK] & BUFFER_LENGTH_MASK) + FCS_BYTES;
+      this.txBytes += pool.length[h & INDEX_MASK] + FCS_BYTES;
       pool.driverFree(h);
     }
   }
@@ -532,10 +532,7 @@ export class VirtioNetDevice implements IxyDevice {
     );
   }
 
-  private badFrame(i: number, h: number, pool: Mempool, len: number): void {
-    // safe mode's state bits over the length (a packet the caller does not hold): the take
-    // after the checks refuses it as such
-    if (pool.safe && !(len < POOL_SIDE) && pool.headroom >= this.hdrLen) return;
+  private badFrame(i: number, h: number, pool: Mempool, len: number): never {
     if (pool.headroom < this.hdrLen) {
       throw new IxyError(
         'EHEADROOM',

@@ -8,11 +8,6 @@ import { ControlCommandError, openVirtio, type VirtioNetDevice, type VirtioOptio
 import { FakeAccess, FakeLegacyVirtioNet } from './fake-legacy-virtio-net.js';
 import type { Virtqueue } from '../src/virtqueue.js';
 
-/** A buffer's safe-mode state, set as a driver's bug would (bits 16 and up of its length word: see Mempool.length). */
-function setState(pool: Mempool, index: number, state: number): void {
-  pool.length[index] = (pool.length[index] & 0xffff) | (state << 16);
-}
-
 const cleanup: (() => void)[] = [];
 afterEach(() => {
   for (const f of cleanup.splice(0).reverse()) f();
@@ -186,7 +181,7 @@ describe('moving packets', () => {
     // a bug elsewhere gave every buffer posted for receiving to the application
     const rxq = (b as unknown as { rx: Virtqueue }).rx;
     const posted = Array.from(rxq.bufs);
-    for (const h of posted) setState(b.rxPool(0), h & INDEX_MASK, BUFFER_APP);
+    for (const h of posted) b.rxPool(0).owner[h & INDEX_MASK] = BUFFER_APP;
     const inb = new PacketBatch(8);
     expect(() => b.rxBatch(0, inb)).toThrow(
       /receive of buffer \d+ of mempool \d+: buffer is owned by the application, expected a driver's or a free one/,
@@ -197,8 +192,7 @@ describe('moving packets', () => {
     Mempool.freeBatch(inb);
     for (const h of posted) {
       const x = h & INDEX_MASK;
-      if (b.rxPool(0).stateOf(h) === BUFFER_APP && Array.from(rxq.bufs).includes(h))
-        setState(b.rxPool(0), x, BUFFER_DRIVER);
+      if (b.rxPool(0).owner[x] === BUFFER_APP && Array.from(rxq.bufs).includes(h)) b.rxPool(0).owner[x] = BUFFER_DRIVER;
     }
     expect(b.rxBatch(0, inb)).toBe(0);
     fill(pool, out, [62], b.macAddress());
@@ -256,7 +250,7 @@ describe('moving packets', () => {
     fill(pool, out, [60, 61], new Uint8Array(6).fill(0xff));
     const [first, second] = Array.from(out.handles.subarray(0, 2));
     expect(a.txBatch(0, out)).toBe(2);
-    setState(pool, first & INDEX_MASK, BUFFER_APP); // a bug elsewhere gave it back while the device had it
+    pool.owner[first & INDEX_MASK] = BUFFER_APP; // a bug elsewhere gave it back while the device had it
     ma.run();
     const stats = createStats();
     expect(() => a.readStats(stats)).toThrow(/release of buffer \d+ of mempool \d+/);
@@ -264,10 +258,10 @@ describe('moving packets', () => {
     a.readStats(stats);
     expect(stats).toMatchObject({ txPackets: 2, txBytes: 60 + 61 + 2 * 4 });
     expect(a.txInFlight).toBe(0);
-    // back in the free stack, its state as the send left it (see Mempool.length)
-    expect(pool.stateOf(second)).toBe(BUFFER_DRIVER);
+    // back in the free stack, its byte as the send left it (see Mempool.owner)
+    expect(pool.owner[second & INDEX_MASK]).toBe(BUFFER_DRIVER);
     expect(Array.from(pool.freeStack.subarray(0, pool.freeCount))).toContain(second & INDEX_MASK);
-    setState(pool, first & INDEX_MASK, BUFFER_DRIVER); // give it back, so that the pool closes clean
+    pool.owner[first & INDEX_MASK] = BUFFER_DRIVER; // give it back, so that the pool closes clean
     pool.driverFree(first);
   });
 
