@@ -31,7 +31,6 @@ const DRIVER = BUFFER_DRIVER;
 // and the method were loaded and checked at each call (fwd step at batch 1 ×0.90–0.93, batch 32
 // ×0.98, with ixy-fwd's touch likewise; ab-paired, Node 24).
 const poolOf = Mempool.of;
-const freeRing = Mempool.driverFreeRing;
 const CLEAN_BATCH = 32;
 /** Descriptors are cleaned (their buffers freed) in batches of this many, as in ixy. */
 export const TX_CLEAN_BATCH = CLEAN_BATCH;
@@ -135,11 +134,32 @@ export class TxQueue {
       // the buffers go back to their pools: a run of the home pool's first, any others after
       // it looked up by their handles (home's arrays are constants: see `home`)
       const done = home === undefined ? 0 : home.driverFreeRun(handles, clean, CLEAN_BATCH, mask);
-      if (done < CLEAN_BATCH) freeRing(handles, clean + done, CLEAN_BATCH - done, mask);
+      if (done < CLEAN_BATCH) this.freeRuns(clean, done);
       clean = (last + 1) & mask;
       // at each batch: a later batch's ownership error (safe mode) must not leave this one's
       // buffers to be freed a second time
       this.cleanIndex = clean;
+    }
+  }
+
+  /**
+   * Frees the rest of the clean-up batch at `clean`, from its `done`th buffer on: a run of one
+   * pool at a time, looked up by its handles. The position is saved before each run: an
+   * ownership error (safe mode) in a later run must not leave the runs before it to be freed
+   * again by the next clean-up (a run that fails frees none of itself, see
+   * Mempool.driverFreeRun). Every descriptor reports its status (RS), so the next clean-up may
+   * start mid-batch.
+   */
+  private freeRuns(clean: number, done: number): void {
+    const handles = this.handles;
+    const mask = this.mask;
+    while (done < CLEAN_BATCH) {
+      this.cleanIndex = (clean + done) & mask;
+      const h = handles[(clean + done) & mask];
+      const pool = poolOf(h);
+      if (pool === undefined)
+        throw new OwnershipError(`driver free of handle 0x${(h >>> 0).toString(16)}, which belongs to no pool`);
+      done += pool.driverFreeRun(handles, clean + done, CLEAN_BATCH - done, mask);
     }
   }
 

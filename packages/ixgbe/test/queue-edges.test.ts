@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { DeviceStateError, FrameSizeError, OwnershipError, PacketBatch } from '@ixy/core';
 import { RecordingRegisters } from '@ixy/testing';
-import { INDEX_MASK, Mempool, SimulatedMemory } from '@ixy/memory';
+import { BUFFER_APP, BUFFER_DRIVER, INDEX_MASK, Mempool, SimulatedMemory } from '@ixy/memory';
 import { RxQueue } from '../src/rx-queue.js';
 import { TxQueue } from '../src/tx-queue.js';
 import { IXGBE_RDT, IXGBE_RXDADV_STAT_DD, IXGBE_RXDADV_STAT_EOP, IXGBE_TDT } from '../src/registers.js';
@@ -118,6 +118,51 @@ describe('ixgbe queues at their edges (one pass over the ring, as C ixy)', () =>
       expect(home.freeCount).toBe(128 - 20 + freed.filter((h) => Mempool.of(h) === home).length);
       expect(other.freeCount).toBe(128 - 15 + freed.filter((h) => Mempool.of(h) === other).length);
     });
+
+    if (safe) {
+      it('TX clean-up of several pools (safe mode): a bad buffer in a later run leaves the runs before it freed once', () => {
+        const memory = new SimulatedMemory();
+        const home = new Mempool({ allocator: memory, entries: 64, safe });
+        const one = new Mempool({ allocator: memory, entries: 64, safe });
+        const two = new Mempool({ allocator: memory, entries: 64, safe });
+        const q = new TxQueue(0, 64, 1518, memory, new RecordingRegisters(), home);
+        // one clean-up batch of 32: 8 of home, 8 of one, 16 of two
+        const batch = new PacketBatch(32);
+        for (const [p, n] of [
+          [home, 8],
+          [one, 8],
+          [two, 16],
+        ] as const) {
+          for (let k = 0; k < n; k++) {
+            const h = p.allocOrThrow();
+            p.length[h & INDEX_MASK] = 60;
+            batch.push(h);
+          }
+        }
+        expect(q.send(batch)).toBe(32);
+        const bad = batch.handles[20];
+        two.owner[bad & INDEX_MASK] = BUFFER_APP; // a driver's bug: the application's too
+        q.ring[(31 << 2) + 3] = 1; // the device sent all 32
+        expect(() => q.clean()).toThrow(/release of buffer \d+ of mempool \d+: buffer is owned by the application/);
+        // home's and one's runs are back, once; two's run freed none of itself
+        expect([home.freeCount, one.freeCount, two.freeCount]).toEqual([64, 64, 48]);
+        expect(q.inFlight).toBe(16);
+        // with the bug mended, 16 more sent: the next clean-up starts at two's run (every
+        // descriptor has RS) and frees it with the 16, and nothing of the others again
+        two.owner[bad & INDEX_MASK] = BUFFER_DRIVER;
+        batch.clear();
+        for (let k = 0; k < 16; k++) {
+          const h = home.allocOrThrow();
+          home.length[h & INDEX_MASK] = 60;
+          batch.push(h);
+        }
+        expect(q.send(batch)).toBe(16);
+        q.ring[(47 << 2) + 3] = 1;
+        q.clean();
+        expect([home.freeCount, one.freeCount, two.freeCount]).toEqual([64, 64, 64]);
+        expect(q.inFlight).toBe(0);
+      });
+    }
 
     it(`TX with a home pool (${safe ? 'safe' : 'fast'} mode): a bad packet of either pool takes none of the batch`, () => {
       const memory = new SimulatedMemory();

@@ -18,6 +18,22 @@ describe('ixgbe safe mode: packet ownership', () => {
     expect(() => pair!.p0.dev.txBatch(0, batch)).toThrow(OwnershipError);
   });
 
+  it('refuses an index past the pool as foreign, and gives the packets before it back', () => {
+    pair = openPair({ safe: true });
+    const p = txPool(64, true);
+    const batch = new PacketBatch(2);
+    fillBatch(p, batch, [frameBytes(0, 64)]);
+    const h = batch.handles[0];
+    batch.handles[1] = p.handle(100); // the pool's id, an index it does not have
+    batch.length = 2;
+    expect(() => pair!.p0.dev.txBatch(0, batch)).toThrow(
+      /transmit of a foreign buffer: handle 0x[0-9a-f]+ is not a buffer of mempool \d+ \(packet 1 of the batch/,
+    );
+    expect(p.owner[h & INDEX_MASK]).toBe(BUFFER_APP); // the first packet is the caller's again
+    batch.length = 1;
+    txBatchBusyWait(pair.p0.dev, 0, batch);
+  });
+
   it('refuses to send a buffer twice (it belongs to the driver after the first send)', () => {
     pair = openPair({ safe: true });
     const p = txPool(64, true);

@@ -268,6 +268,17 @@ describe('Mempool safe mode catches ownership bugs', () => {
     q.close();
   });
 
+  it('a send, receive, driver free or free of an index past the pool is refused as foreign', () => {
+    const p = pool(4, true);
+    expect(() => p.driverTake(p.handle(100))).toThrow(/transmit of a foreign buffer/);
+    expect(() => p.driverGive(p.handle(100))).toThrow(/receive of a foreign buffer/);
+    expect(() => p.driverFree(p.handle(100))).toThrow(/release of a foreign buffer/);
+    const b = new PacketBatch(1);
+    b.push(p.handle(100));
+    expect(() => Mempool.freeBatch(b)).toThrow(/free of a foreign buffer/);
+    p.close();
+  });
+
   it('fast mode does not pay for checks (and so does not notice)', () => {
     const p = pool(4, false);
     const h = p.alloc();
