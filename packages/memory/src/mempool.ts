@@ -111,18 +111,41 @@ export class Mempool implements PacketPool {
    * driverFreeRun alone, not a copy of it here: a copy measured ×0.985 (fwd batch 32, packets of
    * a pool the TX queue does not know, ab-paired both ways, Node 24).
    *
-   * On an error (safe mode) the runs before the failing one stay freed, and the failing run
-   * frees none of itself: a driver that keeps its handles to retry must not free those runs
-   * again. The ixgbe TX queue calls driverFreeRun run by run and saves its position before each.
+   * An error (safe mode) frees none of them: the runs before the failing one are taken back
+   * off their free stacks (the failing run frees none of itself), so a driver that keeps its
+   * handles may clean up again once the cause is gone. Only a pool that a run released (closed,
+   * with its last buffer back) cannot take its run back; the error says so.
    */
   static driverFreeRing(this: void, ring: Uint32Array, start: number, count: number, mask: number): void {
     let i = 0;
-    while (i < count) {
-      const first = ring[(start + i) & mask];
-      const pool = POOLS[first >>> SHIFT];
-      if (pool === undefined)
-        throw new OwnershipError(`driver free of handle 0x${first.toString(16)}, which belongs to no pool`);
-      i += pool.driverFreeRun(ring, start + i, count - i, mask);
+    try {
+      while (i < count) {
+        const first = ring[(start + i) & mask];
+        const pool = POOLS[first >>> SHIFT];
+        if (pool === undefined)
+          throw new OwnershipError(`driver free of handle 0x${first.toString(16)}, which belongs to no pool`);
+        i += pool.driverFreeRun(ring, start + i, count - i, mask);
+      }
+    } catch (err) {
+      Mempool.takeBackRuns(ring, start, i, mask, err);
+      throw err;
+    }
+  }
+
+  /**
+   * The error path of driverFreeRing: takes the `count` buffers it freed from `ring[start..]`
+   * back off their pools' free stacks, where they are the last pushed (nothing else ran since).
+   */
+  private static takeBackRuns(ring: Uint32Array, start: number, count: number, mask: number, err: unknown): void {
+    for (let i = 0; i < count;) {
+      const id = ring[(start + i) & mask] >>> SHIFT;
+      let n = 1;
+      while (i + n < count && ring[(start + i + n) & mask] >>> SHIFT === id) n++;
+      const pool = POOLS[id];
+      if (pool !== undefined && !pool.released) pool.top -= n;
+      else if (err instanceof Error)
+        err.message += ` (the ${n} buffer${n === 1 ? '' : 's'} of mempool ${id} before it stay freed: the pool was released)`;
+      i += n;
     }
   }
 

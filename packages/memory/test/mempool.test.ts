@@ -183,6 +183,41 @@ describe('Mempool safe mode catches ownership bugs', () => {
     expect(p.isReleased).toBe(true);
   });
 
+  it('a ring free across pools that fails in a later run frees none of the runs before it either', () => {
+    const [p, q] = [pool(8, true), pool(8, true)];
+    // a TX ring's clean-up batch: two of p, three of q, two more of p; the sixth is the application's
+    const hs = [p, p, q, q, q, p, p].map((x) => x.alloc());
+    hs.forEach((h) => Mempool.of(h).driverTake(h));
+    p.driverGive(hs[5]);
+    const ring = Uint32Array.from([...hs, 0]);
+    expect(() => Mempool.driverFreeRing(ring, 0, 7, 7)).toThrow(
+      /release of buffer \d+ of mempool \d+: buffer is owned by the application/,
+    );
+    expect([p.freeCount, q.freeCount]).toEqual([4, 5]); // the first two runs taken back
+    // the cause gone, the same clean-up frees each buffer once
+    p.driverTake(hs[5]);
+    Mempool.driverFreeRing(ring, 0, 7, 7);
+    expect([p.freeCount, q.freeCount]).toEqual([8, 8]);
+    for (const x of [p, q]) {
+      x.close();
+      expect(x.isReleased).toBe(true);
+    }
+  });
+
+  it('a ring free whose earlier run released its pool says that run stays freed', () => {
+    const [p, q] = [pool(1, true), pool(2, true)];
+    const hs = [p.alloc(), q.alloc()];
+    hs.forEach((h) => Mempool.of(h).driverTake(h));
+    q.driverGive(hs[1]);
+    p.close(); // its one buffer still out: released when it comes back
+    expect(() => Mempool.driverFreeRing(Uint32Array.from(hs), 0, 2, 1)).toThrow(
+      /owned by the application.*\(the 1 buffer of mempool \d+ before it stay freed: the pool was released\)/,
+    );
+    expect(p.isReleased).toBe(true);
+    q.free(hs[1]);
+    q.close();
+  });
+
   it("a clean-up's handle past the pool's end is refused as foreign, with none of the run freed", () => {
     const p = pool(8, true);
     const x = p.alloc();
