@@ -1,4 +1,4 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --no-memory-reducer
 // ixy-fwd: forwards packets between two ports in both directions (the classic ixy app).
 import { Worker } from 'node:worker_threads';
 import { Command } from 'commander';

@@ -238,6 +238,31 @@ describe('npm install on a machine without a compiler', () => {
     expect(r.stderr).toMatch(/demo-driver: registered/);
   });
 
+  it("starts node with --no-memory-reducer, from the apps' bin line (see @ixy/cli's README)", async () => {
+    for (const app of ['ixy-fwd', 'ixy-pktgen', 'ixy-capture']) {
+      const child = spawn(join(project, 'node_modules', '.bin', app), ['sim:pack-install-cmdline'], {
+        cwd: project,
+        env: userEnv(),
+        stdio: 'ignore',
+      });
+      const exited = new Promise((resolve) => child.on('exit', resolve));
+      // the bin's `env -S` execs node in the same process: its command line, once it is node's
+      let cmdline: string[] = [];
+      for (let i = 0; i < 200 && !(cmdline[0] ?? '').endsWith('node'); i++) {
+        await new Promise((r) => setTimeout(r, 10));
+        try {
+          cmdline = readFileSync(`/proc/${child.pid}/cmdline`, 'utf8').split('\0');
+        } catch {
+          break; // it ended already
+        }
+      }
+      child.kill('SIGINT');
+      await exited;
+      expect(cmdline[0], `${app}: ${cmdline.join(' ')}`).toMatch(/node$/);
+      expect(cmdline, app).toContain('--no-memory-reducer');
+    }
+  });
+
   it('loads third-party driver packages with --driver (the demo, @ixy/e1000e), and refuses one that is not installed', async () => {
     const ok = await run(
       join(project, 'node_modules', '.bin', 'ixy-fwd'),
