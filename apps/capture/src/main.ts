@@ -1,4 +1,4 @@
-#!/usr/bin/env -S node --no-memory-reducer
+#!/usr/bin/env node
 // ixy-capture: receives packets on a port; checks test frames; writes a pcap file.
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { IxyError, PacketBatch, openDevice, type IxyDevice } from '@ixy/core';

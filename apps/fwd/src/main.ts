@@ -1,4 +1,4 @@
-#!/usr/bin/env -S node --no-memory-reducer
+#!/usr/bin/env node
 // ixy-fwd: forwards packets between two ports in both directions (the classic ixy app).
 import { Worker } from 'node:worker_threads';
 import { Command } from 'commander';

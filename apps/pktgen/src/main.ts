@@ -1,4 +1,4 @@
-#!/usr/bin/env -S node --no-memory-reducer
+#!/usr/bin/env node
 // ixy-pktgen: sends numbered test frames out of a port as fast as it can (the classic ixy app).
 import { Command, Option } from 'commander';
 import { IxyError, PacketBatch, deviceDma, openDevice, type IxyDevice } from '@ixy/core';

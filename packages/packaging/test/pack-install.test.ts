@@ -238,28 +238,37 @@ describe('npm install on a machine without a compiler', () => {
     expect(r.stderr).toMatch(/demo-driver: registered/);
   });
 
-  it("starts node with --no-memory-reducer, from the apps' bin line (see @ixy/cli's README)", async () => {
-    for (const app of ['ixy-fwd', 'ixy-pktgen', 'ixy-capture']) {
-      const child = spawn(join(project, 'node_modules', '.bin', app), ['sim:pack-install-cmdline'], {
+  it("starts node with --no-memory-reducer, through the apps' bin scripts (see @ixy/cli's README)", async () => {
+    const ports: Record<string, string[]> = {
+      'ixy-fwd': ['sim:pack-cmdline-a:0', 'sim:pack-cmdline-b:0'],
+      'ixy-pktgen': ['sim:pack-cmdline-c:0'],
+      'ixy-capture': ['sim:pack-cmdline-d:0'],
+    };
+    for (const [app, args] of Object.entries(ports)) {
+      const child = spawn(join(project, 'node_modules', '.bin', app), args, {
         cwd: project,
         env: userEnv(),
-        stdio: 'ignore',
+        stdio: ['ignore', 'pipe', 'pipe'],
       });
-      const exited = new Promise((resolve) => child.on('exit', resolve));
-      // the bin's `env -S` execs node in the same process: its command line, once it is node's
-      let cmdline: string[] = [];
-      for (let i = 0; i < 200 && !(cmdline[0] ?? '').endsWith('node'); i++) {
+      let output = '';
+      child.stdout.on('data', (d: Buffer) => (output += d.toString()));
+      child.stderr.on('data', (d: Buffer) => (output += d.toString()));
+      const exited = new Promise<void>((resolve, reject) => {
+        child.on('error', reject);
+        child.on('exit', () => resolve());
+      });
+      // running once it prints its first line; the bin script execs node in the same process
+      for (let i = 0; i < 1000 && output === '' && child.exitCode === null; i++)
         await new Promise((r) => setTimeout(r, 10));
-        try {
-          cmdline = readFileSync(`/proc/${child.pid}/cmdline`, 'utf8').split('\0');
-        } catch {
-          break; // it ended already
-        }
-      }
+      const cmdline = child.exitCode === null ? readFileSync(`/proc/${child.pid}/cmdline`, 'utf8').split('\0') : [];
       child.kill('SIGINT');
       await exited;
-      expect(cmdline[0], `${app}: ${cmdline.join(' ')}`).toMatch(/node$/);
+      expect(cmdline[0], `${app}: ${cmdline.join(' ')} / ${output}`).toMatch(/node$/);
       expect(cmdline, app).toContain('--no-memory-reducer');
+      expect(
+        cmdline.some((a) => a.endsWith(join('dist', 'main.js'))),
+        app,
+      ).toBe(true);
     }
   });
 

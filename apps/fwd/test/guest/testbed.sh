@@ -10,10 +10,10 @@ n=$1; p0=$2; p1=$3; p2=$4; p3=$5
 out=$IXY_GUEST_SHARE
 here=$(cd "$(dirname "$0")" && pwd)
 cd "$here/../../../.."
-run="node"
+run="node --no-memory-reducer" # as the apps' bin scripts start them
 if [ -n "${IXY_AS_USER:-}" ]; then
   ulimit -l unlimited # DMA memory is locked: the one limit an ordinary user must be given
-  run="node $here/run-as.mjs $IXY_AS_USER"
+  run="node --no-memory-reducer $here/run-as.mjs $IXY_AS_USER"
 fi
 $run apps/capture/dist/main.js "$p3" --verify --lossless --count "$n" --duration 240 > "$out/capture.log" 2>&1 &
 cap=$!
