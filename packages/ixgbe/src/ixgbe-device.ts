@@ -612,10 +612,20 @@ export class IxgbeDevice implements IxyDevice {
     }
   }
 
+  /** Frees every queue and closes every pool, even past one that throws; the first error after. */
   private freeQueues(): void {
-    for (const q of this.rx.splice(0)) q.free();
-    for (const q of this.tx.splice(0)) q.free();
-    for (const p of this.pools.splice(0)) p.close();
+    let error: Error | undefined;
+    const attempt = (free: () => void): void => {
+      try {
+        free();
+      } catch (err) {
+        error ??= err as Error;
+      }
+    };
+    for (const q of this.rx.splice(0)) attempt(() => q.free());
+    for (const q of this.tx.splice(0)) attempt(() => q.free());
+    for (const p of this.pools.splice(0)) attempt(() => p.close());
+    if (error !== undefined) throw error;
   }
 
   [Symbol.dispose](): void {

@@ -215,10 +215,22 @@ export class RxQueue {
     return (Atomics.load(this.ring, (this.index << 2) + 2) & STAT_DD) !== 0;
   }
 
-  /** Returns every buffer to the pool and frees the ring (the queue must be stopped). */
+  /**
+   * Returns every buffer to the pool and frees the ring (the queue must be stopped). A buffer
+   * the pool refuses (safe mode: the application's too, a driver's bug) is left out and the
+   * first such error thrown at the end, after everything else is freed.
+   */
   free(): void {
-    for (let i = 0; i < this.filled; i++) this.pool.driverFree(this.handles[i]);
+    let error: Error | undefined;
+    for (let i = 0; i < this.filled; i++) {
+      try {
+        this.pool.driverFree(this.handles[i]);
+      } catch (err) {
+        error ??= err as Error;
+      }
+    }
     this.filled = 0;
     this.region.free();
+    if (error !== undefined) throw error;
   }
 }

@@ -312,13 +312,23 @@ export class TxQueue {
     );
   }
 
-  /** Frees the buffers of every packet still in the ring and the ring itself (queue stopped). */
+  /**
+   * Frees the buffers of every packet still in the ring and the ring itself (queue stopped).
+   * A buffer a free refuses (safe mode: the application's too, a driver's bug) is left out and
+   * the first such error thrown at the end, after everything else is freed.
+   */
   free(): void {
+    let error: Error | undefined;
     for (let i = this.cleanIndex; i !== this.index; i = (i + 1) & this.mask) {
       const h = this.handles[i];
-      Mempool.of(h)?.driverFree(h);
+      try {
+        Mempool.of(h)?.driverFree(h);
+      } catch (err) {
+        error ??= err as Error;
+      }
     }
     this.cleanIndex = this.index;
     this.region.free();
+    if (error !== undefined) throw error;
   }
 }

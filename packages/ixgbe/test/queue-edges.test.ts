@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { DeviceStateError, FrameSizeError, OwnershipError, PacketBatch } from '@ixy/core';
 import { RecordingRegisters } from '@ixy/testing';
-import { BUFFER_APP, BUFFER_DRIVER, INDEX_MASK, Mempool, SimulatedMemory } from '@ixy/memory';
+import { BUFFER_APP, BUFFER_DRIVER, INDEX_MASK, Mempool, SimulatedMemory, type SimulatedRegion } from '@ixy/memory';
 import { RxQueue } from '../src/rx-queue.js';
 import { TxQueue } from '../src/tx-queue.js';
 import { IXGBE_RDT, IXGBE_RXDADV_STAT_DD, IXGBE_RXDADV_STAT_EOP, IXGBE_TDT } from '../src/registers.js';
@@ -82,6 +82,30 @@ describe('ixgbe queues at their edges (one pass over the ring, as C ixy)', () =>
       [IXGBE_TDT(0), (63 + 32) & 63],
     ]);
     expect(pool.freeCount).toBe(256 - 100 + 32);
+  });
+
+  it('teardown in safe mode: a buffer the pool refuses does not keep the rest, or the rings, from being freed', () => {
+    const memory = new SimulatedMemory();
+    const pool = new Mempool({ allocator: memory, entries: 64, safe: true });
+    const tx = new TxQueue(0, 64, 1518, memory, new RecordingRegisters(), pool);
+    const batch = new PacketBatch(4);
+    for (let k = 0; k < 4; k++) {
+      const h = pool.allocOrThrow();
+      pool.length[h & INDEX_MASK] = 60;
+      batch.push(h);
+    }
+    expect(tx.send(batch)).toBe(4);
+    pool.owner[batch.handles[1] & INDEX_MASK] = BUFFER_APP; // a driver's bug: the application's too
+    expect(() => tx.free()).toThrow(/release of buffer \d+ of mempool \d+: buffer is owned by the application/);
+    expect(pool.freeCount).toBe(63); // the three others are back
+    expect(tx.inFlight).toBe(0);
+    expect((tx.region as SimulatedRegion).freed).toBe(true);
+    const rx = new RxQueue(0, 8, pool, memory, new RecordingRegisters());
+    rx.fill();
+    pool.owner[rx.handles[3] & INDEX_MASK] = BUFFER_APP;
+    expect(() => rx.free()).toThrow(/release of buffer \d+ of mempool \d+: buffer is owned by the application/);
+    expect(pool.freeCount).toBe(62);
+    expect((rx.region as SimulatedRegion).freed).toBe(true);
   });
 
   for (const safe of [false, true]) {
