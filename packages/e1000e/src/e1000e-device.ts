@@ -544,13 +544,21 @@ export class E1000eDevice implements IxyDevice {
     }
   }
 
+  /** Frees both queues and closes the pool, even past one that throws; the first error after. */
   private freeQueues(): void {
-    this.rx?.free();
-    this.tx?.free();
-    this.pool?.close();
+    const [rx, tx, pool] = [this.rx, this.tx, this.pool];
     this.rx = null;
     this.tx = null;
     this.pool = null;
+    let error: Error | undefined;
+    for (const free of [() => rx?.free(), () => tx?.free(), () => pool?.close()]) {
+      try {
+        free();
+      } catch (err) {
+        error ??= err as Error;
+      }
+    }
+    if (error !== undefined) throw error;
   }
 
   [Symbol.dispose](): void {

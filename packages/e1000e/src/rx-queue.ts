@@ -162,8 +162,18 @@ export class RxQueue {
 
   /** Returns every buffer to the pool and frees the ring (receive must be stopped). */
   free(): void {
-    for (let i = 0; i < this.filled; i++) this.pool.driverFree(this.handles[i]);
+    // a buffer the pool refuses (safe mode: a driver's bug) is left out, the rest freed, and the
+    // first error thrown at the end
+    let error: Error | undefined;
+    for (let i = 0; i < this.filled; i++) {
+      try {
+        this.pool.driverFree(this.handles[i]);
+      } catch (err) {
+        error ??= err as Error;
+      }
+    }
     this.filled = 0;
     this.region.free();
+    if (error !== undefined) throw error;
   }
 }

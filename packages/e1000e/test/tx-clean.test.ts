@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { PacketBatch } from '@ixy/core';
 import { RecordingRegisters } from '@ixy/testing';
-import { BUFFER_APP, INDEX_MASK, Mempool, SimulatedMemory } from '@ixy/memory';
+import { BUFFER_APP, INDEX_MASK, Mempool, SimulatedMemory, type SimulatedRegion } from '@ixy/memory';
 import { TxQueue } from '../src/tx-queue.js';
 import { E1000_TXD_STAT_DD } from '../src/registers.js';
 
@@ -32,5 +32,20 @@ describe('e1000e TX clean-up', () => {
     q.clean(); // 32 from descriptor 40 on
     expect(q.inFlight).toBe(0);
     expect(pool.freeCount).toBe(256);
+  });
+
+  it('teardown in safe mode: a buffer the pool refuses does not keep the rest, or the ring, from being freed', () => {
+    const memory = new SimulatedMemory();
+    const pool = new Mempool({ allocator: memory, entries: 64, safe: true });
+    const q = new TxQueue(64, 1514, memory, new RecordingRegisters());
+    const batch = new PacketBatch(4);
+    pool.allocBatch(batch, 4);
+    for (let i = 0; i < 4; i++) pool.length[batch.handles[i] & INDEX_MASK] = 60;
+    expect(q.send(batch)).toBe(4);
+    pool.owner[batch.handles[1] & INDEX_MASK] = BUFFER_APP; // a driver's bug: the application's too
+    expect(() => q.free()).toThrow(/release of buffer \d+ of mempool \d+: buffer is owned by the application/);
+    expect(pool.freeCount).toBe(63); // the three others are back
+    expect(q.inFlight).toBe(0);
+    expect((q.region as SimulatedRegion).freed).toBe(true);
   });
 });
