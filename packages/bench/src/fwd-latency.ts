@@ -84,11 +84,11 @@ function cpuSeconds(pid: number): number {
 
 /** Starts ixy-fwd between the near ends of two cables and waits until both of our far ends see link. */
 async function startFwd(tag: string, busyPoll: boolean, src: IxyDevice, sink: IxyDevice): Promise<ChildProcess> {
-  // the app as its package's bin names it (the package exports no main module)
+  // the app as its bin script starts it (bin/ixy-fwd: node --no-memory-reducer dist/main.js),
+  // with this process's node (the package exports no main module)
   const pkg = require.resolve('@ixy/fwd/package.json');
-  const { bin } = JSON.parse(readFileSync(pkg, 'utf8')) as { bin: Record<string, string> };
-  const main = join(dirname(pkg), bin['ixy-fwd']);
-  const args = [main, `sim:${tag}-a:1`, `sim:${tag}-b:0`, ...(busyPoll ? ['--busy-poll'] : [])];
+  const main = join(dirname(pkg), 'dist', 'main.js');
+  const args = ['--no-memory-reducer', main, `sim:${tag}-a:1`, `sim:${tag}-b:0`, ...(busyPoll ? ['--busy-poll'] : [])];
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'] });
   let err = '';
   child.stderr.on('data', (d: Buffer) => (err += d.toString()));
