@@ -6,7 +6,7 @@ import {
   type PacketBatch,
   type Registers,
 } from '@ixy/core';
-import { INDEX_MASK, type Mempool } from '@ixy/memory';
+import { INDEX_MASK, Mempool } from '@ixy/memory';
 import { allocateDescriptorRing } from './descriptor-ring.js';
 import { E1000_RDT, E1000_RXD_STAT_DD, E1000_RXD_STAT_EOP } from './registers.js';
 
@@ -162,18 +162,12 @@ export class RxQueue {
 
   /** Returns every buffer to the pool and frees the ring (receive must be stopped). */
   free(): void {
-    // a buffer the pool refuses (safe mode: a driver's bug) is left out, the rest freed, and the
-    // first error thrown at the end
-    let error: Error | undefined;
-    for (let i = 0; i < this.filled; i++) {
-      try {
-        this.pool.driverFree(this.handles[i]);
-      } catch (err) {
-        error ??= err as Error;
-      }
+    // a buffer the pool refuses (safe mode) is left out, its error thrown after the rest
+    try {
+      Mempool.driverFreeAll(this.handles, 0, this.filled, this.mask);
+    } finally {
+      this.filled = 0;
+      this.region.free();
     }
-    this.filled = 0;
-    this.region.free();
-    if (error !== undefined) throw error;
   }
 }

@@ -183,19 +183,12 @@ export class TxQueue {
 
   /** Frees the buffers of every packet still in the ring and the ring itself (transmit stopped). */
   free(): void {
-    // a buffer a pool refuses (safe mode: a driver's bug) is left out, the rest freed, and the
-    // first error thrown at the end
-    let error: Error | undefined;
-    for (let i = this.cleanIndex; i !== this.index; i = (i + 1) & this.mask) {
-      const h = this.handles[i];
-      try {
-        Mempool.of(h)?.driverFree(h);
-      } catch (err) {
-        error ??= err as Error;
-      }
+    // a buffer a pool refuses (safe mode) is left out, its error thrown after the rest
+    try {
+      Mempool.driverFreeAll(this.handles, this.cleanIndex, this.inFlight, this.mask);
+    } finally {
+      this.cleanIndex = this.index;
+      this.region.free();
     }
-    this.cleanIndex = this.index;
-    this.region.free();
-    if (error !== undefined) throw error;
   }
 }

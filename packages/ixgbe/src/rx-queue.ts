@@ -217,20 +217,15 @@ export class RxQueue {
 
   /**
    * Returns every buffer to the pool and frees the ring (the queue must be stopped). A buffer
-   * the pool refuses (safe mode: the application's too, a driver's bug) is left out and the
-   * first such error thrown at the end, after everything else is freed.
+   * the pool refuses (safe mode) is left out and its error thrown after everything else is
+   * freed (Mempool.driverFreeAll).
    */
   free(): void {
-    let error: Error | undefined;
-    for (let i = 0; i < this.filled; i++) {
-      try {
-        this.pool.driverFree(this.handles[i]);
-      } catch (err) {
-        error ??= err as Error;
-      }
+    try {
+      Mempool.driverFreeAll(this.handles, 0, this.filled, this.mask);
+    } finally {
+      this.filled = 0;
+      this.region.free();
     }
-    this.filled = 0;
-    this.region.free();
-    if (error !== undefined) throw error;
   }
 }

@@ -314,21 +314,15 @@ export class TxQueue {
 
   /**
    * Frees the buffers of every packet still in the ring and the ring itself (queue stopped).
-   * A buffer a free refuses (safe mode: the application's too, a driver's bug) is left out and
-   * the first such error thrown at the end, after everything else is freed.
+   * A buffer a free refuses (safe mode) is left out and its error thrown after everything else
+   * is freed (Mempool.driverFreeAll).
    */
   free(): void {
-    let error: Error | undefined;
-    for (let i = this.cleanIndex; i !== this.index; i = (i + 1) & this.mask) {
-      const h = this.handles[i];
-      try {
-        Mempool.of(h)?.driverFree(h);
-      } catch (err) {
-        error ??= err as Error;
-      }
+    try {
+      Mempool.driverFreeAll(this.handles, this.cleanIndex, this.inFlight, this.mask);
+    } finally {
+      this.cleanIndex = this.index;
+      this.region.free();
     }
-    this.cleanIndex = this.index;
-    this.region.free();
-    if (error !== undefined) throw error;
   }
 }

@@ -133,6 +133,27 @@ export class Mempool implements PacketPool {
   }
 
   /**
+   * A driver frees every buffer it still holds at teardown (a stopped queue's ring): the
+   * handles in `ring` from `start` on, wrapping with `mask`, `count` of them, of any pools
+   * (a handle of no live pool is passed over). Unlike driverFreeRing it frees all it can: a
+   * buffer a pool refuses (safe mode: the application's too, a driver's bug) is left out, and
+   * the first such error thrown after the rest are freed, so that a teardown leaves nothing
+   * half-freed behind one bad buffer.
+   */
+  static driverFreeAll(this: void, ring: Uint32Array, start: number, count: number, mask: number): void {
+    let error: Error | undefined;
+    for (let i = 0; i < count; i++) {
+      const h = ring[(start + i) & mask];
+      try {
+        POOLS[h >>> SHIFT]?.driverFree(h);
+      } catch (err) {
+        error ??= err as Error;
+      }
+    }
+    if (error !== undefined) throw error;
+  }
+
+  /**
    * The error path of driverFreeRing: takes the `count` buffers it freed from `ring[start..]`
    * back off their pools' free stacks, where they are the last pushed (nothing else ran since).
    */

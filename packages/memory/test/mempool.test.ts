@@ -204,6 +204,23 @@ describe('Mempool safe mode catches ownership bugs', () => {
     }
   });
 
+  it('a teardown frees every buffer it can, across pools, and throws the first refusal after', () => {
+    const [p, q] = [pool(8, true), pool(8, true)];
+    const hs = [p, q, p, q].map((x) => x.alloc());
+    hs.forEach((h) => Mempool.of(h).driverTake(h));
+    q.driverGive(hs[1]); // a driver's bug: the application's too
+    const ring = Uint32Array.from([...hs, 0xfff00001, 0, 0, 0]); // and a handle of no pool, passed over
+    expect(() => Mempool.driverFreeAll(ring, 0, 5, 7)).toThrow(
+      /release of buffer \d+ of mempool \d+: buffer is owned by the application/,
+    );
+    expect([p.freeCount, q.freeCount]).toEqual([8, 7]);
+    q.free(hs[1]);
+    for (const x of [p, q]) {
+      x.close();
+      expect(x.isReleased).toBe(true);
+    }
+  });
+
   it('a ring free whose earlier run released its pool says that run stays freed', () => {
     const [p, q] = [pool(1, true), pool(2, true)];
     const hs = [p.alloc(), q.alloc()];
