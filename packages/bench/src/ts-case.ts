@@ -81,13 +81,6 @@ const step =
         return n;
       };
 
-// Node's global `performance` is a lazy getter: read as a global, each use could be a global-load
-// IC and the getter before the clock itself (2 % of one profile of the fwd step at batch 1, where
-// the clock is read every 64 steps of 16 ns; not in every process's). A module constant is
-// folded into the compiled loop, as C calls clock_gettime. Measured: within the noise between
-// processes (16.2–20.9 ns at batch 1, best of 6 runs each).
-const perf = performance;
-
 function cpuNs(): number {
   const u = process.cpuUsage();
   return (u.user + u.system) * 1000;
@@ -97,19 +90,19 @@ function cpuNs(): number {
 function run(limitSeconds: number): CaseRound {
   let packets = 0;
   const cpu0 = cpuNs();
-  const start = perf.now();
+  const start = performance.now();
   let now = start;
   while (now - start < limitSeconds * 1000) {
     for (let i = 0; i < 64; i++) packets += step();
-    now = perf.now();
+    now = performance.now();
   }
   return { packets, cpuNs: cpuNs() - cpu0, wallNs: (now - start) * 1e6 };
 }
 
 function chunks(limitSeconds: number): number {
   let packets = 0;
-  const start = perf.now();
-  while (perf.now() - start < limitSeconds * 1000) {
+  const start = performance.now();
+  while (performance.now() - start < limitSeconds * 1000) {
     // counted per chunk (at most 2.56e7), then added: a count past 2^31 is no small integer,
     // and the loop then allocated a number at every step (AMD EPYC, 30 s: 3.5e9 packets, about
     // 650 minor GCs, none in the first 2^31 packets)
