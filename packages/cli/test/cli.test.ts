@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { IxyError, type IxyDevice, createStats, type DeviceStats, type Wakeup } from '@ixy/core';
 import { pollLoop } from '../src/poll-loop.js';
 import { reportError } from '../src/run-main.js';
@@ -92,6 +92,28 @@ describe('pollLoop in hybrid mode', () => {
     const r = await pollLoop(() => 0, { wakeups: [w, null], durationSeconds: 0.05 });
     expect(r.sleeps).toBe(0);
     expect(r.backoffs).toBeGreaterThan(0);
+    expect(w.arms).toBe(0);
+  });
+
+  it('reads the clock only after 16 empty steps in a row, not at each turn from busy to idle', async () => {
+    // a forwarder a little faster than its input: work at every other step. Each clock read
+    // allocates (see pollLoop), so reads must stay per block of steps, not per step
+    const w = fakeWakeup(() => false);
+    const realNow = performance.now.bind(performance);
+    let reads = 0;
+    let steps = 0;
+    const spy = vi.spyOn(performance, 'now').mockImplementation(() => {
+      reads++;
+      return realNow();
+    });
+    try {
+      await pollLoop(() => (steps++ & 1) ^ 1, { wakeups: [w], stopWhen: () => steps >= 100_000 });
+    } finally {
+      spy.mockRestore();
+    }
+    expect(steps).toBeGreaterThanOrEqual(100_000);
+    // about one read per 256 steps (the loop's own clock), and no sleep
+    expect(reads).toBeLessThan(steps / 100);
     expect(w.arms).toBe(0);
   });
 
