@@ -14,6 +14,7 @@ import { linePlot } from './plot.js';
 import { simForward } from './sim-forward.js';
 import { formatLatency, hybridAtFullLoad, wakeupLatency } from './hybrid.js';
 import { fwdLatencySection } from './fwd-latency.js';
+import { appGcRun, formatAppGc } from './app-gc.js';
 import { PACKET_LOOP_V8_FLAGS, tunePacketLoopV8 } from '@ixy/cli';
 import { CASE_NODE_FLAGS, comparisonTable, summaryLines, versusC, type Comparison } from './versus-c.js';
 
@@ -25,6 +26,8 @@ const seconds = Number(process.env.IXY_BENCH_SECONDS ?? (quick ? 0.3 : 0.5));
 const vsRounds = quick ? 24 : 30;
 const vsSeconds = Number(process.env.IXY_BENCH_VS_SECONDS ?? (quick ? 0.1 : 0.2));
 const gcSeconds = Number(process.env.IXY_BENCH_GC_SECONDS ?? (quick ? 3 : 30));
+/** ixy-fwd's demo run with a GC watcher (full run only: it takes this long). */
+const appGcSeconds = Number(process.env.IXY_BENCH_APP_GC_SECONDS ?? 30);
 const resultsDir = resolve(
   process.env.IXY_BENCH_RESULTS ?? join(dirname(fileURLToPath(import.meta.url)), '..', 'results'),
 );
@@ -92,6 +95,16 @@ console.log(
 );
 for (const e of fwd.errors) failures.push(e);
 
+// the same for the app as users start it, around the step: full run only
+let appGc: Awaited<ReturnType<typeof appGcRun>> | undefined;
+if (!quick) {
+  progress(`ixy-fwd's demo for ${appGcSeconds} s with a GC watcher`);
+  appGc = await appGcRun(appGcSeconds);
+  const report = formatAppGc(appGc);
+  console.log(report.text);
+  failures.push(...report.failures);
+}
+
 let rings: Comparison | undefined;
 if (!quick) {
   console.log();
@@ -155,6 +168,7 @@ writeFileSync(
       },
       fwd,
       rings,
+      appGc,
       failures,
     },
     null,

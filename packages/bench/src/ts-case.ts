@@ -14,11 +14,12 @@
 // CaseResult with no rounds (its error, if the buffers do not add up). The bench takes turns
 // between this process, the other mode's and the C reference's, run by run.
 import { createInterface } from 'node:readline';
-import { PerformanceObserver, constants, type PerformanceEntry } from 'node:perf_hooks';
+import { PerformanceObserver, type PerformanceEntry } from 'node:perf_hooks';
 import { getHeapStatistics } from 'node:v8';
 import { PacketBatch } from '@ixy/core';
 import { Mempool } from '@ixy/memory';
 import { forwardBatch, tunePacketLoopV8 } from '@ixy/cli';
+import { GC_KINDS } from './gc-kinds.js';
 import { InstantPort } from './instant-port.js';
 
 export interface CaseRound {
@@ -118,12 +119,6 @@ async function gcCheck(limitSeconds: number): Promise<GcCheck> {
   const kinds: string[] = [];
   let windowStart = Infinity;
   let windowEnd = Infinity;
-  const kindNames: Record<number, string> = {
-    [constants.NODE_PERFORMANCE_GC_MINOR]: 'minor',
-    [constants.NODE_PERFORMANCE_GC_MAJOR]: 'major',
-    [constants.NODE_PERFORMANCE_GC_INCREMENTAL]: 'incremental',
-    [constants.NODE_PERFORMANCE_GC_WEAKCB]: 'weakcb',
-  };
   const observer = new PerformanceObserver((list) => {
     for (const e of list.getEntries()) {
       // only GCs that started inside the window: not the minor GC before it, nor what the
@@ -131,7 +126,7 @@ async function gcCheck(limitSeconds: number): Promise<GcCheck> {
       if (e.startTime < windowStart || e.startTime > windowEnd) continue;
       pauses.push(e.duration);
       const kind = (e as PerformanceEntry & { detail?: { kind?: number } }).detail?.kind ?? -1;
-      kinds.push(kindNames[kind] ?? String(kind));
+      kinds.push(GC_KINDS[kind] ?? String(kind));
     }
   });
   observer.observe({ entryTypes: ['gc'] });

@@ -1,11 +1,13 @@
 // The bench's sections run end to end, briefly: the C comparison (C reference built, TypeScript
-// case processes), the in-process tables, the wake-up latency and the latency through ixy-fwd.
+// case processes), the in-process tables, the wake-up latency, the latency through ixy-fwd and
+// the GC watch of ixy-fwd's demo.
 // They assert that packets moved and the sections produced their results, never how fast: speed
 // belongs in `pnpm bench`. Two sections once failed only in the full run (a removed device option, a worker
 // that resolved @ixy/sim from the working directory), which nothing ran.
 import '@ixy/ixgbe';
 import '@ixy/sim';
 import { describe, expect, it } from 'vitest';
+import { appGcRun, formatAppGc } from '../src/app-gc.ts';
 import { buildCReference } from '../src/cref.ts';
 import { fwdLatency } from '../src/fwd-latency.ts';
 import { hybridAtFullLoad, wakeupLatency } from '../src/hybrid.ts';
@@ -57,6 +59,17 @@ describe('bench sections', () => {
     const rows = await wakeupLatency(10, 1);
     expect(rows.map((r) => r.name)).toHaveLength(2);
     for (const r of rows) expect(r.frames).toBeGreaterThan(0);
+  }, 60_000);
+
+  it("watches the GCs of ixy-fwd's demo as users start it, and reads its traffic report", async () => {
+    const r = await appGcRun(2);
+    expect(r.error).toBeUndefined();
+    expect(r.exitCode).toBe(0);
+    expect(r.received).toBeGreaterThan(0);
+    expect(r.corrupt).toBe(0);
+    // start-up compiles and loads: the watcher saw GCs before the first stats line
+    expect(r.startupMaxPauseMs).toBeGreaterThan(0);
+    expect(formatAppGc(r).text).toMatch(/forwarding thread after its first stats line: \d+ GCs/);
   }, 60_000);
 
   it('measures the latency through ixy-fwd in its own process', async () => {
