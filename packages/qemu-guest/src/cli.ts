@@ -115,7 +115,7 @@ async function main(argv: string[]): Promise<number> {
     },
   });
   err(
-    `ixy-guest: exit ${result.exitCode} (${result.accel}, boot ${result.bootMs} ms, total ${result.durationMs} ms, share ${result.sharedDir})`,
+    `ixy-guest: exit ${result.exitCode} (${result.accel}, boot ${result.bootMs} ms, total ${result.durationMs} ms${result.restarts > 0 ? ', QEMU started again after a silent boot' : ''}, share ${result.sharedDir})`,
   );
   return result.exitCode;
 }

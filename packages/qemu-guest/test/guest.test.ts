@@ -342,4 +342,20 @@ describe('harness', () => {
     expect((err as GuestError).reason).toBe('timeout');
     expect((err as GuestError).message).toMatch(/timed out after 2000 ms/);
   });
+
+  it('starts QEMU once more when the guest prints nothing at boot, and runs the command then', async () => {
+    // 1 ms: QEMU has printed nothing by then, as a guest hung at boot would not
+    const lines: string[] = [];
+    const run = await runInGuest({
+      command: 'echo ran-after-restart',
+      silentBootMs: 1,
+      hugepages: 0,
+      memoryMiB: 512,
+      onOutput: (l) => lines.push(l),
+    });
+    expect(run.restarts).toBe(1);
+    expect(run.exitCode).toBe(0);
+    expect(run.output).toContain('ran-after-restart');
+    expect(lines.filter((l) => /printed nothing in 1 ms .*starting QEMU again/.test(l))).toHaveLength(1);
+  }, 300_000);
 });
