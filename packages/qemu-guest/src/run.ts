@@ -22,7 +22,7 @@ export interface GuestOptions {
   /**
    * A guest that prints nothing at all for this long (not even init's first line, about 3 s
    * in under TCG) has hung at boot, before the command ran: QEMU is killed and started once more,
-   * within `timeoutMs`. Default 60 s.
+   * within `timeoutMs`. Default 60 s; `Infinity` turns the watch off.
    */
   silentBootMs?: number;
   /** Add an emulated Intel IOMMU (`-device intel-iommu`, `intel_iommu=on`): one IOMMU group per device. */
@@ -417,22 +417,28 @@ export async function runInGuest(options: GuestOptions): Promise<GuestResult> {
       stderr += chunk;
     });
     let timedOut = false;
-    let silent = false;
+    let silenced = false;
     let killer: NodeJS.Timeout | undefined;
     const kill = (): void => {
+      if (killer !== undefined || child.exitCode !== null || child.signalCode !== null) return;
       child.kill(wrapper ? 'SIGTERM' : 'SIGKILL');
-      if (wrapper) killer = setTimeout(() => child.kill('SIGKILL'), 5_000);
+      killer = setTimeout(() => child.kill('SIGKILL'), 5_000);
     };
     const timer = setTimeout(() => {
       timedOut = true;
       kill();
     }, budgetMs);
+    // Decided after a turn of the event loop: timers run before it reads pipes, so output
+    // that waited while this process was busy is read first (setImmediate runs after the poll).
+    let watch: NodeJS.Immediate | undefined;
     const watchdog =
       silentMs < budgetMs
         ? setTimeout(() => {
-            if (printed) return;
-            silent = true;
-            kill();
+            watch = setImmediate(() => {
+              if (printed) return;
+              silenced = true;
+              kill();
+            });
           }, silentMs)
         : undefined;
     const status = await new Promise<{ code: number | null; signal: NodeJS.Signals | null; error?: Error }>((done) => {
@@ -441,23 +447,33 @@ export async function runInGuest(options: GuestOptions): Promise<GuestResult> {
     });
     clearTimeout(timer);
     clearTimeout(watchdog);
+    clearImmediate(watch);
     clearTimeout(killer);
     running.delete(child);
-    return { status, timedOut, silent };
+    // Silent only if nothing at all came by the end: a run that printed (its command may have
+    // started) is never run again, even if output came in only after the kill
+    if (silenced && printed) {
+      throw new GuestError(
+        'timeout',
+        `QEMU was killed as silent at boot after ${silentMs} ms, yet its output came in after that (this process's event loop was blocked that long?); not started again, as its command may have run`,
+        consoleLines.join('\n'),
+      );
+    }
+    return { status, timedOut, silent: silenced };
   };
 
   // A guest that prints nothing at all, not even init's first line (about 3 s in under TCG),
-  // has hung at boot, before the command ran: seen once in over 100 TCG boots of the test suite (a
-  // guest with an emulated IOMMU, on a loaded 2-core host), where it went on printing nothing
-  // for 300 s. It is QEMU or the
-  // guest kernel, not the command, so QEMU is started once more (while the deadline leaves time).
+  // has hung at boot, before the command ran: seen once in over 100 TCG boots of the test suite
+  // (a guest with an emulated IOMMU, on a loaded 2-core host), where it went on printing nothing
+  // for 300 s. It is QEMU or the guest kernel, not the command, so QEMU is started once more
+  // (while the deadline leaves time). The first run left no state behind: it printed nothing.
   let restarts = 0;
   let run = await runQemu(silentBootMs);
   if (run.silent && started + timeoutMs - Date.now() > silentBootMs) {
     restarts++;
     const note = `ixy-guest: the guest printed nothing in ${silentBootMs} ms (a hang at boot, before the command ran): starting QEMU again`;
+    consoleLines.push(note);
     options.onOutput?.(note);
-    stderr += `${note}\n`;
     rmSync(join(sharedDir, 'exit-code'), { force: true });
     run = await runQemu(Infinity);
   }

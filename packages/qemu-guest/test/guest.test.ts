@@ -1,6 +1,7 @@
 // Guest tests: one boot runs @ixy/pci and @ixy/memory (built dist) against real sysfs, emulated
 // NICs and hugepages (src/checks/pci-memory.ts); a second boot checks the emulated IOMMU and
 // vfio-pci. Each test asserts on the JSON the guest wrote to the share.
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { PciDeviceInfo } from '@ixy/pci';
@@ -357,5 +358,27 @@ describe('harness', () => {
     expect(run.exitCode).toBe(0);
     expect(run.output).toContain('ran-after-restart');
     expect(lines.filter((l) => /printed nothing in 1 ms .*starting QEMU again/.test(l))).toHaveLength(1);
+    expect(run.console).toMatch(/printed nothing in 1 ms/);
+  }, 300_000);
+
+  it('never runs the command twice when its output is read late (this process blocked past the watch)', async () => {
+    // the event loop held up in its check phase for 12 s while the guest boots: the watch's
+    // timer then comes due before the pipe is read again; the output that waited must count
+    setTimeout(
+      () =>
+        setImmediate(() => {
+          const until = Date.now() + 12_000;
+          while (Date.now() < until);
+        }),
+      1_000,
+    );
+    const run = await runInGuest({
+      command: 'echo ran >> "$IXY_GUEST_SHARE/count"',
+      silentBootMs: 2_000,
+      hugepages: 0,
+      memoryMiB: 512,
+    });
+    expect(run.exitCode).toBe(0);
+    expect(readFileSync(join(run.sharedDir, 'count'), 'utf8')).toBe('ran\n');
   }, 300_000);
 });
