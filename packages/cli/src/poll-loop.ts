@@ -154,11 +154,15 @@ export async function pollLoop(step: () => number | void, options: PollLoopOptio
           }
         }
         // The clock is read at every 16th empty step in a row, the idle time counted from the
-        // first such read. A forwarder a little faster than its input turns idle and busy
-        // again at almost every step, and each read allocates (performance.now(), about 30
-        // bytes in Node 24, 60 in 22): read at each turn to idle, as before, it made the demo's
-        // forwarding thread allocate 3.8 MB/s, a scavenge every 0.85 s (--trace-gc, Node 24).
-        if ((++idleSteps & 15) !== 0) continue;
+        // first such read: a loop sleeps after 32 empty steps at the least (with slow steps, µs
+        // each, later than idleUs). A forwarder a little faster than its input turns idle and
+        // busy again at almost every step, and each read allocates (performance.now(), about 30
+        // bytes in Node 24, 60 in 20 and 22): read at each turn to idle, as before, it made the
+        // demo's forwarding thread allocate 3.8 MB/s, a scavenge every 0.85 s (--trace-gc, Node
+        // 24). The count wraps below 2^30, a small integer: a loop idle for days without
+        // sleeping would otherwise count in heap numbers (the wrap restarts the idle time once).
+        idleSteps = (idleSteps + 1) & 0x3fffffff;
+        if ((idleSteps & 15) !== 0) continue;
         const now = performance.now();
         if (idleSteps === 16) {
           idleSince = now;
