@@ -39,27 +39,36 @@ class SimWakeup implements Wakeup {
     this.room = end ? { ...end.tx.wakeWord(false), value: 0 } : null;
   }
 
+  // `futexes` is set by index and cut to length, never emptied and refilled: `length = 0` gives
+  // an array up its storage, and the next store allocates it again (at each sleep of an idle
+  // loop). A failed arm leaves it as it was: nobody sleeps on it then.
   arm(): boolean {
     const model = this.model;
     const end = model.cableEnd;
-    this.futexes.length = 0;
+    const futexes = this.futexes;
     if (model.rxPending) return false;
     // the driver unmasks its queue's interrupt, as it would on a card (the model counts what
     // it sends); the cable is what wakes this process
     if (this.irq !== null && !this.irq.armRxInterrupt(0)) return false;
-    if (end === null || this.data === null || this.room === null) return true; // unplugged: a plain sleep
+    if (end === null || this.data === null || this.room === null) {
+      futexes.length = 0; // unplugged: a plain sleep
+      return true;
+    }
     if (!end.rx.armConsumer(this.data)) {
       this.irq?.disarmRxInterrupt(0);
       return false;
     }
-    this.futexes.push(this.data);
+    futexes[0] = this.data;
     if (model.txWaiting) {
       if (!end.tx.armProducer(this.room)) {
         end.rx.disarmConsumer();
         this.irq?.disarmRxInterrupt(0);
         return false;
       }
-      this.futexes.push(this.room);
+      futexes[1] = this.room;
+      futexes.length = 2;
+    } else {
+      futexes.length = 1;
     }
     return true;
   }
