@@ -74,6 +74,16 @@ const BACKOFF_MIN_US = 10;
  * 20 ms, once in 30 s (--trace-gc, Node 24).
  */
 const YIELD_MS = 20;
+/** An idle loop first reads the clock after this many empty steps in a row (see pollLoop). */
+const IDLE_FIRST = 64;
+/**
+ * The loop runs steps in blocks, reading the clock after each (intervals, the duration, the
+ * yield); a block's length adapts to about this many ms, as the time a step takes varies from
+ * 0.1 µs (nothing received) to tens of µs (a batch of 256 through a driver and a device model).
+ */
+const BLOCK_MS = 1;
+const MIN_BLOCK_STEPS = 16;
+const MAX_BLOCK_STEPS = 1 << 16;
 
 /**
  * Runs `step` (one batch of work, which must not block) in a loop, like ixy's endless loops,
@@ -84,7 +94,8 @@ const YIELD_MS = 20;
  * handled. While packets flow the loop polls; after `idleUs` without any it arms the queues'
  * wake-ups and sleeps until one fires (an interrupt, a peer's write to a cable) or
  * `maxSleepMs` passes, then polls again. A step that returns nothing counts as work.
- * Reads the clock only every 256 steps while busy, and every 16 empty steps while idle.
+ * Reads the clock about once a millisecond while busy (blocks of steps that adapt to BLOCK_MS),
+ * and a few times in each idle stretch before a sleep.
  */
 export async function pollLoop(step: () => number | void, options: PollLoopOptions = {}): Promise<PollLoopResult> {
   const signals = options.signals ?? ['SIGINT', 'SIGTERM'];
@@ -108,11 +119,16 @@ export async function pollLoop(step: () => number | void, options: PollLoopOptio
   let lastInterval = start;
   let lastYield = start;
   let idleSince = 0;
+  /** Empty steps in a row (since work, or since a sleep on the wake-ups). */
   let idleSteps = 0;
+  /** At which of them the clock is read next. */
+  let nextRead = IDLE_FIRST;
   let backoffUs = BACKOFF_MIN_US;
+  let blockSteps = MIN_BLOCK_STEPS;
+  let blockStart = start;
 
   // One sleep; returns after it (the caller goes on polling): true if it armed the wake-ups,
-  // after which the idle time counts from now again. (The clock times are not assigned in here:
+  // after which the idle time counts again. (The clock times are not assigned in here:
   // a double stored in a variable a closure shares is a heap number, allocated at each store.)
   const sleep = (now: number, dueMs: number): boolean => {
     let timeout = Math.min(maxSleepMs, dueMs, end - now, lastInterval + intervalMs - now);
@@ -139,41 +155,69 @@ export async function pollLoop(step: () => number | void, options: PollLoopOptio
   if (stopRequested()) stop = 'signal';
   try {
     while (stop === undefined) {
-      for (let i = 0; i < 256; i++) {
+      let i = 0;
+      for (; i < blockSteps; i++) {
         const work = step();
         if (work !== 0) {
           idleSteps = 0;
+          nextRead = IDLE_FIRST;
+          backoffUs = BACKOFF_MIN_US;
           continue;
         }
         if (!hybrid) continue;
         if (dueInMs !== undefined) {
           const due = dueInMs();
           if (due > 0) {
-            if (sleep(performance.now(), due)) idleSince = performance.now();
+            if (sleep(performance.now(), due)) {
+              idleSteps = 0;
+              nextRead = IDLE_FIRST;
+            }
             break;
           }
         }
-        // The clock is read at every 16th empty step in a row, the idle time counted from the
-        // first such read: a loop sleeps after 32 empty steps at the least (with slow steps, µs
-        // each, later than idleUs). A forwarder a little faster than its input turns idle and
-        // busy again at almost every step, and each read allocates (performance.now(), about 30
-        // bytes in Node 24, 60 in 20 and 22): read at each turn to idle, as before, it made the
-        // demo's forwarding thread allocate 3.8 MB/s, a scavenge every 0.85 s (--trace-gc, Node
-        // 24). The count wraps below 2^30, a small integer: a loop idle for days without
-        // sleeping would otherwise count in heap numbers (the wrap restarts the idle time once).
-        idleSteps = (idleSteps + 1) & 0x3fffffff;
-        if ((idleSteps & 15) !== 0) continue;
+        // Idle: is it idleUs since work? The clock is read at the IDLE_FIRST-th empty step in a
+        // row (the idle time counts from there), then at the step where idleUs should be over
+        // at the rate of the steps so far, but at most 3 times as many steps on (should the
+        // steps slow down), so a sleep comes after 128 empty steps at the least. Each read allocates (performance.now(), about 30 bytes in Node 24, 60 in 20 and
+        // 22). Read at each turn to idle and every 16 empty steps, as before, it made ixy-fwd's
+        // demo allocate 3.8 MB/s (a scavenge every 0.85 s); ixy-capture behind a slower
+        // ixy-pktgen, which spins before each of its 2 800 sleeps a second, scavenged 29 times
+        // in 9 s, 13 times reading every 64 empty steps (56 000 reads a second), 5 times now
+        // (14 000 reads a second; --trace-gc, Node 24).
+        if (++idleSteps < nextRead) continue;
         const now = performance.now();
-        if (idleSteps === 16) {
+        if (idleSteps === IDLE_FIRST) {
           idleSince = now;
-          backoffUs = BACKOFF_MIN_US;
+          nextRead = 2 * IDLE_FIRST;
           continue;
         }
-        if (now - idleSince < idleMs) continue;
-        if (sleep(now, Infinity)) idleSince = performance.now();
+        const elapsed = now - idleSince;
+        if (elapsed < idleMs) {
+          const counted = idleSteps - IDLE_FIRST;
+          const more = elapsed > 0 ? Math.ceil(((idleMs - elapsed) * counted) / elapsed) : counted;
+          nextRead = idleSteps + Math.min(Math.max(more, IDLE_FIRST), 3 * idleSteps);
+          continue;
+        }
+        if (sleep(now, Infinity)) {
+          // the wake-ups were armed: the idle time counts again from the next first read
+          idleSteps = 0;
+          nextRead = IDLE_FIRST;
+        } else {
+          // a back-off sleep, or none (a stats line or the end is due): still idle, read again soon
+          idleSteps = IDLE_FIRST;
+          nextRead = 2 * IDLE_FIRST;
+        }
         break;
       }
       const now = performance.now();
+      // blocks of about a millisecond (BLOCK_MS), whatever a step takes: fewer clock reads
+      // when steps are short, timers and signals still seen within a few ms when they are long
+      if (i === blockSteps) {
+        const took = now - blockStart;
+        if (took < BLOCK_MS / 2 && blockSteps < MAX_BLOCK_STEPS) blockSteps *= 2;
+        else if (took > BLOCK_MS * 2 && blockSteps > MIN_BLOCK_STEPS) blockSteps >>= 1;
+      }
+      blockStart = now;
       if (now - lastInterval >= intervalMs) {
         options.onInterval?.((now - lastInterval) * 1e6);
         lastInterval = now;

@@ -117,6 +117,27 @@ describe('pollLoop in hybrid mode', () => {
     expect(w.arms).toBe(0);
   });
 
+  it('reads the clock a few times per idle stretch before a sleep, not every few steps', async () => {
+    // a wake-up that fires at once: every sleep ends at once, and the loop spins idleUs again
+    const w = fakeWakeup(() => false);
+    const realNow = performance.now.bind(performance);
+    let reads = 0;
+    const spy = vi.spyOn(performance, 'now').mockImplementation(() => {
+      reads++;
+      return realNow();
+    });
+    let r;
+    try {
+      r = await pollLoop(() => 0, { wakeups: [w], durationSeconds: 0.2, maxSleepMs: 0.01 });
+    } finally {
+      spy.mockRestore();
+    }
+    expect(r.sleeps).toBeGreaterThan(10);
+    // each stretch: the first read, a few more as the steps add up to idleUs, one after the
+    // block; read every 16 steps, a 100 µs stretch of steps that find nothing took hundreds
+    expect(reads / r.sleeps).toBeLessThan(16);
+  });
+
   it('never sleeps with busyPoll', async () => {
     const w = fakeWakeup(() => false);
     const r = await pollLoop(() => 0, { wakeups: [w], busyPoll: true, durationSeconds: 0.03 });
