@@ -84,6 +84,11 @@ const IDLE_FIRST = 64;
 const BLOCK_MS = 1;
 const MIN_BLOCK_STEPS = 16;
 const MAX_BLOCK_STEPS = 1 << 16;
+/**
+ * A block also ends after this much work (packets, as the step counts them; a step that returns
+ * nothing counts 1): 256 steps of batches of 32, as the blocks of 256 steps before.
+ */
+const MAX_WORK = 8192;
 
 /**
  * Runs `step` (one batch of work, which must not block) in a loop, like ixy's endless loops,
@@ -94,8 +99,8 @@ const MAX_BLOCK_STEPS = 1 << 16;
  * handled. While packets flow the loop polls; after `idleUs` without any it arms the queues'
  * wake-ups and sleeps until one fires (an interrupt, a peer's write to a cable) or
  * `maxSleepMs` passes, then polls again. A step that returns nothing counts as work.
- * Reads the clock about once a millisecond while busy (blocks of steps that adapt to BLOCK_MS),
- * and a few times in each idle stretch before a sleep.
+ * Reads the clock about once a millisecond while busy (blocks of steps that adapt to BLOCK_MS,
+ * and end after 8192 packets), and a few times in each idle stretch before a sleep.
  */
 export async function pollLoop(step: () => number | void, options: PollLoopOptions = {}): Promise<PollLoopResult> {
   const signals = options.signals ?? ['SIGINT', 'SIGTERM'];
@@ -156,12 +161,16 @@ export async function pollLoop(step: () => number | void, options: PollLoopOptio
   try {
     while (stop === undefined) {
       let i = 0;
+      let worked = 0;
       for (; i < blockSteps; i++) {
         const work = step();
         if (work !== 0) {
           idleSteps = 0;
           nextRead = IDLE_FIRST;
-          backoffUs = BACKOFF_MIN_US;
+          // a block grown long on steps that found nothing ends after MAX_WORK packets, which
+          // take far longer: when traffic comes, its first block does not run for 100s of ms
+          worked += typeof work === 'number' ? work : 1;
+          if (worked >= MAX_WORK) break;
           continue;
         }
         if (!hybrid) continue;
@@ -178,8 +187,9 @@ export async function pollLoop(step: () => number | void, options: PollLoopOptio
         // Idle: is it idleUs since work? The clock is read at the IDLE_FIRST-th empty step in a
         // row (the idle time counts from there), then at the step where idleUs should be over
         // at the rate of the steps so far, but at most 3 times as many steps on (should the
-        // steps slow down), so a sleep comes after 128 empty steps at the least. Each read allocates (performance.now(), about 30 bytes in Node 24, 60 in 20 and
-        // 22). Read at each turn to idle and every 16 empty steps, as before, it made ixy-fwd's
+        // steps slow down), so a sleep comes after 128 empty steps at the least. Each read
+        // allocates (performance.now(), about 30 bytes in Node 24, 60 in 20 and 22). Read at
+        // each turn to idle and every 16 empty steps, as before, it made ixy-fwd's
         // demo allocate 3.8 MB/s (a scavenge every 0.85 s); ixy-capture behind a slower
         // ixy-pktgen, which spins before each of its 2 800 sleeps a second, scavenged 29 times
         // in 9 s, 13 times reading every 64 empty steps (56 000 reads a second), 5 times now
@@ -187,7 +197,9 @@ export async function pollLoop(step: () => number | void, options: PollLoopOptio
         if (++idleSteps < nextRead) continue;
         const now = performance.now();
         if (idleSteps === IDLE_FIRST) {
+          // a new idle stretch (after work or an armed sleep): back-off starts short again
           idleSince = now;
+          backoffUs = BACKOFF_MIN_US;
           nextRead = 2 * IDLE_FIRST;
           continue;
         }
