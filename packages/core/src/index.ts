@@ -9,3 +9,4 @@ export * from './dma.js';
 export * from './registry.js';
 export * from './plugins.js';
 export * from './wakeup.js';
+export { runAll } from './run-all.js';

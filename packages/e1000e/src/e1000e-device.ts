@@ -9,6 +9,7 @@ import {
   type PacketBatch,
   type Registers,
   type Wakeup,
+  runAll,
   sleepMs,
   waitRegister,
 } from '@ixy/core';
@@ -550,15 +551,7 @@ export class E1000eDevice implements IxyDevice {
     this.rx = null;
     this.tx = null;
     this.pool = null;
-    let error: Error | undefined;
-    for (const free of [() => rx?.free(), () => tx?.free(), () => pool?.close()]) {
-      try {
-        free();
-      } catch (err) {
-        error ??= err as Error;
-      }
-    }
-    if (error !== undefined) throw error;
+    runAll([() => rx?.free(), () => tx?.free(), () => pool?.close()]);
   }
 
   [Symbol.dispose](): void {

@@ -11,6 +11,7 @@ import {
   type FutexWord,
   type Registers,
   type Wakeup,
+  runAll,
   sleepMs,
   waitRegister,
 } from '@ixy/core';
@@ -614,18 +615,11 @@ export class IxgbeDevice implements IxyDevice {
 
   /** Frees every queue and closes every pool, even past one that throws; the first error after. */
   private freeQueues(): void {
-    let error: Error | undefined;
-    const attempt = (free: () => void): void => {
-      try {
-        free();
-      } catch (err) {
-        error ??= err as Error;
-      }
-    };
-    for (const q of this.rx.splice(0)) attempt(() => q.free());
-    for (const q of this.tx.splice(0)) attempt(() => q.free());
-    for (const p of this.pools.splice(0)) attempt(() => p.close());
-    if (error !== undefined) throw error;
+    runAll([
+      ...this.rx.splice(0).map((q) => () => q.free()),
+      ...this.tx.splice(0).map((q) => () => q.free()),
+      ...this.pools.splice(0).map((p) => () => p.close()),
+    ]);
   }
 
   [Symbol.dispose](): void {
