@@ -1,10 +1,10 @@
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fwdNodeArgs } from './fwd-app.js';
 import type { GcWatch } from './gc-watch.js';
 
 /**
@@ -37,22 +37,19 @@ export interface AppGcRun {
   error?: string;
 }
 
-const require = createRequire(import.meta.url);
 // the built watcher, also when this module runs from src/ (the bench's tests)
 const WATCHER = pathToFileURL(join(dirname(fileURLToPath(import.meta.url)), '..', 'dist', 'gc-watch.js')).href;
 const TRAFFIC_LINE =
   /traffic source: sent (\d+) frames, (\d+) came back forwarded, (\d+) corrupt; dropped: (\d+) at fwd's ports, (\d+) at the source's/;
 
 export async function appGcRun(seconds: number): Promise<AppGcRun> {
-  const main = join(dirname(require.resolve('@ixy/fwd/package.json')), 'dist', 'main.js');
   const dir = mkdtempSync(join(tmpdir(), 'ixy-bench-gc-'));
   const file = join(dir, 'gcs.json');
-  // the flags of the app's start script, with the watcher loaded before the app
-  const child = spawn(
-    process.execPath,
-    ['--no-memory-reducer', '--import', WATCHER, main, '--duration', String(seconds)],
-    { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, IXY_GC_WATCH: file } },
-  );
+  // as the app's start script runs it, with the watcher loaded before the app
+  const child = spawn(process.execPath, fwdNodeArgs(['--duration', String(seconds)], ['--import', WATCHER]), {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, IXY_GC_WATCH: file },
+  });
   // a demo that does not end in time is stopped (SIGINT: it still reports), then killed
   const stop = setTimeout(() => child.kill('SIGINT'), (seconds + 30) * 1000);
   const kill = setTimeout(() => child.kill('SIGKILL'), (seconds + 60) * 1000);

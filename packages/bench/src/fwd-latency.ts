@@ -1,8 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { loadavg } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { PerformanceObserver, type PerformanceEntry } from 'node:perf_hooks';
 import { setImmediate as tick } from 'node:timers/promises';
 import { PacketBatch, deviceDma, openDevice, type IxyDevice } from '@ixy/core';
@@ -19,6 +18,7 @@ import {
   writeSendTime,
   type LatencySummary,
 } from '@ixy/traffic';
+import { fwdNodeArgs } from './fwd-app.js';
 import { linePlot } from './plot.js';
 import type { Machine } from './machine.js';
 
@@ -68,8 +68,6 @@ export interface FwdLatencyOptions {
   progress?: (msg: string) => void;
 }
 
-const require = createRequire(import.meta.url);
-
 /** CPU seconds a process used so far (utime + stime, USER_HZ 100). */
 function cpuSeconds(pid: number): number {
   try {
@@ -84,11 +82,7 @@ function cpuSeconds(pid: number): number {
 
 /** Starts ixy-fwd between the near ends of two cables and waits until both of our far ends see link. */
 async function startFwd(tag: string, busyPoll: boolean, src: IxyDevice, sink: IxyDevice): Promise<ChildProcess> {
-  // the app as its bin script starts it (bin/ixy-fwd: node --no-memory-reducer dist/main.js),
-  // with this process's node (the package exports no main module)
-  const pkg = require.resolve('@ixy/fwd/package.json');
-  const main = join(dirname(pkg), 'dist', 'main.js');
-  const args = ['--no-memory-reducer', main, `sim:${tag}-a:1`, `sim:${tag}-b:0`, ...(busyPoll ? ['--busy-poll'] : [])];
+  const args = fwdNodeArgs([`sim:${tag}-a:1`, `sim:${tag}-b:0`, ...(busyPoll ? ['--busy-poll'] : [])]);
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'] });
   let err = '';
   child.stderr.on('data', (d: Buffer) => (err += d.toString()));
